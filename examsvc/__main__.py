@@ -1,0 +1,3 @@
+from examsvc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""The FastAPI application: ``create_app(settings)`` wires routers, errors, logging and the database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from examsvc import __version__
+from examsvc.config import Settings
+from examsvc.db import engine_from_settings, make_session_factory
+from examsvc.errors import install_error_handlers
+from examsvc.health import router as health_router
+from examsvc.identity.access import assert_every_route_declares_access
+from examsvc.identity.endpoints import auth_router, users_router
+from examsvc.requestlog import RequestContextMiddleware
+from examsvc.sites.endpoints import sites_router, workstations_router
+
+OPENAPI_TAGS = [
+    {"name": "health", "description": "Liveness and readiness probes (public)."},
+    {"name": "auth", "description": "Login, logout and the current user (登录)."},
+    {"name": "users", "description": "Staff accounts, roles and affiliations (人员与角色). System admin only."},
+    {"name": "sites", "description": "Exam sites (考点)."},
+    {"name": "workstations", "description": "Exam-site computers (考试机): enrolment, approval, revocation."},
+]
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
+    engine = engine or engine_from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="examsvc",
+        version=__version__,
+        description="Proctored computer-based exam engine for safety-qualification exams (三项岗位人员).",
+        openapi_tags=OPENAPI_TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    for router in (health_router, auth_router, users_router, sites_router, workstations_router):
+        app.include_router(router)
+    assert_every_route_declares_access(app)
+    return app

@@ -1,0 +1,81 @@
+"""Settings, read from ``EXAMSVC_*`` environment variables (or a ``.env`` file).
+
+Settings are built once by the entry point (``examsvc serve``, the CLI, the tests) and injected;
+nothing builds them at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_LOG_ORIGIN = "examsvc.localhost/dev-log"
+
+
+def default_data_dir() -> Path:
+    """Per-user data folder, following the XDG base directory convention."""
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "examsvc"
+
+
+class ProductionSettingsError(ValueError):
+    """Raised when production mode is asked for with development defaults still in place."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EXAMSVC_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # Empty means the embedded default: a SQLite file in the data folder.
+    database_url: str = ""
+    # The origin line of the audit log's checkpoints (C2SP tlog-checkpoint), e.g.
+    # "exam.yjt.shanxi.gov.cn/examsvc/log". Must be unique to the province's log.
+    log_origin: str = DEVELOPMENT_LOG_ORIGIN
+    access_token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # scrypt cost (N = 2**cost). Lower it only for tests.
+    password_cost_log2: int = Field(default=17, ge=10, le=20)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        if not self.database_url:
+            problems.append("EXAMSVC_DATABASE_URL is not set (the embedded SQLite default is for development)")
+        if self.log_origin == DEVELOPMENT_LOG_ORIGIN:
+            problems.append("EXAMSVC_LOG_ORIGIN is still the development origin")
+        if "EXAMSVC_DATA_DIR" not in os.environ and self.data_dir == default_data_dir():
+            problems.append("EXAMSVC_DATA_DIR is not set (keys would live in a per-user folder)")
+        if problems:
+            raise ProductionSettingsError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return not self.database_url
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'examsvc.sqlite3'}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    def ensure_data_dir(self) -> None:
+        """Create the data folder, readable by its owner only (it holds keys)."""
+        for folder in (self.data_dir, self.keys_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o700)

@@ -1,0 +1,105 @@
+"""Engine, session factory and the one place a request's transaction is committed or rolled back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from examsvc.config import Settings
+from examsvc.errors import ExamServiceError
+
+# Deterministic constraint names, so that migrations can name what they alter on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite stores no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC time is required")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def engine_from_settings(settings: Settings) -> Engine:
+    return make_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def get_db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the endpoint returns, rolled back if it raises.
+
+    Declared with ``scope="function"`` below so that the commit happens *before* the response is
+    sent: a client never sees success for work that was not durably committed.
+    """
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    db_session = factory()
+    try:
+        yield db_session
+        db_session.commit()
+    except ExamServiceError as exc:
+        # A refusal that must leave a trace (a failed login's counter) asks to keep its changes.
+        if exc.keep_changes:
+            db_session.commit()
+        else:
+            db_session.rollback()
+        raise
+    except BaseException:
+        db_session.rollback()
+        raise
+    finally:
+        db_session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db_session, scope="function")]

@@ -1,0 +1,118 @@
+"""One error shape for every failure: ``{"error": code, "message": text, "detail": {...}}``.
+
+``error`` is a stable English code a client can branch on; ``message`` is Simplified Chinese for the
+examiner or administrator in front of the screen; ``detail`` names what is wrong and where. Messages
+and details never carry question content, secrets, SQL or stack traces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ExamServiceError(Exception):
+    status_code = 400
+    code = "bad_request"
+    message = "请求无效。"
+    # When true, the request's transaction is committed although the request fails.
+    keep_changes = False
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 detail: dict[str, Any] | None = None, status_code: int | None = None,
+                 keep_changes: bool = False) -> None:
+        self.keep_changes = keep_changes
+        self.message = message or type(self).message
+        self.code = code or type(self).code
+        self.detail = detail or {}
+        if status_code is not None:
+            self.status_code = status_code
+        super().__init__(self.message)
+
+
+class NotAuthenticated(ExamServiceError):
+    status_code = 401
+    code = "not_authenticated"
+    message = "未登录或登录已失效，请重新登录。"
+
+
+class Forbidden(ExamServiceError):
+    status_code = 403
+    code = "forbidden"
+    message = "当前账号无权执行此操作。"
+
+
+class NotFound(ExamServiceError):
+    status_code = 404
+    code = "not_found"
+    message = "请求的对象不存在。"
+
+
+class Conflict(ExamServiceError):
+    status_code = 409
+    code = "conflict"
+    message = "操作与当前状态冲突。"
+
+
+class InvalidInput(ExamServiceError):
+    status_code = 422
+    code = "invalid_input"
+    message = "提交的数据有误。"
+
+
+class TooManyAttempts(ExamServiceError):
+    status_code = 429
+    code = "locked_out"
+    message = "登录失败次数过多，账号已暂时锁定，请稍后再试。"
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "请求无效。"),
+    401: ("not_authenticated", "未登录或登录已失效，请重新登录。"),
+    403: ("forbidden", "当前账号无权执行此操作。"),
+    404: ("not_found", "请求的地址不存在。"),
+    405: ("method_not_allowed", "不支持该请求方法。"),
+    413: ("too_large", "提交的内容过大。"),
+    415: ("unsupported_media_type", "不支持的内容类型。"),
+}
+
+
+def error_body(code: str, message: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": code, "message": message, "detail": detail or {}}
+
+
+def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+async def _service_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ExamServiceError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return _response(exc.status_code, error_body(exc.code, exc.message, exc.detail), headers)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "请求无法处理。"))
+    return _response(exc.status_code, error_body(code, message), getattr(exc, "headers", None))
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # The rejected input is deliberately not echoed: it may hold a password or question text.
+    fields = [
+        {"location": [str(part) for part in err.get("loc", ())], "problem": err.get("type", "invalid"),
+         "explanation": err.get("msg", "")}
+        for err in exc.errors()
+    ]
+    return _response(422, error_body("invalid_input", "提交的数据有误，请按提示修改。", {"fields": fields}))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ExamServiceError, _service_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

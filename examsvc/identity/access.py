@@ -1,0 +1,112 @@
+"""Who may call a route. Every route declares it; ``assert_every_route_declares_access`` enforces that.
+
+A route admits either users holding one of a set of roles (``require_roles``), an approved workstation
+(``require_workstation``), or is on the short public allow-list (``PUBLIC_ROUTES``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from examsvc.db import get_db_session
+from examsvc.errors import Forbidden, NotAuthenticated
+from examsvc.identity import service
+from examsvc.identity.models import UserAccount
+from examsvc.identity.roles import Role
+
+WORKSTATION_HEADER = "X-Workstation-Token"
+
+_bearer = HTTPBearer(auto_error=False, description="登录后获得的访问令牌 (access token)")
+workstation_key_scheme = APIKeyHeader(name=WORKSTATION_HEADER, auto_error=False,
+                                description="考试机登记后获得的凭据 (workstation credential)")
+
+# (method, path) pairs that need no credential at all.
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/auth/login"),
+    # Gated by the site's enrolment code in the body instead of a login; the device stays
+    # useless until a system admin approves it.
+    ("POST", "/workstations/enrol"),
+})
+# Documentation routes FastAPI adds itself (not APIRoutes, so not walked by the route check).
+DOC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    user: UserAccount
+    token: str
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    def has(self, role: Role) -> bool:
+        return role in self.user.role_names
+
+
+class AccessRequirement:
+    """Marker base: a dependency that decides who may call the route it guards."""
+
+    description: str
+
+
+class RoleRequirement(AccessRequirement):
+    def __init__(self, *roles: Role) -> None:
+        if not roles:
+            raise ValueError("a role requirement needs at least one role")
+        self.roles = frozenset(roles)
+        self.description = "roles: " + ", ".join(sorted(self.roles))
+
+    def __call__(
+        self,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        db_session: Annotated[Session, Depends(get_db_session, scope="function")],
+    ) -> CurrentUser:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise NotAuthenticated()
+        user = service.authenticate_token(db_session=db_session, secret=credentials.credentials)
+        request.scope.setdefault("state", {})["principal_label"] = f"user:{user.id}"
+        if not self.roles.intersection(user.role_names):
+            raise Forbidden(detail={"required_roles": sorted(self.roles)})
+        return CurrentUser(user=user, token=credentials.credentials)
+
+
+def require_roles(*roles: Role) -> RoleRequirement:
+    return RoleRequirement(*roles)
+
+
+ALL_ROLES = tuple(Role)
+
+
+def iter_access_requirements(dependant: Dependant) -> Iterator[AccessRequirement]:
+    for sub in dependant.dependencies:
+        if isinstance(sub.call, AccessRequirement):
+            yield sub.call
+        yield from iter_access_requirements(sub)
+
+
+def assert_every_route_declares_access(app: FastAPI) -> None:
+    """Refuses to build an application in which some route forgot to say who may call it."""
+    missing = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        declared = list(iter_access_requirements(route.dependant))
+        for method in route.methods or ():
+            public = (method, route.path) in PUBLIC_ROUTES
+            if public == bool(declared):
+                missing.append(f"{method} {route.path}")
+    if missing:
+        raise RuntimeError("routes without exactly one access rule (roles, workstation or public): "
+                           + ", ".join(sorted(missing)))

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from examsvc.config import Settings
+from examsvc.db import DbSession
+from examsvc.dependencies import SettingsDep
+from examsvc.identity import service
+from examsvc.identity.access import ALL_ROLES, CurrentUser, require_roles
+from examsvc.identity.roles import Role
+from examsvc.identity.schemas import (
+    AffiliationCreate,
+    LoginRequest,
+    RevokedTokens,
+    RoleGrant,
+    TokenRead,
+    UserCreate,
+    UserRead,
+)
+
+auth_router = APIRouter(prefix="/auth", tags=["auth"])
+users_router = APIRouter(prefix="/users", tags=["users"])
+
+AnyUser = Annotated[CurrentUser, Depends(require_roles(*ALL_ROLES))]
+SystemAdmin = Annotated[CurrentUser, Depends(require_roles(Role.SYSTEM_ADMIN))]
+
+
+def login_policy(settings: Settings) -> service.LoginPolicy:
+    return service.LoginPolicy(
+        token_ttl=timedelta(minutes=settings.access_token_ttl_minutes),
+        max_failures=settings.login_max_failures,
+        lockout=timedelta(minutes=settings.login_lockout_minutes),
+        password_cost_log2=settings.password_cost_log2,
+    )
+
+
+@auth_router.post("/login", response_model=TokenRead, summary="Log in and receive a bearer token")
+def login(body: LoginRequest, db_session: DbSession, settings: SettingsDep) -> TokenRead:
+    issued = service.login(db_session=db_session, username=body.username, password=body.password,
+                           policy=login_policy(settings))
+    return TokenRead(access_token=issued.secret, expires_at=issued.expires_at)
+
+
+@auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke the token used")
+def logout(current: AnyUser, db_session: DbSession) -> None:
+    service.logout(db_session=db_session, secret=current.token)
+
+
+@auth_router.get("/me", response_model=UserRead, summary="The logged-in user and their roles")
+def me(current: AnyUser) -> UserRead:
+    return UserRead.model_validate(current.user)
+
+
+@users_router.get("", response_model=list[UserRead])
+def list_users(_: SystemAdmin, db_session: DbSession) -> list[UserRead]:
+    return [UserRead.model_validate(u) for u in service.list_users(db_session=db_session)]
+
+
+@users_router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+def create_user(body: UserCreate, current: SystemAdmin, db_session: DbSession, settings: SettingsDep) -> UserRead:
+    user = service.create_user(
+        db_session=db_session, username=body.username, display_name=body.display_name, password=body.password,
+        roles=body.roles, affiliations=[(a.kind, a.organisation) for a in body.affiliations],
+        created_by=current.id, password_cost_log2=settings.password_cost_log2,
+    )
+    return UserRead.model_validate(user)
+
+
+@users_router.get("/{user_id}", response_model=UserRead)
+def get_user(user_id: int, _: SystemAdmin, db_session: DbSession) -> UserRead:
+    return UserRead.model_validate(service.get_user(db_session=db_session, user_id=user_id))
+
+
+@users_router.post("/{user_id}/roles", response_model=UserRead)
+def grant_role(user_id: int, body: RoleGrant, current: SystemAdmin, db_session: DbSession) -> UserRead:
+    user = service.grant_role(db_session=db_session, user_id=user_id, role=body.role, granted_by=current.id)
+    return UserRead.model_validate(user)
+
+
+@users_router.delete("/{user_id}/roles/{role}", response_model=UserRead)
+def revoke_role(user_id: int, role: Role, _: SystemAdmin, db_session: DbSession) -> UserRead:
+    return UserRead.model_validate(service.revoke_role(db_session=db_session, user_id=user_id, role=role))
+
+
+@users_router.post("/{user_id}/affiliations", response_model=UserRead)
+def add_affiliation(user_id: int, body: AffiliationCreate, _: SystemAdmin, db_session: DbSession) -> UserRead:
+    user = service.add_affiliation(db_session=db_session, user_id=user_id, kind=body.kind,
+                                   organisation=body.organisation)
+    return UserRead.model_validate(user)
+
+
+@users_router.post("/{user_id}/disable", response_model=UserRead, summary="Disable a user and revoke their tokens")
+def disable_user(user_id: int, _: SystemAdmin, db_session: DbSession) -> UserRead:
+    return UserRead.model_validate(service.set_disabled(db_session=db_session, user_id=user_id, disabled=True))
+
+
+@users_router.post("/{user_id}/enable", response_model=UserRead)
+def enable_user(user_id: int, _: SystemAdmin, db_session: DbSession) -> UserRead:
+    return UserRead.model_validate(service.set_disabled(db_session=db_session, user_id=user_id, disabled=False))
+
+
+@users_router.post("/{user_id}/tokens/revoke", response_model=RevokedTokens,
+                   summary="Revoke every live token of a user (e.g. a lost laptop)")
+def revoke_tokens(user_id: int, _: SystemAdmin, db_session: DbSession) -> RevokedTokens:
+    return RevokedTokens(revoked=service.revoke_all_tokens(db_session=db_session, user_id=user_id))

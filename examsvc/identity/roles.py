@@ -1,0 +1,39 @@
+"""The roles a user may hold. A user may hold several."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SYSTEM_ADMIN = "system_admin"
+    BANK_ADMIN = "bank_admin"
+    EXAM_ADMIN = "exam_admin"
+    CHIEF_EXAMINER = "chief_examiner"
+    PROCTOR = "proctor"
+    EVALUATOR = "evaluator"
+    AUDITOR = "auditor"
+    INSPECTOR = "inspector"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.SYSTEM_ADMIN: "考试系统管理员",
+    Role.BANK_ADMIN: "题库管理员",
+    Role.EXAM_ADMIN: "考务管理员",
+    Role.CHIEF_EXAMINER: "主考官",
+    Role.PROCTOR: "监考员",
+    Role.EVALUATOR: "考评员",
+    Role.AUDITOR: "审计员",
+    Role.INSPECTOR: "巡考员",
+}
+
+
+class AffiliationKind(StrEnum):
+    """What a staff member is affiliated with; 考教分离 forbids examining one's own trainees."""
+
+    TRAINING_INSTITUTION = "training_institution"  # 培训机构
+    EMPLOYER = "employer"  # 工作单位

@@ -1,0 +1,10 @@
+"""Imports every domain's models so that ``Base.metadata`` describes the whole schema.
+
+Used by Alembic's ``env.py`` (for autogenerate) and by the test that the models match the migrations.
+"""
+
+from examsvc.db import Base
+from examsvc.identity import models as identity_models
+from examsvc.sites import models as sites_models
+
+__all__ = ["Base", "identity_models", "sites_models"]

@@ -1,0 +1,1 @@
+"""Exam sites (考点) and their enrolled workstations (考试机)."""

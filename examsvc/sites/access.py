@@ -1,0 +1,47 @@
+"""The access rule for candidate-facing calls: they must come from an approved workstation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from examsvc.db import get_db_session
+from examsvc.errors import NotAuthenticated
+from examsvc.identity.access import AccessRequirement, workstation_key_scheme
+from examsvc.sites import service
+from examsvc.sites.models import Workstation
+
+
+@dataclass(frozen=True)
+class CurrentWorkstation:
+    workstation: Workstation
+
+    @property
+    def id(self) -> int:
+        return self.workstation.id
+
+    @property
+    def site_id(self) -> int:
+        return self.workstation.site_id
+
+
+class WorkstationRequirement(AccessRequirement):
+    description = "an approved workstation (X-Workstation-Token)"
+
+    def __call__(
+        self,
+        request: Request,
+        credential: Annotated[str | None, Depends(workstation_key_scheme)],
+        db_session: Annotated[Session, Depends(get_db_session, scope="function")],
+    ) -> CurrentWorkstation:
+        if not credential:
+            raise NotAuthenticated("请求必须来自已登记并获批准的考试机。", code="workstation_required")
+        workstation = service.authenticate_workstation(db_session=db_session, credential=credential)
+        request.scope.setdefault("state", {})["principal_label"] = f"workstation:{workstation.id}"
+        return CurrentWorkstation(workstation=workstation)
+
+
+require_workstation = WorkstationRequirement()

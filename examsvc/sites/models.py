@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from examsvc.db import Base, UtcDateTime, utcnow
+
+
+class WorkstationStatus(StrEnum):
+    PENDING = "pending"  # enrolled, waiting for a system admin's approval
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+class Site(Base):
+    """An exam site (考点)."""
+
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    # Digest of the secret a workstation presents to enrol at this site; rotated by a system admin.
+    enrolment_code_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+
+class Workstation(Base):
+    """An exam-site computer (考试机), bound to one site by its credential."""
+
+    __tablename__ = "workstation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default=WorkstationStatus.PENDING)
+    credential_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+    site: Mapped[Site] = relationship(lazy="joined")
+
+    @property
+    def site_code(self) -> str:
+        return self.site.code

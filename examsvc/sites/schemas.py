@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from examsvc.sites.models import WorkstationStatus
+
+
+class SiteCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"code": "TY-01", "name": "太原市安全生产考试点一", "address": "太原市小店区"}]})
+
+    code: str = Field(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(default="", max_length=300)
+
+
+class SiteRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    address: str
+    created_at: datetime
+
+
+class SiteWithEnrolmentCode(SiteRead):
+    enrolment_code: str = Field(description="Shown once: give it to the site's technician to enrol workstations.")
+
+
+class WorkstationEnrol(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"site_code": "TY-01", "enrolment_code": "exe_…", "name": "第1考场-01号机"}]})
+
+    site_code: str = Field(min_length=2, max_length=32)
+    enrolment_code: str = Field(min_length=8, max_length=200)
+    name: str = Field(min_length=1, max_length=100)
+
+
+class WorkstationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    site_code: str
+    name: str
+    status: WorkstationStatus
+    enrolled_at: datetime
+    approved_at: datetime | None
+    revoked_at: datetime | None
+    revoke_reason: str | None
+
+
+class WorkstationEnrolled(WorkstationRead):
+    credential: str = Field(description="Shown once: the workstation keeps it and sends it as X-Workstation-Token.")
+
+
+class WorkstationRevoke(BaseModel):
+    reason: str = Field(min_length=1, max_length=300, examples=["设备报废"])

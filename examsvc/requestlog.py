@@ -136,6 +136,7 @@ class RequestContextMiddleware:
             access_logger.info(
                 "request",
                 extra={
+                    "request_id": request_id,
                     "method": scope.get("method"),
                     "route": getattr(route, "path", None) or "(unmatched)",
                     "status": status,

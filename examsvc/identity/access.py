@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -96,17 +96,23 @@ def iter_access_requirements(dependant: Dependant) -> Iterator[AccessRequirement
         yield from iter_access_requirements(sub)
 
 
+def api_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    """(method, full path, route) for every API route, through included routers."""
+    found: list[tuple[str, str, APIRoute]] = []
+    for context in iter_route_contexts(app.routes):
+        route = context.route
+        if isinstance(route, APIRoute) and context.path:
+            found.extend((method, context.path, route) for method in sorted(context.methods or ()))
+    return found
+
+
 def assert_every_route_declares_access(app: FastAPI) -> None:
     """Refuses to build an application in which some route forgot to say who may call it."""
     missing = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+    for method, path, route in api_routes(app):
         declared = list(iter_access_requirements(route.dependant))
-        for method in route.methods or ():
-            public = (method, route.path) in PUBLIC_ROUTES
-            if public == bool(declared):
-                missing.append(f"{method} {route.path}")
+        if ((method, path) in PUBLIC_ROUTES) == bool(declared):
+            missing.append(f"{method} {path}")
     if missing:
         raise RuntimeError("routes without exactly one access rule (roles, workstation or public): "
                            + ", ".join(sorted(missing)))

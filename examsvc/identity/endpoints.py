@@ -14,6 +14,7 @@ from examsvc.identity.roles import Role
 from examsvc.identity.schemas import (
     AffiliationCreate,
     LoginRequest,
+    PasswordChange,
     RevokedTokens,
     RoleGrant,
     TokenRead,
@@ -47,6 +48,14 @@ def login(body: LoginRequest, db_session: DbSession, settings: SettingsDep) -> T
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke the token used")
 def logout(current: AnyUser, db_session: DbSession) -> None:
     service.logout(db_session=db_session, secret=current.token)
+
+
+@auth_router.post("/password", status_code=status.HTTP_204_NO_CONTENT,
+                  summary="Change one's own password; other sessions of the user end")
+def change_password(body: PasswordChange, current: AnyUser, db_session: DbSession, settings: SettingsDep) -> None:
+    service.change_password(db_session=db_session, user=current.user, current_password=body.current_password,
+                            new_password=body.new_password, keep_token=current.token,
+                            password_cost_log2=settings.password_cost_log2)
 
 
 @auth_router.get("/me", response_model=UserRead, summary="The logged-in user and their roles")

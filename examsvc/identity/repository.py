@@ -30,10 +30,12 @@ def get_token_by_digest(db_session: Session, digest: str) -> AccessToken | None:
     return db_session.scalars(select(AccessToken).where(AccessToken.token_digest == digest)).one_or_none()
 
 
-def revoke_tokens_of_user(db_session: Session, user_id: int, at: datetime) -> int:
-    result = db_session.execute(
-        update(AccessToken)
-        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None), AccessToken.expires_at > at)
-        .values(revoked_at=at)
+def revoke_tokens_of_user(db_session: Session, user_id: int, at: datetime, *,
+                          except_token_id: int | None = None) -> int:
+    query = update(AccessToken).where(
+        AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None), AccessToken.expires_at > at
     )
+    if except_token_id is not None:
+        query = query.where(AccessToken.id != except_token_id)
+    result = db_session.execute(query.values(revoked_at=at))
     return int(result.rowcount)  # type: ignore[attr-defined]

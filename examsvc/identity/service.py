@@ -121,6 +121,20 @@ def logout(*, db_session: Session, secret: str) -> None:
         token.revoked_at = utcnow()
 
 
+def change_password(*, db_session: Session, user: UserAccount, current_password: str, new_password: str,
+                    keep_token: str, password_cost_log2: int = passwords.DEFAULT_COST_LOG2) -> None:
+    """Replaces the password and ends every other session of the user."""
+    if not passwords.verify_password(current_password, user.password_hash):
+        raise InvalidInput("当前密码不正确。", code="wrong_current_password", detail={"field": "current_password"})
+    try:
+        passwords.check_password_policy(new_password)
+    except passwords.WeakPasswordError as exc:
+        raise InvalidInput(str(exc), code="weak_password", detail={"field": "new_password"}) from exc
+    user.password_hash = passwords.hash_password(new_password, cost_log2=password_cost_log2)
+    keep = repository.get_token_by_digest(db_session, digest_secret(keep_token))
+    repository.revoke_tokens_of_user(db_session, user.id, utcnow(), except_token_id=keep.id if keep else None)
+
+
 def revoke_all_tokens(*, db_session: Session, user_id: int) -> int:
     get_user(db_session=db_session, user_id=user_id)
     return repository.revoke_tokens_of_user(db_session, user_id, utcnow())

@@ -1,0 +1,96 @@
+"""Test database and application fixtures.
+
+The database is built once per run by the Alembic migrations (never by ``create_all``), on the
+database named by ``EXAMSVC_TEST_DATABASE_URL`` (CI passes a fresh PostgreSQL database) or a SQLite
+file in a temporary folder. Each test runs inside one outer transaction that is rolled back at the
+end; the application's own commits become savepoints inside it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from examsvc import migrate
+from examsvc.app import create_app
+from examsvc.config import Settings
+from examsvc.db import make_engine
+from tests.builders import Actors
+
+TEST_PASSWORD_COST = 10  # scrypt N = 2**10: fast tests; production default is 2**17
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("EXAMSVC_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    if migrate.current_revision(engine) is not None:
+        migrate.downgrade(engine, "base")
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    connection = engine.connect()
+    outer = connection.begin()
+    yield connection
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    db_session = session_factory()
+    yield db_session
+    db_session.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        password_cost_log2=TEST_PASSWORD_COST,
+        login_max_failures=3,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> FastAPI:
+    app = create_app(settings, engine=engine)
+    app.state.session_factory = session_factory
+    return app
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def actors(client: TestClient, db_session: Session) -> Actors:
+    return Actors(client=client, db_session=db_session)

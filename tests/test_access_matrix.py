@@ -1,0 +1,99 @@
+"""Every route declares who may call it; each refuses the anonymous caller and the wrong role."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.testclient import TestClient
+
+from examsvc.identity.access import (
+    PUBLIC_ROUTES,
+    RoleRequirement,
+    api_routes,
+    assert_every_route_declares_access,
+    iter_access_requirements,
+    require_roles,
+)
+from examsvc.identity.roles import Role
+from examsvc.sites.access import WorkstationRequirement
+from tests.builders import Actors
+
+# Path parameters that are not plain ids need a value of their own type to reach the route.
+_PARAM_VALUES = {"role": "proctor"}
+
+
+def _url(path: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: _PARAM_VALUES.get(m.group(1), "1"), path)
+
+
+def test_the_public_allow_list_is_exactly_the_public_routes(app: FastAPI) -> None:
+    public = {(m, p) for m, p, r in api_routes(app) if not list(iter_access_requirements(r.dependant))}
+    assert public == PUBLIC_ROUTES
+
+
+def test_every_guarded_route_refuses_an_anonymous_caller(app: FastAPI, client: TestClient) -> None:
+    checked = 0
+    for method, path, _ in api_routes(app):
+        if (method, path) in PUBLIC_ROUTES:
+            continue
+        response = client.request(method, _url(path))
+        assert response.status_code == 401, f"{method} {path} answered {response.status_code} to nobody"
+        assert response.json()["error"] in {"not_authenticated", "workstation_required"}
+        checked += 1
+    assert checked >= 15
+
+
+def test_every_role_route_refuses_every_other_role(app: FastAPI, actors: Actors) -> None:
+    for method, path, route in api_routes(app):
+        for requirement in iter_access_requirements(route.dependant):
+            if not isinstance(requirement, RoleRequirement):
+                continue
+            others = [r for r in Role if r not in requirement.roles]
+            # A user holding every other role at once must still be refused; a user with no role too.
+            for headers in (actors.user_with(*others), actors.user_with()):
+                response = actors.client.request(method, _url(path), headers=headers)
+                assert response.status_code == 403, f"{method} {path} let in {others or 'no role'}"
+                assert response.json()["error"] == "forbidden"
+
+
+def test_every_role_route_admits_each_of_its_roles(app: FastAPI, actors: Actors) -> None:
+    for method, path, route in api_routes(app):
+        for requirement in iter_access_requirements(route.dependant):
+            if isinstance(requirement, RoleRequirement):
+                for role in requirement.roles:
+                    response = actors.client.request(method, _url(path), headers=actors.user_with(role))
+                    assert response.status_code not in (401, 403), f"{method} {path} refused {role}"
+
+
+def test_workstation_routes_refuse_users_of_every_role(app: FastAPI, actors: Actors) -> None:
+    everything = actors.user_with(*Role)
+    workstation_routes = [(m, p) for m, p, r in api_routes(app)
+                          if any(isinstance(q, WorkstationRequirement) for q in iter_access_requirements(r.dependant))]
+    assert workstation_routes
+    for method, path in workstation_routes:
+        assert actors.client.request(method, _url(path), headers=everything).status_code == 401
+
+
+def test_a_route_without_an_access_rule_is_refused_at_start_up(app: FastAPI) -> None:
+    router = APIRouter()
+
+    @router.get("/forgotten")
+    def forgotten() -> dict[str, str]:
+        return {}
+
+    app.include_router(router)
+    with pytest.raises(RuntimeError, match="GET /forgotten"):
+        assert_every_route_declares_access(app)
+
+
+def test_a_public_route_that_also_declares_roles_is_refused(app: FastAPI) -> None:
+    app.router.routes = [r for r in app.router.routes if getattr(r, "path", "") != "/healthz"]
+
+    @app.get("/healthz", dependencies=[Depends(require_roles(Role.AUDITOR))])
+    def guarded_health() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(RuntimeError, match="GET /healthz"):
+        assert_every_route_declares_access(app)

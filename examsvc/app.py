@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from examsvc import __version__
+from examsvc.banks.endpoints import router as banks_router
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings, make_session_factory
 from examsvc.errors import install_error_handlers
@@ -24,6 +25,8 @@ OPENAPI_TAGS = [
     {"name": "users", "description": "Staff accounts, roles and affiliations (人员与角色). System admin only."},
     {"name": "sites", "description": "Exam sites (考点)."},
     {"name": "workstations", "description": "Exam-site computers (考试机): enrolment, approval, revocation."},
+    {"name": "banks", "description": "Versioned question banks (题库): import, publish, retire, export, diff. "
+                                     "Question content is visible to bank administrators only."},
 ]
 
 
@@ -47,7 +50,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, auth_router, users_router, sites_router, workstations_router):
+    for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     return app

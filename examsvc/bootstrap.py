@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from examsvc import migrate
+from examsvc.banks import files as bank_files
 from examsvc.config import Settings
 from examsvc.db import make_session_factory
 from examsvc.identity import service as identity_service
@@ -69,6 +70,14 @@ def ensure_first_admin(settings: Settings, engine: Engine) -> FirstAdmin | None:
             password=password, roles=[Role.SYSTEM_ADMIN], password_cost_log2=settings.password_cost_log2,
         )
     return FirstAdmin(username=FIRST_ADMIN_USERNAME, password=password)
+
+
+def load_sample_banks(settings: Settings, engine: Engine) -> int:
+    """On the embedded default's first start, import and publish the sample banks in question_banks/."""
+    if not settings.uses_embedded_database:
+        return 0
+    with transaction(engine) as db_session:
+        return len(bank_files.load_samples_if_empty(db_session=db_session))
 
 
 def announce_first_admin(admin: FirstAdmin) -> None:

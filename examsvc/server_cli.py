@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Any
 
@@ -46,6 +47,9 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     except bootstrap.NotMigrated as exc:
         print(f"examsvc: {exc}", file=sys.stderr)
         return 2
+    loaded = bootstrap.load_sample_banks(settings, engine)
+    if loaded:
+        logging.getLogger("examsvc.bootstrap").info("sample banks loaded", extra={"versions": loaded})
     admin = bootstrap.ensure_first_admin(settings, engine)
     if admin is not None:
         bootstrap.announce_first_admin(admin)

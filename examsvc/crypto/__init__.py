@@ -1,0 +1,1 @@
+"""Canonical encodings, digests, keys and signatures. No FastAPI, no ORM: plain values in and out."""

@@ -17,9 +17,8 @@ from tests.banks.builders import bank, changed, edit_xlsx, mc, sc, tf, to_xlsx, 
 def _rejected(db_session: Session, data: bytes, filename: str = "bad.yaml") -> list[Problem]:
     before = (db_session.scalar(select(func.count()).select_from(BankVersion)),
               db_session.scalar(select(func.count()).select_from(Question)))
-    with pytest.raises(BankImportRejected) as raised:
-        with db_session.begin_nested():
-            service.import_file(db_session=db_session, data=data, filename=filename, imported_by=None)
+    with pytest.raises(BankImportRejected) as raised, db_session.begin_nested():
+        service.import_file(db_session=db_session, data=data, filename=filename, imported_by=None)
     after = (db_session.scalar(select(func.count()).select_from(BankVersion)),
              db_session.scalar(select(func.count()).select_from(Question)))
     assert after == before, "a rejected file wrote something"
@@ -189,7 +188,8 @@ def test_xlsx_unknown_metadata_row(db_session: Session) -> None:
 
 @pytest.mark.parametrize(("cell", "typed", "stored"), [
     ("L2", "对", "T"), ("L2", "×", "F"), ("L2", "正确", "T"), ("L2", "错", "F"), ("L2", "√", "T"),
-    ("L3", "b", "B"), ("L4", "A,B,D", "ABD"), ("L4", "A、B、D", "ABD"), ("L4", "dba", "ABD"), ("L4", "Ａ，Ｂ，Ｄ", "ABD"),
+    ("L3", "b", "B"), ("L4", "A,B,D", "ABD"), ("L4", "A、B、D", "ABD"), ("L4", "dba", "ABD"),
+    ("L4", "Ａ，Ｂ，Ｄ", "ABD"),
 ])
 def test_xlsx_accepts_the_answer_spellings_people_type(db_session: Session, cell: str, typed: str,
                                                        stored: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -110,7 +111,10 @@ def test_serve_starts_on_the_embedded_default_and_prints_the_first_admin(tmp_pat
         _, err = process.communicate(timeout=20)
     password = re.search(r"password \(shown once, change it\): (\S+)", err)
     assert password, err[-2000:]
-    assert (tmp_path / "data" / "examsvc.sqlite3").is_file()
+    database = tmp_path / "data" / "examsvc.sqlite3"
+    with sqlite3.connect(database) as connection:
+        published = connection.execute("SELECT count(*) FROM bank_version WHERE status = 'published'").fetchone()[0]
+    assert published == len(list((Path(__file__).parent.parent / "question_banks").rglob("*.yaml")))
     # The generated password is printed once, and not inside any log line.
     assert sum(password.group(1) in line for line in err.splitlines()) == 1
     assert not any(password.group(1) in line for line in err.splitlines() if line.startswith("{"))

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from examsvc import migrate
+from examsvc.audit.actors import Actor
 from examsvc.banks import service
 from examsvc.banks.synthetic import synthetic_bank
 from examsvc.banks.yaml_format import read_yaml, write_yaml
@@ -47,7 +48,7 @@ def main() -> None:
             started = time.perf_counter()
             with transaction(engine) as db_session:
                 result = service.import_file(db_session=db_session, data=data, filename="synthetic.yaml",
-                                             imported_by=None)
+                                             actor=Actor.system("benchmark"))
                 assert result.created and result.version.question_count == args.questions
             import_times.append(time.perf_counter() - started)
             engine.dispose()

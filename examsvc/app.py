@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +11,9 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from examsvc import __version__
+from examsvc.audit.background import checkpoint_loop
+from examsvc.audit.endpoints import router as audit_router
+from examsvc.audit.keys import load_signer
 from examsvc.banks.endpoints import router as banks_router
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings, make_session_factory
@@ -25,6 +30,8 @@ OPENAPI_TAGS = [
     {"name": "users", "description": "Staff accounts, roles and affiliations (人员与角色). System admin only."},
     {"name": "sites", "description": "Exam sites (考点)."},
     {"name": "workstations", "description": "Exam-site computers (考试机): enrolment, approval, revocation."},
+    {"name": "audit", "description": "The tamper-evident log (考试过程留痕): RFC 6962 Merkle tree, C2SP signed "
+                                     "checkpoints, proofs. Checkpoint and key are public; the rest is for auditors."},
     {"name": "banks", "description": "Versioned question banks (题库): import, publish, retire, export, diff. "
                                      "Question content is visible to bank administrators only."},
 ]
@@ -34,8 +41,15 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     engine = engine or engine_from_settings(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        signer_task = None
+        if settings.checkpoint_interval_seconds > 0:
+            signer_task = asyncio.create_task(checkpoint_loop(app, settings.checkpoint_interval_seconds))
         yield
+        if signer_task is not None:
+            signer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await signer_task
         engine.dispose()
 
     app = FastAPI(
@@ -48,9 +62,11 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.log_signer = load_signer(settings)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router):
+    for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router,
+                   audit_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     return app

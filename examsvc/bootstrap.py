@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from examsvc import migrate
+from examsvc.audit.actors import Actor
 from examsvc.banks import files as bank_files
 from examsvc.config import Settings
 from examsvc.db import make_session_factory
@@ -67,7 +68,8 @@ def ensure_first_admin(settings: Settings, engine: Engine) -> FirstAdmin | None:
         password = identity_service.generate_password()
         identity_service.create_user(
             db_session=db_session, username=FIRST_ADMIN_USERNAME, display_name="考试系统管理员",
-            password=password, roles=[Role.SYSTEM_ADMIN], password_cost_log2=settings.password_cost_log2,
+            password=password, roles=[Role.SYSTEM_ADMIN], actor=Actor.system("first start"),
+            password_cost_log2=settings.password_cost_log2,
         )
     return FirstAdmin(username=FIRST_ADMIN_USERNAME, password=password)
 

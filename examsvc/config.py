@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # The origin line of the audit log's checkpoints (C2SP tlog-checkpoint), e.g.
     # "exam.yjt.shanxi.gov.cn/examsvc/log". Must be unique to the province's log.
     log_origin: str = DEVELOPMENT_LOG_ORIGIN
+    # The log's Ed25519 signing key (PKCS#8 PEM). Empty: generated at first run as keys/log-ed25519.pem.
+    log_signing_key_file: Path | None = None
+    # How often the log signs a new checkpoint when it has grown; 0 turns the background signer off.
+    checkpoint_interval_seconds: float = Field(default=5.0, ge=0, le=3600)
     access_token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)

@@ -14,6 +14,7 @@ from sqlalchemy.types import TypeDecorator
 
 from examsvc.config import Settings
 from examsvc.errors import ExamServiceError
+from examsvc.requestlog import confirm_audit_entries, discard_audit_entries
 
 # Deterministic constraint names, so that migrations can name what they alter on both databases.
 NAMING_CONVENTION = {
@@ -98,15 +99,19 @@ def get_db_session(request: Request) -> Iterator[Session]:
     try:
         yield db_session
         db_session.commit()
+        confirm_audit_entries()
     except ExamServiceError as exc:
         # A refusal that must leave a trace (a failed login's counter) asks to keep its changes.
         if exc.keep_changes:
             db_session.commit()
+            confirm_audit_entries()
         else:
             db_session.rollback()
+            discard_audit_entries()
         raise
     except BaseException:
         db_session.rollback()
+        discard_audit_entries()
         raise
     finally:
         db_session.close()

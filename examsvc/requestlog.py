@@ -37,6 +37,40 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
+class _AuditIndices:
+    """Log entries written while serving a request: pending until its transaction commits."""
+
+    __slots__ = ("confirmed", "pending")
+
+    def __init__(self) -> None:
+        self.pending: list[int] = []
+        self.confirmed: list[int] = []
+
+
+_audit_entries: ContextVar[_AuditIndices | None] = ContextVar("examsvc_audit_entries", default=None)
+AUDIT_ENTRY_HEADER = "Audit-Entry"
+
+
+def remember_audit_entry(index: int) -> None:
+    box = _audit_entries.get()
+    if box is not None:
+        box.pending.append(index)
+
+
+def confirm_audit_entries() -> None:
+    """Called once the request's transaction committed: its entries exist and can be announced."""
+    box = _audit_entries.get()
+    if box is not None:
+        box.confirmed.extend(box.pending)
+        box.pending.clear()
+
+
+def discard_audit_entries() -> None:
+    box = _audit_entries.get()
+    if box is not None:
+        box.pending.clear()
+
+
 def new_request_id() -> str:
     return secrets.token_hex(8)
 
@@ -103,6 +137,8 @@ class RequestContextMiddleware:
                 break
         request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else new_request_id()
         token = _request_id.set(request_id)
+        audit_box = _AuditIndices()
+        audit_token = _audit_entries.set(audit_box)
         started = time.perf_counter()
         status = 500
 
@@ -112,6 +148,9 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode("ascii")))
+                if audit_box.confirmed:
+                    # The index of each log entry this request wrote, for a later inclusion proof.
+                    headers.append((b"audit-entry", ",".join(map(str, audit_box.confirmed)).encode("ascii")))
                 message["headers"] = headers
             await send(message)
 
@@ -145,3 +184,4 @@ class RequestContextMiddleware:
                 },
             )
             _request_id.reset(token)
+            _audit_entries.reset(audit_token)

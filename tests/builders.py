@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from examsvc.audit.actors import Actor
 from examsvc.identity import service as identity_service
 from examsvc.identity.models import UserAccount
 from examsvc.identity.roles import Role
@@ -15,6 +16,7 @@ from examsvc.sites import service as sites_service
 from examsvc.sites.models import Workstation
 
 _counter = itertools.count(1)
+TEST_ACTOR = Actor.system("test")
 DEFAULT_PASSWORD = "correct horse battery"
 
 
@@ -26,7 +28,7 @@ def make_user(db_session: Session, *roles: Role, password: str = DEFAULT_PASSWOR
               username: str | None = None) -> UserAccount:
     user = identity_service.create_user(
         db_session=db_session, username=username or unique("user"), display_name="测试人员",
-        password=password, roles=list(roles), password_cost_log2=10,
+        password=password, roles=list(roles), actor=TEST_ACTOR, password_cost_log2=10,
     )
     db_session.commit()
     return user
@@ -58,11 +60,11 @@ class Actors:
         """An enrolled workstation and its credential (approved unless asked otherwise)."""
         code = site_code or unique("SITE")
         created = sites_service.create_site(db_session=self.db_session, code=code, name="测试考点", address="",
-                                            created_by=None)
+                                            actor=TEST_ACTOR)
         enrolment = sites_service.enrol_workstation(db_session=self.db_session, site_code=code,
                                                     enrolment_code=created.enrolment_code, name="01号机")
         if approved:
             sites_service.approve_workstation(db_session=self.db_session, workstation_id=enrolment.workstation.id,
-                                              approved_by=None)
+                                              actor=TEST_ACTOR)
         self.db_session.commit()
         return enrolment.workstation, enrolment.credential

@@ -75,6 +75,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         password_cost_log2=TEST_PASSWORD_COST,
         login_max_failures=3,
+        checkpoint_interval_seconds=0,  # the background signer would share the test connection
     )
 
 

@@ -13,7 +13,7 @@ from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.sites import service as sites_service
 from examsvc.sites.models import Site
-from tests.builders import Actors
+from tests.builders import TEST_ACTOR, Actors
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
@@ -27,7 +27,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
 def test_a_request_that_fails_after_writing_leaves_nothing(app: FastAPI, actors: Actors, db_session: Session) -> None:
     @app.post("/half-done")
     def half_done(_: Annotated[CurrentUser, Depends(require_roles(Role.SYSTEM_ADMIN))], session: DbSession) -> None:
-        sites_service.create_site(db_session=session, code="HALF", name="写了一半", address="", created_by=None)
+        sites_service.create_site(db_session=session, code="HALF", name="写了一半", address="", actor=TEST_ACTOR)
         raise RuntimeError("fails after the write")
 
     response = actors.client.post("/half-done", headers=actors.user_with(Role.SYSTEM_ADMIN))

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from examsvc.audit.actors import Actor
 from examsvc.banks import files, service
 from examsvc.banks.document import Part
 from examsvc.banks.problems import BankImportRejected
@@ -71,7 +72,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     settings.ensure_data_dir()
     try:
         with transaction(engine_from_settings(settings)) as db_session:
-            results = files.import_paths(db_session=db_session, paths=args.paths, imported_by=None,
+            results = files.import_paths(db_session=db_session, paths=args.paths, actor=Actor.cli(),
                                          publish=args.publish)
             for r in results:
                 v = r.version
@@ -100,7 +101,7 @@ def _version_id(db_session: Any, code: str, spec: str) -> int:
 def run_publish(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         v = service.publish(db_session=db_session, version_id=_version_id(db_session, args.code, args.version),
-                            published_by=None)
+                            actor=Actor.cli())
         print(f"{v.bank_code} {v.part}/{v.version_label}: {v.status}")
     return 0
 
@@ -108,7 +109,7 @@ def run_publish(args: argparse.Namespace, settings: Settings) -> int:
 def run_retire(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         v = service.retire(db_session=db_session, version_id=_version_id(db_session, args.code, args.version),
-                           retired_by=None)
+                           actor=Actor.cli())
         print(f"{v.bank_code} {v.part}/{v.version_label}: {v.status}")
     return 0
 

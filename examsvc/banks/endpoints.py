@@ -83,7 +83,7 @@ def import_bank(
     body: Annotated[bytes, Depends(upload_body)],
     filename: Annotated[str, Query(min_length=1, max_length=255, description="原文件名，决定按 YAML 还是 xlsx 读取")],
 ) -> ImportRead:
-    result = service.import_file(db_session=db_session, data=body, filename=filename, imported_by=current.id)
+    result = service.import_file(db_session=db_session, data=body, filename=filename, actor=current.actor)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return ImportRead(version=_read(result.version), created=result.created, warnings=problem_dicts(result.warnings))
@@ -111,19 +111,19 @@ def questions(version_id: int, _: BankAdmin, db_session: DbSession) -> list[Ques
 @router.post("/bank-versions/{version_id}/publish", response_model=BankVersionRead,
              summary="Publish a draft: from now on it can never change")
 def publish(version_id: int, current: BankAdmin, db_session: DbSession) -> BankVersionRead:
-    return _read(service.publish(db_session=db_session, version_id=version_id, published_by=current.id))
+    return _read(service.publish(db_session=db_session, version_id=version_id, actor=current.actor))
 
 
 @router.post("/bank-versions/{version_id}/retire", response_model=BankVersionRead,
              summary="Retire a published version (no new papers draw from it)")
 def retire(version_id: int, current: BankAdmin, db_session: DbSession) -> BankVersionRead:
-    return _read(service.retire(db_session=db_session, version_id=version_id, retired_by=current.id))
+    return _read(service.retire(db_session=db_session, version_id=version_id, actor=current.actor))
 
 
 @router.delete("/bank-versions/{version_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Discard a draft version (published versions cannot be deleted)")
-def discard(version_id: int, _: BankAdmin, db_session: DbSession) -> None:
-    service.discard_draft(db_session=db_session, version_id=version_id)
+def discard(version_id: int, current: BankAdmin, db_session: DbSession) -> None:
+    service.discard_draft(db_session=db_session, version_id=version_id, actor=current.actor)
 
 
 @router.get("/bank-versions/{version_id}/export", summary="Export a version as xlsx or YAML",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from examsvc.audit.actors import Actor
 from examsvc.banks import repository, service
 from examsvc.banks.problems import BankImportRejected, Problem
 
@@ -32,7 +33,7 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def import_paths(*, db_session: Session, paths: Iterable[Path], imported_by: int | None,
+def import_paths(*, db_session: Session, paths: Iterable[Path], actor: Actor,
                  publish: bool) -> list[service.ImportResult]:
     """Imports every file, or nothing at all: the problems of all files are reported together."""
     problems: list[Problem] = []
@@ -49,13 +50,13 @@ def import_paths(*, db_session: Session, paths: Iterable[Path], imported_by: int
             problems.extend(rejected.problems)
             continue
         results.append(service.import_document(db_session=db_session, document=document, source_name=path.name,
-                                               imported_by=imported_by))
+                                               actor=actor))
     if problems:
         raise BankImportRejected(problems)
     if publish:
         for result in results:
             if result.version.status == "draft":
-                service.publish(db_session=db_session, version_id=result.version.id, published_by=imported_by)
+                service.publish(db_session=db_session, version_id=result.version.id, actor=actor)
     return results
 
 
@@ -63,4 +64,5 @@ def load_samples_if_empty(*, db_session: Session) -> list[service.ImportResult]:
     """On a fresh database, import and publish the sample banks; otherwise do nothing."""
     if repository.list_banks(db_session):
         return []
-    return import_paths(db_session=db_session, paths=[sample_banks_dir()], imported_by=None, publish=True)
+    return import_paths(db_session=db_session, paths=[sample_banks_dir()], actor=Actor.system("sample banks"),
+                        publish=True)

@@ -7,6 +7,8 @@ from pathlib import PurePath
 
 from sqlalchemy.orm import Session
 
+from examsvc.audit import log as audit
+from examsvc.audit.actors import Actor
 from examsvc.banks import repository
 from examsvc.banks.document import (
     BankDocument,
@@ -74,7 +76,7 @@ def _answer_column(answer: bool | str) -> str:
 
 
 def import_document(*, db_session: Session, document: BankDocument, source_name: str,
-                    imported_by: int | None) -> ImportResult:
+                    actor: Actor) -> ImportResult:
     meta = document.meta
     digest = document.digest()
     bank = repository.get_bank(db_session, meta.code)
@@ -93,7 +95,7 @@ def import_document(*, db_session: Session, document: BankDocument, source_name:
         personnel_category=meta.personnel_category, industry=meta.industry, operation_item=meta.operation_item,
         catalogue_version=meta.catalogue_version, effective_date=meta.effective_date, content_digest=digest,
         question_count=len(document.questions), source_name=source_name[:255], status=VersionStatus.DRAFT,
-        imported_by=imported_by, imported_at=utcnow(),
+        imported_by=actor.user_id, imported_at=utcnow(),
     )
     db_session.add(version)
     db_session.flush()
@@ -118,13 +120,20 @@ def import_document(*, db_session: Session, document: BankDocument, source_name:
         db_session, [{"bank_version_id": version.id, "code": kp.code, "title": kp.title}
                      for kp in document.knowledge_points])
     repository.insert_questions(db_session, rows)
+    audit.record(db_session=db_session, actor=actor, action="bank.version.imported", subject_type="bank_version",
+                 subject_id=version.id, details=_version_details(version) | {"source_name": version.source_name})
     return ImportResult(version=version, created=True, warnings=document.warnings)
 
 
-def import_file(*, db_session: Session, data: bytes, filename: str, imported_by: int | None) -> ImportResult:
+def _version_details(version: BankVersion) -> dict[str, str | int]:
+    return {"bank_code": version.bank_code, "part": version.part, "version": version.version_label,
+            "content_digest": version.content_digest, "question_count": version.question_count}
+
+
+def import_file(*, db_session: Session, data: bytes, filename: str, actor: Actor) -> ImportResult:
     document = parse_bank_file(data, filename)
     return import_document(db_session=db_session, document=document, source_name=PurePath(filename).name,
-                           imported_by=imported_by)
+                           actor=actor)
 
 
 def get_version(*, db_session: Session, version_id: int) -> BankVersion:
@@ -161,37 +170,44 @@ def resolve_version(*, db_session: Session, bank_code: str, spec: str) -> BankVe
     return found[0]
 
 
-def publish(*, db_session: Session, version_id: int, published_by: int | None) -> BankVersion:
+def publish(*, db_session: Session, version_id: int, actor: Actor) -> BankVersion:
     version = get_version(db_session=db_session, version_id=version_id)
     if version.status != VersionStatus.DRAFT:
         raise Conflict("只有草稿版本可以发布。", code="bank_version_not_draft",
                        detail={"version_id": version_id, "status": version.status})
     version.status = VersionStatus.PUBLISHED
     version.published_at = utcnow()
-    version.published_by = published_by
+    version.published_by = actor.user_id
     db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="bank.version.published", subject_type="bank_version",
+                 subject_id=version.id, details=_version_details(version))
     return version
 
 
-def retire(*, db_session: Session, version_id: int, retired_by: int | None) -> BankVersion:
+def retire(*, db_session: Session, version_id: int, actor: Actor) -> BankVersion:
     version = get_version(db_session=db_session, version_id=version_id)
     if version.status != VersionStatus.PUBLISHED:
         raise Conflict("只有已发布的版本可以停用。", code="bank_version_not_published",
                        detail={"version_id": version_id, "status": version.status})
     version.status = VersionStatus.RETIRED
     version.retired_at = utcnow()
-    version.retired_by = retired_by
+    version.retired_by = actor.user_id
     db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="bank.version.retired", subject_type="bank_version",
+                 subject_id=version.id, details=_version_details(version))
     return version
 
 
-def discard_draft(*, db_session: Session, version_id: int) -> None:
+def discard_draft(*, db_session: Session, version_id: int, actor: Actor) -> None:
     version = get_version(db_session=db_session, version_id=version_id)
     if version.status != VersionStatus.DRAFT:
         raise Conflict("只能删除草稿版本；已发布的版本不可更改。", code="bank_version_not_draft",
                        detail={"version_id": version_id, "status": version.status})
+    details = _version_details(version)
     db_session.delete(version)
     db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="bank.version.discarded", subject_type="bank_version",
+                 subject_id=version_id, details=details)
 
 
 def list_questions(*, db_session: Session, version_id: int) -> list[Question]:

@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from examsvc.audit.actors import Actor
 from examsvc.db import get_db_session
 from examsvc.errors import Forbidden, NotAuthenticated
 from examsvc.identity import service
@@ -36,6 +37,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     # Gated by the site's enrolment code in the body instead of a login; the device stays
     # useless until a system admin approves it.
     ("POST", "/workstations/enrol"),
+    # The log's checkpoint and verifier key are public by design: anyone may keep and compare them.
+    ("GET", "/audit/checkpoint"),
+    ("GET", "/audit/key"),
 })
 # Documentation routes FastAPI adds itself (not APIRoutes, so not walked by the route check).
 DOC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
@@ -45,10 +49,16 @@ DOC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.jso
 class CurrentUser:
     user: UserAccount
     token: str
+    # The roles under which the route admitted this user: what the log records them acting as.
+    acting_roles: tuple[str, ...] = ()
 
     @property
     def id(self) -> int:
         return self.user.id
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.user(self.user.id, self.user.username, self.acting_roles)
 
     def has(self, role: Role) -> bool:
         return role in self.user.role_names
@@ -77,9 +87,10 @@ class RoleRequirement(AccessRequirement):
             raise NotAuthenticated()
         user = service.authenticate_token(db_session=db_session, secret=credentials.credentials)
         request.scope.setdefault("state", {})["principal_label"] = f"user:{user.id}"
-        if not self.roles.intersection(user.role_names):
+        acting = tuple(sorted(self.roles.intersection(user.role_names)))
+        if not acting:
             raise Forbidden(detail={"required_roles": sorted(self.roles)})
-        return CurrentUser(user=user, token=credentials.credentials)
+        return CurrentUser(user=user, token=credentials.credentials, acting_roles=acting)
 
 
 def require_roles(*roles: Role) -> RoleRequirement:

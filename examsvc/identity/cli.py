@@ -7,6 +7,7 @@ import getpass
 import sys
 from typing import Any
 
+from examsvc.audit.actors import Actor
 from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings
@@ -81,7 +82,7 @@ def _create(args: argparse.Namespace, settings: Settings, roles: list[Role],
     with transaction(engine_from_settings(settings)) as db_session:
         user = service.create_user(db_session=db_session, username=args.username, display_name=args.name,
                                    password=password, roles=roles, affiliations=affiliations,
-                                   password_cost_log2=settings.password_cost_log2)
+                                   actor=Actor.cli(), password_cost_log2=settings.password_cost_log2)
         print(f"created user {user.username} (id {user.id}) with roles {', '.join(user.role_names) or '-'}")
     if generated:
         print(f"generated password (shown once): {password}")
@@ -110,7 +111,7 @@ def run_list(_: argparse.Namespace, settings: Settings) -> int:
 def run_grant(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         user = service.grant_role(db_session=db_session, user_id=_user(db_session, args.username).id,
-                                  role=Role(args.role), granted_by=None)
+                                  role=Role(args.role), actor=Actor.cli())
         print(f"{user.username}: {', '.join(user.role_names)}")
     return 0
 
@@ -118,7 +119,7 @@ def run_grant(args: argparse.Namespace, settings: Settings) -> int:
 def run_revoke(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         user = service.revoke_role(db_session=db_session, user_id=_user(db_session, args.username).id,
-                                   role=Role(args.role))
+                                   role=Role(args.role), actor=Actor.cli())
         print(f"{user.username}: {', '.join(user.role_names) or '-'}")
     return 0
 
@@ -126,7 +127,7 @@ def run_revoke(args: argparse.Namespace, settings: Settings) -> int:
 def _set_disabled(args: argparse.Namespace, settings: Settings, disabled: bool) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         user = service.set_disabled(db_session=db_session, user_id=_user(db_session, args.username).id,
-                                    disabled=disabled)
+                                    disabled=disabled, actor=Actor.cli())
         print(f"{user.username}: {'disabled' if user.disabled else 'active'}")
     return 0
 

@@ -47,14 +47,14 @@ def login(body: LoginRequest, db_session: DbSession, settings: SettingsDep) -> T
 
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke the token used")
 def logout(current: AnyUser, db_session: DbSession) -> None:
-    service.logout(db_session=db_session, secret=current.token)
+    service.logout(db_session=db_session, secret=current.token, actor=current.actor)
 
 
 @auth_router.post("/password", status_code=status.HTTP_204_NO_CONTENT,
                   summary="Change one's own password; other sessions of the user end")
 def change_password(body: PasswordChange, current: AnyUser, db_session: DbSession, settings: SettingsDep) -> None:
     service.change_password(db_session=db_session, user=current.user, current_password=body.current_password,
-                            new_password=body.new_password, keep_token=current.token,
+                            new_password=body.new_password, keep_token=current.token, actor=current.actor,
                             password_cost_log2=settings.password_cost_log2)
 
 
@@ -73,7 +73,7 @@ def create_user(body: UserCreate, current: SystemAdmin, db_session: DbSession, s
     user = service.create_user(
         db_session=db_session, username=body.username, display_name=body.display_name, password=body.password,
         roles=body.roles, affiliations=[(a.kind, a.organisation) for a in body.affiliations],
-        created_by=current.id, password_cost_log2=settings.password_cost_log2,
+        actor=current.actor, password_cost_log2=settings.password_cost_log2,
     )
     return UserRead.model_validate(user)
 
@@ -85,33 +85,37 @@ def get_user(user_id: int, _: SystemAdmin, db_session: DbSession) -> UserRead:
 
 @users_router.post("/{user_id}/roles", response_model=UserRead)
 def grant_role(user_id: int, body: RoleGrant, current: SystemAdmin, db_session: DbSession) -> UserRead:
-    user = service.grant_role(db_session=db_session, user_id=user_id, role=body.role, granted_by=current.id)
+    user = service.grant_role(db_session=db_session, user_id=user_id, role=body.role, actor=current.actor)
     return UserRead.model_validate(user)
 
 
 @users_router.delete("/{user_id}/roles/{role}", response_model=UserRead)
-def revoke_role(user_id: int, role: Role, _: SystemAdmin, db_session: DbSession) -> UserRead:
-    return UserRead.model_validate(service.revoke_role(db_session=db_session, user_id=user_id, role=role))
+def revoke_role(user_id: int, role: Role, current: SystemAdmin, db_session: DbSession) -> UserRead:
+    return UserRead.model_validate(service.revoke_role(db_session=db_session, user_id=user_id, role=role,
+                                                       actor=current.actor))
 
 
 @users_router.post("/{user_id}/affiliations", response_model=UserRead)
-def add_affiliation(user_id: int, body: AffiliationCreate, _: SystemAdmin, db_session: DbSession) -> UserRead:
+def add_affiliation(user_id: int, body: AffiliationCreate, current: SystemAdmin, db_session: DbSession) -> UserRead:
     user = service.add_affiliation(db_session=db_session, user_id=user_id, kind=body.kind,
-                                   organisation=body.organisation)
+                                   organisation=body.organisation, actor=current.actor)
     return UserRead.model_validate(user)
 
 
 @users_router.post("/{user_id}/disable", response_model=UserRead, summary="Disable a user and revoke their tokens")
-def disable_user(user_id: int, _: SystemAdmin, db_session: DbSession) -> UserRead:
-    return UserRead.model_validate(service.set_disabled(db_session=db_session, user_id=user_id, disabled=True))
+def disable_user(user_id: int, current: SystemAdmin, db_session: DbSession) -> UserRead:
+    return UserRead.model_validate(service.set_disabled(db_session=db_session, user_id=user_id, disabled=True,
+                                                        actor=current.actor))
 
 
 @users_router.post("/{user_id}/enable", response_model=UserRead)
-def enable_user(user_id: int, _: SystemAdmin, db_session: DbSession) -> UserRead:
-    return UserRead.model_validate(service.set_disabled(db_session=db_session, user_id=user_id, disabled=False))
+def enable_user(user_id: int, current: SystemAdmin, db_session: DbSession) -> UserRead:
+    return UserRead.model_validate(service.set_disabled(db_session=db_session, user_id=user_id, disabled=False,
+                                                        actor=current.actor))
 
 
 @users_router.post("/{user_id}/tokens/revoke", response_model=RevokedTokens,
                    summary="Revoke every live token of a user (e.g. a lost laptop)")
-def revoke_tokens(user_id: int, _: SystemAdmin, db_session: DbSession) -> RevokedTokens:
-    return RevokedTokens(revoked=service.revoke_all_tokens(db_session=db_session, user_id=user_id))
+def revoke_tokens(user_id: int, current: SystemAdmin, db_session: DbSession) -> RevokedTokens:
+    return RevokedTokens(revoked=service.revoke_all_tokens(db_session=db_session, user_id=user_id,
+                                                           actor=current.actor))

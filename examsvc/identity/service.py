@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from examsvc.audit import log as audit
+from examsvc.audit.actors import Actor
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts
 from examsvc.identity import passwords, repository
@@ -51,7 +53,7 @@ def create_user(
     password: str,
     roles: list[Role] | None = None,
     affiliations: list[tuple[AffiliationKind, str]] | None = None,
-    created_by: int | None = None,
+    actor: Actor,
     password_cost_log2: int = passwords.DEFAULT_COST_LOG2,
 ) -> UserAccount:
     try:
@@ -67,10 +69,13 @@ def create_user(
         disabled=False,
         failed_login_count=0,
     )
-    user.roles = [UserRole(role=str(role), granted_by=created_by) for role in sorted(set(roles or []))]
+    user.roles = [UserRole(role=str(role), granted_by=actor.user_id) for role in sorted(set(roles or []))]
     user.affiliations = [StaffAffiliation(kind=str(kind), organisation=org) for kind, org in affiliations or []]
     db_session.add(user)
     db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="user.created", subject_type="user", subject_id=user.id,
+                 details={"username": username, "roles": user.role_names,
+                          "affiliations": [[a.kind, a.organisation] for a in user.affiliations]})
     return user
 
 
@@ -90,9 +95,16 @@ def login(*, db_session: Session, username: str, password: str, policy: LoginPol
         raise TooManyAttempts(detail={"locked_until": user.locked_until.isoformat()})
     if not passwords.verify_password(password, user.password_hash):
         user.failed_login_count += 1
-        if user.failed_login_count >= policy.max_failures:
+        failures = user.failed_login_count
+        locked = failures >= policy.max_failures
+        if locked:
             user.locked_until = now + policy.lockout
             user.failed_login_count = 0
+        audit.record(db_session=db_session, actor=Actor.system("login"),
+                     action="auth.account_locked" if locked else "auth.login_failed", subject_type="user",
+                     subject_id=user.id, details={"failures": failures})
+        if locked:
+            assert user.locked_until is not None
             raise TooManyAttempts(detail={"locked_until": user.locked_until.isoformat()}, keep_changes=True)
         raise NotAuthenticated("用户名或密码错误。", code="invalid_credentials", keep_changes=True)
     if user.disabled:
@@ -103,6 +115,9 @@ def login(*, db_session: Session, username: str, password: str, policy: LoginPol
     token = AccessToken(user_id=user.id, token_digest=digest_secret(secret), expires_at=now + policy.token_ttl)
     db_session.add(token)
     db_session.flush()
+    audit.record(db_session=db_session, actor=Actor.user(user.id, user.username, tuple(user.role_names)),
+                 action="auth.logged_in", subject_type="access_token", subject_id=token.id,
+                 details={"expires_at": audit.rfc3339(token.expires_at)})
     return IssuedToken(secret=secret, expires_at=token.expires_at)
 
 
@@ -115,14 +130,16 @@ def authenticate_token(*, db_session: Session, secret: str) -> UserAccount:
     return token.user
 
 
-def logout(*, db_session: Session, secret: str) -> None:
+def logout(*, db_session: Session, secret: str, actor: Actor) -> None:
     token = repository.get_token_by_digest(db_session, digest_secret(secret))
     if token is not None and token.revoked_at is None:
         token.revoked_at = utcnow()
+        audit.record(db_session=db_session, actor=actor, action="auth.logged_out", subject_type="access_token",
+                     subject_id=token.id)
 
 
 def change_password(*, db_session: Session, user: UserAccount, current_password: str, new_password: str,
-                    keep_token: str, password_cost_log2: int = passwords.DEFAULT_COST_LOG2) -> None:
+                    keep_token: str, actor: Actor, password_cost_log2: int = passwords.DEFAULT_COST_LOG2) -> None:
     """Replaces the password and ends every other session of the user."""
     if not passwords.verify_password(current_password, user.password_hash):
         raise InvalidInput("当前密码不正确。", code="wrong_current_password", detail={"field": "current_password"})
@@ -132,12 +149,17 @@ def change_password(*, db_session: Session, user: UserAccount, current_password:
         raise InvalidInput(str(exc), code="weak_password", detail={"field": "new_password"}) from exc
     user.password_hash = passwords.hash_password(new_password, cost_log2=password_cost_log2)
     keep = repository.get_token_by_digest(db_session, digest_secret(keep_token))
-    repository.revoke_tokens_of_user(db_session, user.id, utcnow(), except_token_id=keep.id if keep else None)
+    ended = repository.revoke_tokens_of_user(db_session, user.id, utcnow(), except_token_id=keep.id if keep else None)
+    audit.record(db_session=db_session, actor=actor, action="auth.password_changed", subject_type="user",
+                 subject_id=user.id, details={"other_sessions_ended": ended})
 
 
-def revoke_all_tokens(*, db_session: Session, user_id: int) -> int:
+def revoke_all_tokens(*, db_session: Session, user_id: int, actor: Actor) -> int:
     get_user(db_session=db_session, user_id=user_id)
-    return repository.revoke_tokens_of_user(db_session, user_id, utcnow())
+    revoked = repository.revoke_tokens_of_user(db_session, user_id, utcnow())
+    audit.record(db_session=db_session, actor=actor, action="user.tokens_revoked", subject_type="user",
+                 subject_id=user_id, details={"revoked": revoked})
+    return revoked
 
 
 def _refuse_removing_last_admin(db_session: Session, user: UserAccount) -> None:
@@ -146,39 +168,52 @@ def _refuse_removing_last_admin(db_session: Session, user: UserAccount) -> None:
         raise Conflict("不能移除最后一名考试系统管理员。", code="last_system_admin", detail={"user_id": user.id})
 
 
-def grant_role(*, db_session: Session, user_id: int, role: Role, granted_by: int | None) -> UserAccount:
+def grant_role(*, db_session: Session, user_id: int, role: Role, actor: Actor) -> UserAccount:
     user = get_user(db_session=db_session, user_id=user_id)
     if role not in user.role_names:
-        user.roles.append(UserRole(role=str(role), granted_by=granted_by))
+        user.roles.append(UserRole(role=str(role), granted_by=actor.user_id))
         db_session.flush()
+        audit.record(db_session=db_session, actor=actor, action="user.role_granted", subject_type="user",
+                     subject_id=user_id, details={"role": str(role)})
     return user
 
 
-def revoke_role(*, db_session: Session, user_id: int, role: Role) -> UserAccount:
+def revoke_role(*, db_session: Session, user_id: int, role: Role, actor: Actor) -> UserAccount:
     user = get_user(db_session=db_session, user_id=user_id)
+    if role not in user.role_names:
+        return user
     if role == Role.SYSTEM_ADMIN:
         _refuse_removing_last_admin(db_session, user)
     user.roles = [r for r in user.roles if r.role != role]
     db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="user.role_revoked", subject_type="user",
+                 subject_id=user_id, details={"role": str(role)})
     return user
 
 
-def set_disabled(*, db_session: Session, user_id: int, disabled: bool) -> UserAccount:
+def set_disabled(*, db_session: Session, user_id: int, disabled: bool, actor: Actor) -> UserAccount:
     user = get_user(db_session=db_session, user_id=user_id)
+    if user.disabled == disabled:
+        return user
     if disabled:
         _refuse_removing_last_admin(db_session, user)
         repository.revoke_tokens_of_user(db_session, user_id, utcnow())
     user.disabled = disabled
     db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="user.disabled" if disabled else "user.enabled",
+                 subject_type="user", subject_id=user_id)
     return user
 
 
-def add_affiliation(*, db_session: Session, user_id: int, kind: AffiliationKind, organisation: str) -> UserAccount:
+def add_affiliation(*, db_session: Session, user_id: int, kind: AffiliationKind, organisation: str,
+                    actor: Actor) -> UserAccount:
     user = get_user(db_session=db_session, user_id=user_id)
     if any(a.kind == kind and a.organisation == organisation for a in user.affiliations):
         raise Conflict("该单位已登记。", code="affiliation_exists", detail={"organisation": organisation})
     user.affiliations.append(StaffAffiliation(kind=str(kind), organisation=organisation))
     db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="user.affiliation_added", subject_type="user",
+                 subject_id=user_id, details={"kind": str(kind), "organisation": organisation})
     return user
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from examsvc.audit.actors import Actor
 from examsvc.db import get_db_session
 from examsvc.errors import NotAuthenticated
 from examsvc.identity.access import AccessRequirement, workstation_key_scheme
@@ -26,6 +27,10 @@ class CurrentWorkstation:
     @property
     def site_id(self) -> int:
         return self.workstation.site_id
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.workstation(self.workstation.id, self.workstation.site_id)
 
 
 class WorkstationRequirement(AccessRequirement):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from examsvc.audit.actors import Actor
 from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings
@@ -43,7 +44,7 @@ def register(commands: Any) -> None:
 def run_site_create(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         created = service.create_site(db_session=db_session, code=args.code, name=args.name,
-                                      address=args.address, created_by=None)
+                                      address=args.address, actor=Actor.cli())
         print(f"created site {created.site.code} {created.site.name}")
         print(f"enrolment code (shown once): {created.enrolment_code}")
     return 0
@@ -58,7 +59,7 @@ def run_site_list(_: argparse.Namespace, settings: Settings) -> int:
 
 def run_site_rotate(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
-        created = service.rotate_enrolment_code(db_session=db_session, code=args.code)
+        created = service.rotate_enrolment_code(db_session=db_session, code=args.code, actor=Actor.cli())
         print(f"new enrolment code for {created.site.code} (shown once): {created.enrolment_code}")
     return 0
 
@@ -73,7 +74,8 @@ def run_ws_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_ws_approve(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
-        ws = service.approve_workstation(db_session=db_session, workstation_id=args.workstation_id, approved_by=None)
+        ws = service.approve_workstation(db_session=db_session, workstation_id=args.workstation_id,
+                                         actor=Actor.cli())
         print(f"workstation {ws.id} ({ws.name}, site {ws.site_code}): {ws.status}")
     return 0
 
@@ -81,6 +83,6 @@ def run_ws_approve(args: argparse.Namespace, settings: Settings) -> int:
 def run_ws_revoke(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         ws = service.revoke_workstation(db_session=db_session, workstation_id=args.workstation_id,
-                                        revoked_by=None, reason=args.reason)
+                                        actor=Actor.cli(), reason=args.reason)
         print(f"workstation {ws.id} ({ws.name}, site {ws.site_code}): {ws.status}")
     return 0

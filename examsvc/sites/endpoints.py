@@ -32,7 +32,7 @@ ThisWorkstation = Annotated[CurrentWorkstation, Depends(require_workstation)]
                    summary="Create an exam site (考点); returns its workstation enrolment code once")
 def create_site(body: SiteCreate, current: SystemAdmin, db_session: DbSession) -> SiteWithEnrolmentCode:
     created = service.create_site(db_session=db_session, code=body.code, name=body.name, address=body.address,
-                                  created_by=current.id)
+                                  actor=current.actor)
     return SiteWithEnrolmentCode.model_validate({**SiteRead.model_validate(created.site).model_dump(),
                                                  "enrolment_code": created.enrolment_code})
 
@@ -44,8 +44,8 @@ def list_sites(_: SiteReader, db_session: DbSession) -> list[SiteRead]:
 
 @sites_router.post("/{site_code}/enrolment-code", response_model=SiteWithEnrolmentCode,
                    summary="Replace a site's enrolment code (the old one stops working)")
-def rotate_enrolment_code(site_code: str, _: SystemAdmin, db_session: DbSession) -> SiteWithEnrolmentCode:
-    created = service.rotate_enrolment_code(db_session=db_session, code=site_code)
+def rotate_enrolment_code(site_code: str, current: SystemAdmin, db_session: DbSession) -> SiteWithEnrolmentCode:
+    created = service.rotate_enrolment_code(db_session=db_session, code=site_code, actor=current.actor)
     return SiteWithEnrolmentCode.model_validate({**SiteRead.model_validate(created.site).model_dump(),
                                                  "enrolment_code": created.enrolment_code})
 
@@ -74,7 +74,7 @@ def this_workstation(current: ThisWorkstation) -> WorkstationRead:
 @workstations_router.post("/{workstation_id}/approve", response_model=WorkstationRead)
 def approve(workstation_id: int, current: SystemAdmin, db_session: DbSession) -> WorkstationRead:
     workstation = service.approve_workstation(db_session=db_session, workstation_id=workstation_id,
-                                              approved_by=current.id)
+                                              actor=current.actor)
     return WorkstationRead.model_validate(workstation)
 
 
@@ -83,5 +83,5 @@ def revoke(
     workstation_id: int, body: WorkstationRevoke, current: SystemAdmin, db_session: DbSession
 ) -> WorkstationRead:
     workstation = service.revoke_workstation(db_session=db_session, workstation_id=workstation_id,
-                                             revoked_by=current.id, reason=body.reason)
+                                             actor=current.actor, reason=body.reason)
     return WorkstationRead.model_validate(workstation)

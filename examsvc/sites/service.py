@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from examsvc.audit import log as audit
+from examsvc.audit.actors import Actor
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 from examsvc.identity.tokens import digest_secret, new_secret
@@ -34,14 +36,16 @@ class Enrolment:
     credential: str
 
 
-def create_site(*, db_session: Session, code: str, name: str, address: str, created_by: int | None) -> CreatedSite:
+def create_site(*, db_session: Session, code: str, name: str, address: str, actor: Actor) -> CreatedSite:
     if repository.get_site_by_code(db_session, code) is not None:
         raise Conflict("考点编号已存在。", code="site_code_taken", detail={"code": code})
     enrolment_code = new_secret(ENROLMENT_CODE_PREFIX)
-    site = Site(code=code, name=name, address=address, created_by=created_by,
+    site = Site(code=code, name=name, address=address, created_by=actor.user_id,
                 enrolment_code_digest=digest_secret(enrolment_code))
     db_session.add(site)
     db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="site.created", subject_type="site", subject_id=site.id,
+                 details={"code": code, "name": name})
     return CreatedSite(site=site, enrolment_code=enrolment_code)
 
 
@@ -56,10 +60,12 @@ def list_sites(*, db_session: Session) -> list[Site]:
     return repository.list_sites(db_session)
 
 
-def rotate_enrolment_code(*, db_session: Session, code: str) -> CreatedSite:
+def rotate_enrolment_code(*, db_session: Session, code: str, actor: Actor) -> CreatedSite:
     site = get_site(db_session=db_session, code=code)
     enrolment_code = new_secret(ENROLMENT_CODE_PREFIX)
     site.enrolment_code_digest = digest_secret(enrolment_code)
+    audit.record(db_session=db_session, actor=actor, action="site.enrolment_code_rotated", subject_type="site",
+                 subject_id=site.id, details={"code": code})
     return CreatedSite(site=site, enrolment_code=enrolment_code)
 
 
@@ -73,6 +79,8 @@ def enrol_workstation(*, db_session: Session, site_code: str, enrolment_code: st
                               credential_digest=digest_secret(credential))
     db_session.add(workstation)
     db_session.flush()
+    audit.record(db_session=db_session, actor=Actor.workstation(workstation.id, site.id), action="workstation.enrolled",
+                 subject_type="workstation", subject_id=workstation.id, details={"site": site.code, "name": name})
     return Enrolment(workstation=workstation, credential=credential)
 
 
@@ -89,26 +97,29 @@ def list_workstations(*, db_session: Session, site_code: str | None = None,
     return repository.list_workstations(db_session, site_id=site_id, status=status)
 
 
-def approve_workstation(*, db_session: Session, workstation_id: int, approved_by: int | None) -> Workstation:
+def approve_workstation(*, db_session: Session, workstation_id: int, actor: Actor) -> Workstation:
     workstation = get_workstation(db_session=db_session, workstation_id=workstation_id)
     if workstation.status != WorkstationStatus.PENDING:
         raise Conflict("只能批准待审批的考试机。", code="workstation_not_pending",
                        detail={"workstation_id": workstation_id, "status": workstation.status})
     workstation.status = WorkstationStatus.ACTIVE
     workstation.approved_at = utcnow()
-    workstation.approved_by = approved_by
+    workstation.approved_by = actor.user_id
+    audit.record(db_session=db_session, actor=actor, action="workstation.approved", subject_type="workstation",
+                 subject_id=workstation_id, details={"site": workstation.site_code})
     return workstation
 
 
-def revoke_workstation(*, db_session: Session, workstation_id: int, revoked_by: int | None,
-                       reason: str) -> Workstation:
+def revoke_workstation(*, db_session: Session, workstation_id: int, actor: Actor, reason: str) -> Workstation:
     workstation = get_workstation(db_session=db_session, workstation_id=workstation_id)
     if workstation.status == WorkstationStatus.REVOKED:
         raise Conflict("该考试机已被撤销。", code="workstation_revoked", detail={"workstation_id": workstation_id})
     workstation.status = WorkstationStatus.REVOKED
     workstation.revoked_at = utcnow()
-    workstation.revoked_by = revoked_by
+    workstation.revoked_by = actor.user_id
     workstation.revoke_reason = reason
+    audit.record(db_session=db_session, actor=actor, action="workstation.revoked", subject_type="workstation",
+                 subject_id=workstation_id, details={"site": workstation.site_code, "reason": reason})
     return workstation
 
 

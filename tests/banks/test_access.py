@@ -11,14 +11,14 @@ from examsvc.banks import service
 from examsvc.identity.roles import Role
 from examsvc.requestlog import JsonFormatter
 from tests.banks.builders import bank, sc, tf, to_yaml
-from tests.builders import Actors
+from tests.builders import TEST_ACTOR, Actors
 
 SECRET = "只有题库管理员可见的题干"
 
 
 def _version(db_session: Session) -> int:
     data = to_yaml(bank(tf("A-1", stem=SECRET), sc("A-2")))
-    version_id = service.import_file(db_session=db_session, data=data, filename="b.yaml", imported_by=None).version.id
+    version_id = service.import_file(db_session=db_session, data=data, filename="b.yaml", actor=TEST_ACTOR).version.id
     db_session.commit()
     return version_id
 

@@ -12,13 +12,14 @@ from examsvc.banks import service, validate, yaml_format
 from examsvc.banks.models import BankVersion, Question
 from examsvc.banks.problems import BankImportRejected, Problem
 from tests.banks.builders import bank, changed, edit_xlsx, mc, sc, tf, to_xlsx, to_yaml
+from tests.builders import TEST_ACTOR
 
 
 def _rejected(db_session: Session, data: bytes, filename: str = "bad.yaml") -> list[Problem]:
     before = (db_session.scalar(select(func.count()).select_from(BankVersion)),
               db_session.scalar(select(func.count()).select_from(Question)))
     with pytest.raises(BankImportRejected) as raised, db_session.begin_nested():
-        service.import_file(db_session=db_session, data=data, filename=filename, imported_by=None)
+        service.import_file(db_session=db_session, data=data, filename=filename, actor=TEST_ACTOR)
     after = (db_session.scalar(select(func.count()).select_from(BankVersion)),
              db_session.scalar(select(func.count()).select_from(Question)))
     assert after == before, "a rejected file wrote something"
@@ -107,7 +108,7 @@ def test_duplicate_option_text(db_session: Session) -> None:
 
 def test_the_same_stem_under_two_keys_is_a_warning_and_imports(db_session: Session) -> None:
     data = to_yaml(bank(tf("Q-1", stem="同一题干。"), tf("Q-2", stem="同一题干。")))
-    result = service.import_file(db_session=db_session, data=data, filename="w.yaml", imported_by=None)
+    result = service.import_file(db_session=db_session, data=data, filename="w.yaml", actor=TEST_ACTOR)
     assert result.created
     [warning] = result.warnings
     assert (warning.severity, warning.field, warning.key) == ("warning", "stem", "Q-2")
@@ -195,7 +196,7 @@ def test_xlsx_accepts_the_answer_spellings_people_type(db_session: Session, cell
                                                        stored: str) -> None:
     data = edit_xlsx(to_xlsx(bank(tf("Q-1", answer=False), sc("Q-2", answer="A"), mc("Q-3", answer="BC"))),
                      "试题", {cell: typed})
-    result = service.import_file(db_session=db_session, data=data, filename="ok.xlsx", imported_by=None)
+    result = service.import_file(db_session=db_session, data=data, filename="ok.xlsx", actor=TEST_ACTOR)
     key = {"L2": "Q-1", "L3": "Q-2", "L4": "Q-3"}[cell]
     answers = {q.key: q.answer for q in service.list_questions(db_session=db_session, version_id=result.version.id)}
     assert answers[key] == stored

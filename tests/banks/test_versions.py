@@ -19,7 +19,7 @@ from examsvc.cli import main
 from examsvc.db import make_engine
 from examsvc.identity.roles import Role
 from tests.banks.builders import bank, changed, mc, sc, tf, to_yaml
-from tests.builders import Actors
+from tests.builders import TEST_ACTOR, Actors
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -85,9 +85,9 @@ def test_a_draft_can_be_discarded(actors: Actors, db_session: Session) -> None:
     "'1.1', '了解', 1, 'x')",
 ])
 def test_the_database_refuses_raw_sql_changes_to_a_published_version(db_session: Session, statement: str) -> None:
-    result = service.import_file(db_session=db_session, data=to_yaml(bank()), filename="b.yaml", imported_by=None)
+    result = service.import_file(db_session=db_session, data=to_yaml(bank()), filename="b.yaml", actor=TEST_ACTOR)
     version_id = result.version.id
-    service.publish(db_session=db_session, version_id=version_id, published_by=None)
+    service.publish(db_session=db_session, version_id=version_id, actor=TEST_ACTOR)
     db_session.flush()
     with pytest.raises(DBAPIError, match="immutable"), db_session.begin_nested():
         db_session.execute(text(statement), {"v": version_id})
@@ -103,7 +103,7 @@ def test_the_database_refuses_truncate_on_postgresql(db_session: Session) -> Non
 
 def test_a_draft_can_still_be_edited_by_sql_before_publication(db_session: Session) -> None:
     # The guard is about published versions: it must not get in the way of drafts (e.g. discarding one).
-    result = service.import_file(db_session=db_session, data=to_yaml(bank()), filename="b.yaml", imported_by=None)
+    result = service.import_file(db_session=db_session, data=to_yaml(bank()), filename="b.yaml", actor=TEST_ACTOR)
     db_session.execute(text("UPDATE question SET difficulty = 3 WHERE bank_version_id = :v"), {"v": result.version.id})
 
 

@@ -1,0 +1,48 @@
+"""The log's tables. The migration installs triggers that refuse UPDATE, DELETE and TRUNCATE on
+entries, nodes and checkpoints; ``audit_head`` is a one-row cache of the size that serialises appends."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from examsvc.db import Base, UtcDateTime, utcnow
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entry"
+
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry: Mapped[bytes] = mapped_column(LargeBinary)  # RFC 8785 canonical JSON, UTF-8
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditNode(Base):
+    """The hash of a perfect subtree: id = level << 40 | index (index < 2**40 leaves)."""
+
+    __tablename__ = "audit_node"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditHead(Base):
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+    last_leaf_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+
+
+class AuditCheckpoint(Base):
+    """Every checkpoint the log ever signed."""
+
+    __tablename__ = "audit_checkpoint"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(8))
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

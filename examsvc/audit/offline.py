@@ -1,0 +1,135 @@
+"""Verifying an exported log without trusting the service (``examsvc audit verify``).
+
+Input: ``entries.jsonl`` (entry bytes, one per line), ``checkpoint`` (a C2SP signed note) and the
+verifier key, which the auditor should hold from an earlier, trusted source (``--key``). Steps:
+
+1. Open the checkpoint with the verifier key (C2SP signed-note, Ed25519) and parse its body
+   (C2SP tlog-checkpoint); its origin must be the key's name.
+2. Given an older trusted checkpoint (``--since``), open it with the same key; it must not be larger.
+3. For each line i: it must be an entry object whose ``index`` is i and whose ``prev`` is the
+   hex leaf hash of line i-1 (so a changed, inserted, deleted or swapped entry is named); hash it
+   as an RFC 6962 leaf and extend the tree. When i+1 reaches the older checkpoint's size, the root so
+   far must equal that checkpoint's root (the new log extends the old one).
+4. The number of lines must equal the checkpoint's size and the root must equal its root hash.
+
+Any failure raises ``VerificationFailed`` naming the step and, where it can, the entry.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from examsvc.crypto.canonical_json import canonical_json
+from examsvc.crypto.signed_note import NoteError, Verifier, open_note, parse_vkey
+from examsvc.tlog.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
+from examsvc.tlog.rfc6962 import CompactRange, leaf_hash
+
+ENTRIES_FILE = "entries.jsonl"
+CHECKPOINT_FILE = "checkpoint"
+KEY_FILE = "log.vkey"
+
+
+class VerificationFailed(Exception):
+    def __init__(self, message: str, *, entry: int | None = None) -> None:
+        super().__init__(message if entry is None else f"entry {entry}: {message}")
+        self.entry = entry
+
+
+@dataclass(frozen=True)
+class Verified:
+    checkpoint: Checkpoint
+    since: Checkpoint | None
+    key_from_export: bool
+
+
+def open_checkpoint(note: str, verifier: Verifier, what: str = "checkpoint") -> Checkpoint:
+    try:
+        checkpoint = parse_checkpoint(open_note(note, verifier))
+    except (NoteError, CheckpointError) as exc:
+        raise VerificationFailed(f"{what}: {exc}") from None
+    if checkpoint.origin != verifier.name:
+        raise VerificationFailed(f"{what}: origin {checkpoint.origin!r} is not the key's name {verifier.name!r}")
+    return checkpoint
+
+
+def _field(line: bytes, name: bytes) -> bytes | None:
+    # Entries are canonical (keys sorted), so the top-level field is the last occurrence of its key;
+    # a nested key of the same name can only come earlier, inside "actor" or "details".
+    at = line.rfind(b'"' + name + b'":')
+    if at < 0:
+        return None
+    start = at + len(name) + 3
+    end = line.find(b",", start)
+    return line[start:end if end >= 0 else len(line) - 1]
+
+
+def verify_entries(lines: Iterable[bytes], checkpoint: Checkpoint, since: Checkpoint | None = None, *,
+                   strict: bool = False) -> None:
+    tree = CompactRange()
+    previous = b""
+    for index, raw in enumerate(lines):
+        if not raw.endswith(b"\n"):
+            raise VerificationFailed("the line is not newline-terminated (truncated file?)", entry=index)
+        line = raw[:-1]
+        if not (line.startswith(b'{"action":') and line.endswith(b"}")):
+            raise VerificationFailed("not a log entry", entry=index)
+        if _field(line, b"index") != str(index).encode():
+            raise VerificationFailed("its index field is not its position: an entry was inserted, deleted or "
+                                     "moved here", entry=index)
+        if _field(line, b"prev") != b'"' + previous.hex().encode() + b'"':
+            raise VerificationFailed(f"entry {index - 1} was altered: this entry records a different hash for it"
+                                     if index else "the first entry must have an empty prev", entry=index)
+        if strict:
+            try:
+                canonical = canonical_json(json.loads(line))
+            except (ValueError, TypeError):
+                canonical = b""
+            if canonical != line:
+                raise VerificationFailed("not in RFC 8785 canonical form", entry=index)
+        previous = leaf_hash(line)
+        tree.append(previous)
+        if since is not None and tree.size == since.size and not hmac.compare_digest(tree.root(), since.root):
+            raise VerificationFailed(f"the first {since.size} entries do not match the older trusted checkpoint: "
+                                     "the log was rewritten", entry=since.size - 1)
+    if since is not None and tree.size < since.size:
+        raise VerificationFailed(f"the log has {tree.size} entries, fewer than the {since.size} of the older "
+                                 "trusted checkpoint: it was truncated")
+    if tree.size != checkpoint.size:
+        raise VerificationFailed(f"the checkpoint covers {checkpoint.size} entries but there are {tree.size}",
+                                 entry=min(tree.size, checkpoint.size))
+    if not hmac.compare_digest(tree.root(), checkpoint.root):
+        raise VerificationFailed("the entries do not hash to the signed root: the last entry was altered "
+                                 "(earlier changes are caught by the next entry's prev)", entry=tree.size - 1)
+
+
+def verify_export(folder: Path, *, vkey: str | None = None, since_note: str | None = None,
+                  strict: bool = False) -> Verified:
+    key_from_export = vkey is None
+    if vkey is None:
+        try:
+            vkey = (folder / KEY_FILE).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise VerificationFailed(f"no verifier key given and none readable in the export: {exc}") from None
+    try:
+        verifier = parse_vkey(vkey)
+    except NoteError as exc:
+        raise VerificationFailed(f"verifier key: {exc}") from None
+    try:
+        note = (folder / CHECKPOINT_FILE).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise VerificationFailed(f"checkpoint: {exc}") from None
+    checkpoint = open_checkpoint(note, verifier)
+    since = open_checkpoint(since_note, verifier, "older checkpoint") if since_note is not None else None
+    if since is not None and since.size > checkpoint.size:
+        raise VerificationFailed(f"the log was truncated: the older trusted checkpoint covers {since.size} entries, "
+                                 f"the new one only {checkpoint.size}")
+    try:
+        with (folder / ENTRIES_FILE).open("rb") as handle:
+            verify_entries(handle, checkpoint, since, strict=strict)
+    except OSError as exc:
+        raise VerificationFailed(f"entries: {exc}") from None
+    return Verified(checkpoint=checkpoint, since=since, key_from_export=key_from_export)

@@ -1,0 +1,146 @@
+"""C2SP signed-note (https://c2sp.org/signed-note) with Ed25519 signatures.
+
+    note      = text || "\\n" || signature lines          (text ends in "\\n")
+    signature = "— " || key name || " " || base64(key id (4 bytes) || Ed25519 signature) || "\\n"
+    key id    = SHA-256(key name || "\\n" || 0x01 || public key)[:4]
+    vkey      = key name || "+" || hex(key id) || "+" || base64(0x01 || public key)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from typing import Protocol
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+ALG_ED25519 = 0x01
+_DASH = "— "  # U+2014 EM DASH, then a space
+
+
+class NoteError(ValueError):
+    pass
+
+
+def key_id(name: str, public_key: bytes) -> bytes:
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public_key).digest()[:4]
+
+
+def _check_name(name: str) -> None:
+    if not name or any(c in name for c in "+ \n") or not name.isprintable():
+        raise NoteError("a key name is non-empty and has no '+', spaces or newlines")
+
+
+class Signer(Protocol):
+    """What signs checkpoints. A file key implements it today; a KMS or HSM can tomorrow."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def public_key(self) -> bytes: ...
+
+    def sign(self, message: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Verifier:
+    name: str
+    public_key: bytes
+
+    @property
+    def key_id(self) -> bytes:
+        return key_id(self.name, self.public_key)
+
+    def vkey(self) -> str:
+        material = base64.b64encode(bytes([ALG_ED25519]) + self.public_key).decode()
+        return f"{self.name}+{self.key_id.hex()}+{material}"
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+def parse_vkey(vkey: str) -> Verifier:
+    parts = vkey.strip().split("+")
+    if len(parts) != 3:
+        raise NoteError("a verifier key is name+keyid+base64")
+    name, hex_id, material = parts
+    _check_name(name)
+    try:
+        raw = base64.b64decode(material, validate=True)
+        expected_id = bytes.fromhex(hex_id)
+    except (binascii.Error, ValueError) as exc:
+        raise NoteError("malformed verifier key") from exc
+    if len(raw) != 33 or raw[0] != ALG_ED25519 or len(expected_id) != 4:
+        raise NoteError("not an Ed25519 verifier key")
+    verifier = Verifier(name=name, public_key=raw[1:])
+    if verifier.key_id != expected_id:
+        raise NoteError("the key id does not match the key")
+    return verifier
+
+
+def verifier_of(signer: Signer) -> Verifier:
+    return Verifier(name=signer.name, public_key=signer.public_key)
+
+
+def sign_note(text: str, signer: Signer) -> str:
+    if not text.endswith("\n"):
+        raise NoteError("note text must end with a newline")
+    signature = signer.sign(text.encode("utf-8"))
+    blob = base64.b64encode(key_id(signer.name, signer.public_key) + signature).decode()
+    return f"{text}\n{_DASH}{signer.name} {blob}\n"
+
+
+def open_note(note: str, verifier: Verifier) -> str:
+    """The note's text if it carries a valid signature by ``verifier``; ``NoteError`` otherwise."""
+    text, sep, signatures = note.rpartition("\n\n")
+    if not sep or not signatures.endswith("\n"):
+        raise NoteError("malformed note: no signature block")
+    text += "\n"
+    found_key = False
+    for line in signatures[:-1].split("\n"):
+        if not line.startswith(_DASH):
+            raise NoteError("malformed signature line")
+        name, _, blob_b64 = line[len(_DASH):].partition(" ")
+        try:
+            blob = base64.b64decode(blob_b64, validate=True)
+        except binascii.Error as exc:
+            raise NoteError("malformed signature") from exc
+        if name != verifier.name or blob[:4] != verifier.key_id:
+            continue
+        found_key = True
+        if verifier.verify(text.encode("utf-8"), blob[4:]):
+            return text
+    raise NoteError("signature does not verify" if found_key else f"no signature by the key {verifier.name}")
+
+
+class Ed25519Signer:
+    """An Ed25519 private key held in memory (loaded from the data folder)."""
+
+    def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
+        _check_name(name)
+        self._name = name
+        self._key = private_key
+        self._public = private_key.public_key().public_bytes_raw()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def public_key(self) -> bytes:
+        return self._public
+
+    def sign(self, message: bytes) -> bytes:
+        return self._key.sign(message)
+
+    def __repr__(self) -> str:
+        hex_id = key_id(self._name, self._public).hex()
+        return f"Ed25519Signer(name={self._name!r}, key_id={hex_id}, private key hidden)"

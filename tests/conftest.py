@@ -9,13 +9,14 @@ end; the application's own commits become savepoints inside it.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection
+from sqlalchemy import Connection, create_engine, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -95,3 +96,28 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def actors(client: TestClient, db_session: Session) -> Actors:
     return Actors(client=client, db_session=db_session)
+
+
+@pytest.fixture
+def fresh_engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
+    """A database of its own, migrated, for tests that must really commit (concurrency, the CLI)."""
+    if not database_url.startswith("postgresql"):
+        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+        migrate.upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    url = make_url(database_url)
+    name = f"{url.database}_fresh_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
+    try:
+        migrate.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -81,8 +81,9 @@ def verify_entries(lines: Iterable[bytes], checkpoint: Checkpoint, since: Checkp
             raise VerificationFailed("its index field is not its position: an entry was inserted, deleted or "
                                      "moved here", entry=index)
         if _field(line, b"prev") != b'"' + previous.hex().encode() + b'"':
-            raise VerificationFailed(f"entry {index - 1} was altered: this entry records a different hash for it"
-                                     if index else "the first entry must have an empty prev", entry=index)
+            if index == 0:
+                raise VerificationFailed("the first entry must have an empty prev", entry=0)
+            raise VerificationFailed(f"altered: entry {index} records a different hash for it", entry=index - 1)
         if strict:
             try:
                 canonical = canonical_json(json.loads(line))

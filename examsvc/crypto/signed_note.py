@@ -68,7 +68,8 @@ class Verifier:
 
 
 def parse_vkey(vkey: str) -> Verifier:
-    parts = vkey.strip().split("+")
+    # The base64 key material may itself contain "+": split at the first two only.
+    parts = vkey.strip().split("+", 2)
     if len(parts) != 3:
         raise NoteError("a verifier key is name+keyid+base64")
     name, hex_id, material = parts

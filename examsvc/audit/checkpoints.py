@@ -10,16 +10,13 @@ from examsvc.audit.models import AuditCheckpoint
 from examsvc.crypto.signed_note import Signer, key_id, sign_note
 from examsvc.db import utcnow
 from examsvc.tlog.checkpoint import Checkpoint
-from examsvc.tlog.proofs import consistency_proof, nodes_for_consistency, nodes_for_root, root_from_nodes
+from examsvc.tlog.proofs import consistency_proof, nodes_for_consistency
+from examsvc.tlog.rfc6962 import CompactRange
 from examsvc.tlog.verify import verify_consistency
 
 
 class InconsistentLog(RuntimeError):
     """The stored tree does not extend the last signed checkpoint: someone altered the log."""
-
-
-def root_at(db_session: Session, size: int) -> bytes:
-    return root_from_nodes(size, repository.nodes(db_session, nodes_for_root(size)))
 
 
 def sign_if_grown(*, db_session: Session, signer: Signer) -> AuditCheckpoint:
@@ -29,7 +26,7 @@ def sign_if_grown(*, db_session: Session, signer: Signer) -> AuditCheckpoint:
     if last is not None and last.tree_size == head.size:
         return last
     size = head.size
-    root = root_at(db_session, size)
+    root = CompactRange(size, head.frontier).root()
     if last is not None and last.tree_size > 0:
         if last.tree_size > size:
             raise InconsistentLog(f"the log has {size} entries but a checkpoint for {last.tree_size} was signed")

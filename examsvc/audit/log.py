@@ -19,8 +19,6 @@ from examsvc.audit import repository
 from examsvc.audit.actors import Actor
 from examsvc.crypto.canonical_json import canonical_json
 from examsvc.requestlog import current_request_id, remember_audit_entry
-from examsvc.tlog.proofs import nodes_appended
-from examsvc.tlog.rfc6962 import leaf_hash
 
 
 def rfc3339(moment: datetime) -> str:
@@ -31,34 +29,14 @@ def record(*, db_session: Session, actor: Actor, action: str, subject_type: str,
            details: dict[str, Any] | None = None) -> int:
     """Appends one entry for ``action`` and returns its index. ``details`` hold ids and digests:
     never question content, passwords, tokens or other secrets."""
-    head = repository.lock_head(db_session)
-    index = head.size
-    entry = canonical_json({
-        "index": index,
-        "time": rfc3339(datetime.now(UTC)),
-        "actor": actor.as_entry(),
-        "action": action,
-        "subject": {"type": subject_type, "id": None if subject_id is None else str(subject_id)},
-        "details": details or {},
+    # RFC 8785 orders the keys: action, actor, details | index, prev | request_id, subject, time.
+    # "index" and "prev" come from the locked head, so the repository completes the entry.
+    before = canonical_json({"action": action, "actor": actor.as_entry(), "details": details or {}})
+    after = canonical_json({
         "request_id": current_request_id(),
-        "prev": head.last_leaf_hash.hex() if head.last_leaf_hash else "",
+        "subject": {"type": subject_type, "id": None if subject_id is None else str(subject_id)},
+        "time": rfc3339(datetime.now(UTC)),
     })
-    leaf = leaf_hash(entry)
-    siblings = _left_siblings(index)
-    stored = repository.nodes(db_session, siblings)
-    created = dict(nodes_appended(index, leaf, stored.__getitem__))
-    repository.append(db_session, index, entry, leaf, created)
-    head.size = index + 1
-    head.last_leaf_hash = leaf
-    db_session.flush()
+    index = repository.append(db_session, before[:-1] + b',"index":', b"," + after[1:])
     remember_audit_entry(index)
     return index
-
-
-def _left_siblings(index: int) -> list[tuple[int, int]]:
-    wanted = []
-    level, position = 0, index
-    while position & 1:
-        wanted.append((level, position - 1))
-        level, position = level + 1, position >> 1
-    return wanted

@@ -34,6 +34,8 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(BigInteger)
     last_leaf_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    # The hashes of the perfect subtrees that make up the tree, concatenated (see CompactRange).
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class AuditCheckpoint(Base):

@@ -24,24 +24,33 @@ def _utf16_key(key: str) -> bytes:
     return key.encode("utf-16-be")
 
 
-def _check(value: Any, path: str) -> None:
-    if value is None or isinstance(value, (bool, str)):
-        return
-    if isinstance(value, int):
+# Code-point order (Python's) and UTF-16 order (RFC 8785's) differ only for keys holding characters
+# at or above U+E000; for all others json.dumps(sort_keys=True) already sorts as RFC 8785 asks.
+_UTF16_ORDER_DIFFERS = "\ue000"
+
+
+def _check(value: Any, path: str) -> bool:
+    """Refuses what has no canonical form; True if some key needs UTF-16 ordering."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None or isinstance(value, str):  # str enums too
+        return False
+    if isinstance(value, int) and not isinstance(value, float):
         if abs(value) > _MAX_SAFE_INTEGER:
             raise NotCanonicalizable(f"{path}: integer outside the I-JSON safe range")
-        return
+        return False
+    special = False
     if isinstance(value, list):
         for i, item in enumerate(value):
-            _check(item, f"{path}[{i}]")
-        return
+            special |= _check(item, f"{path}[{i}]")
+        return special
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise NotCanonicalizable(f"{path}: key {key!r} is not a string")
-            _check(item, f"{path}.{key}")
-        return
-    raise NotCanonicalizable(f"{path}: {type(value).__name__} has no canonical JSON form (floats are refused)")
+            special |= max(key, default="") >= _UTF16_ORDER_DIFFERS
+            special |= _check(item, f"{path}.{key}")
+        return special
+    raise NotCanonicalizable(f"{path}: {kind.__name__} has no canonical JSON form (floats are refused)")
 
 
 def _sorted(value: Any) -> Any:
@@ -54,8 +63,11 @@ def _sorted(value: Any) -> Any:
 
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 encoding of ``value`` as UTF-8 bytes."""
-    _check(value, "$")
-    return json.dumps(_sorted(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    if _check(value, "$"):
+        value = _sorted(value)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                      sort_keys=True).encode("utf-8")
 
 
 def sha256_hex(data: bytes) -> str:

@@ -8,7 +8,7 @@ A perfect subtree is named by (level, index): it covers leaves [index·2^level, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 from examsvc.tlog.rfc6962 import EMPTY_ROOT, node_hash, split_point
 
@@ -117,14 +117,3 @@ def nodes_for_root(size: int) -> set[Node]:
 def root_from_nodes(size: int, stored: Mapping[Node, bytes]) -> bytes:
     return subtree_hash(0, size, stored) if size else EMPTY_ROOT
 
-
-def nodes_appended(index: int, leaf: bytes, left_sibling: Callable[[Node], bytes]) -> list[tuple[Node, bytes]]:
-    """The perfect subtrees completed by appending leaf ``index``: itself, then each parent whose
-    right edge it closes. ``left_sibling`` returns the stored hash of a left sibling."""
-    created = [((0, index), leaf)]
-    level, position, current = 0, index, leaf
-    while position & 1:
-        current = node_hash(left_sibling((level, position - 1)), current)
-        level, position = level + 1, position >> 1
-        created.append(((level, position), current))
-    return created

@@ -31,25 +31,32 @@ def split_point(n: int) -> int:
 
 
 class CompactRange:
-    """The root of a growing tree from its leaves in O(log n) memory: the hashes of the perfect
-    subtrees that make up [0, size), largest first. Used by the verifier to stream a log."""
+    """A growing tree in O(log n) memory: the hashes of the perfect subtrees that make up [0, size),
+    largest first (the tree's "frontier"). The log keeps it in its head row to append without
+    reading stored hashes; the verifier uses it to stream a log."""
 
     __slots__ = ("hashes", "size")
 
-    def __init__(self) -> None:
-        self.hashes: list[bytes] = []
-        self.size = 0
+    def __init__(self, size: int = 0, hashes: list[bytes] | None = None) -> None:
+        self.hashes: list[bytes] = list(hashes or [])
+        self.size = size
+        if len(self.hashes) != size.bit_count():
+            raise ValueError("a frontier has one hash per 1-bit of the tree size")
 
-    def append(self, leaf: bytes) -> None:
+    def append(self, leaf: bytes) -> list[tuple[tuple[int, int], bytes]]:
+        """Adds a leaf; returns the perfect subtrees it completes as ((level, index), hash), leaf first."""
         hashes = self.hashes
         hashes.append(leaf)
-        size = self.size
+        level, position = 0, self.size
+        created = [((0, position), leaf)]
         # Each trailing 1-bit of the old size is a left sibling waiting for this new right subtree.
-        while size & 1:
+        while position & 1:
             right = hashes.pop()
             hashes[-1] = node_hash(hashes[-1], right)
-            size >>= 1
+            level, position = level + 1, position >> 1
+            created.append(((level, position), hashes[-1]))
         self.size += 1
+        return created
 
     def root(self) -> bytes:
         if not self.hashes:

@@ -27,8 +27,55 @@ _APPEND_ONLY = ("audit_entry", "audit_node", "audit_checkpoint")
 _MESSAGE = "examsvc: the audit log is append-only"
 
 
+# PostgreSQL appends in one round trip: this function takes the entry's canonical bytes around its
+# "index" and "prev" values (which only the locked head knows), completes the entry, hashes it as
+# an RFC 6962 leaf, extends the tree's frontier and writes entry, nodes and head. The SQLite path
+# does the same in Python (examsvc/audit/repository.py); tests check both give identical logs.
+_PG_APPEND = r"""
+CREATE FUNCTION audit_append(p_prefix bytea, p_suffix bytea) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_size bigint;
+    v_last bytea;
+    v_frontier bytea;
+    v_entry bytea;
+    v_leaf bytea;
+    v_position bigint;
+    v_level bigint := 0;
+    v_current bytea;
+    v_cut int;
+    v_ids bigint[];
+    v_hashes bytea[];
+BEGIN
+    SELECT h.size, h.last_leaf_hash, h.frontier INTO v_size, v_last, v_frontier
+        FROM audit_head h WHERE h.id = 1 FOR UPDATE;
+    v_entry := p_prefix || convert_to(v_size::text || ',"prev":"' || coalesce(encode(v_last, 'hex'), '') || '"',
+                                      'UTF8') || p_suffix;
+    v_leaf := sha256('\x00'::bytea || v_entry);
+    v_ids := ARRAY[v_size];
+    v_hashes := ARRAY[v_leaf];
+    v_frontier := v_frontier || v_leaf;
+    v_position := v_size;
+    v_current := v_leaf;
+    WHILE v_position % 2 = 1 LOOP
+        v_cut := length(v_frontier) - 64;
+        v_current := sha256('\x01'::bytea || substring(v_frontier FROM v_cut + 1 FOR 32) || v_current);
+        v_frontier := substring(v_frontier FROM 1 FOR v_cut) || v_current;
+        v_level := v_level + 1;
+        v_position := v_position / 2;
+        v_ids := v_ids || ((v_level << 40) | v_position);
+        v_hashes := v_hashes || v_current;
+    END LOOP;
+    INSERT INTO audit_entry (idx, entry, leaf_hash) VALUES (v_size, v_entry, v_leaf);
+    INSERT INTO audit_node (id, hash) SELECT * FROM unnest(v_ids, v_hashes);
+    UPDATE audit_head SET size = v_size + 1, last_leaf_hash = v_leaf, frontier = v_frontier WHERE id = 1;
+    RETURN v_size;
+END $$
+"""
+
+
 def _install_guards() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(_PG_APPEND)
         op.execute(f"""CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             RAISE EXCEPTION '{_MESSAGE}' USING ERRCODE = 'insufficient_privilege';
@@ -51,6 +98,7 @@ def _install_guards() -> None:
 def _drop_guards() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS audit_append_only() CASCADE")
+        op.execute("DROP FUNCTION IF EXISTS audit_append(bytea, bytea)")
 
 
 def upgrade() -> None:
@@ -72,6 +120,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('last_leaf_hash', sa.LargeBinary(length=32), nullable=True),
+    sa.Column('frontier', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
     )
     op.create_table('audit_node',
@@ -79,7 +128,9 @@ def upgrade() -> None:
     sa.Column('hash', sa.LargeBinary(length=32), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_node'))
     )
-    op.execute("INSERT INTO audit_head (id, size) VALUES (1, 0)")
+    head = sa.table("audit_head", sa.column("id", sa.Integer()), sa.column("size", sa.BigInteger()),
+                    sa.column("frontier", sa.LargeBinary()))
+    op.bulk_insert(head, [{"id": 1, "size": 0, "frontier": b""}])
     _install_guards()
 
 

@@ -22,12 +22,14 @@ from examsvc.audit import repository
 from examsvc.audit.actors import Actor
 from examsvc.audit.checkpoints import InconsistentLog, sign_if_grown
 from examsvc.audit.models import AuditEntry
+from examsvc.audit.offline import verify_entries
 from examsvc.bootstrap import transaction
-from examsvc.crypto.signed_note import Ed25519Signer, open_note, parse_vkey
+from examsvc.crypto.signed_note import Ed25519Signer, open_note, parse_vkey, verifier_of
 from examsvc.identity.roles import Role
 from examsvc.sites import service as sites_service
 from examsvc.sites.models import Site
 from examsvc.tlog.checkpoint import parse_checkpoint
+from examsvc.tlog.proofs import inclusion_proof, nodes_for_inclusion
 from examsvc.tlog.rfc6962 import leaf_hash
 from examsvc.tlog.verify import verify_consistency, verify_inclusion
 from tests.builders import DEFAULT_PASSWORD, TEST_ACTOR, Actors, make_user
@@ -235,5 +237,12 @@ def test_concurrent_writers_get_gapless_indices(fresh_engine: Engine) -> None:
         entries = repository.entries(db_session, 0, writers * per_writer)
         for previous, current in itertools.pairwise(entries):
             assert json.loads(current)["prev"] == leaf_hash(previous).hex()
-        _sign(db_session)
+        # Whatever wrote them (Python on SQLite, audit_append() on PostgreSQL), the entries are canonical
+        # and the signed root and the stored proofs agree with a verifier that trusts none of it.
+        note = _sign(db_session)
+        checkpoint = parse_checkpoint(open_note(note, verifier_of(SIGNER)))
+        verify_entries([e + b"\n" for e in entries], checkpoint, strict=True)
+        stored = repository.nodes(db_session, nodes_for_inclusion(37, len(entries)))
+        verify_inclusion(37, len(entries), leaf_hash(entries[37]), inclusion_proof(37, len(entries), stored),
+                         checkpoint.root)
         assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == writers * per_writer

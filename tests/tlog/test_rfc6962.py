@@ -14,12 +14,11 @@ from examsvc.tlog.checkpoint import Checkpoint, CheckpointError, parse_checkpoin
 from examsvc.tlog.proofs import (
     consistency_proof,
     inclusion_proof,
-    nodes_appended,
     nodes_for_consistency,
     nodes_for_inclusion,
     root_from_nodes,
 )
-from examsvc.tlog.rfc6962 import EMPTY_ROOT, leaf_hash, node_hash, root_of
+from examsvc.tlog.rfc6962 import EMPTY_ROOT, CompactRange, leaf_hash, node_hash, root_of
 from examsvc.tlog.verify import ProofError, verify_consistency, verify_inclusion
 
 LEAVES = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657",
@@ -64,9 +63,10 @@ CONSISTENCY = [  # (first, second, proof)
 
 
 def _stored(leaf_hashes: list[bytes]) -> dict[tuple[int, int], bytes]:
+    tree = CompactRange()
     stored: dict[tuple[int, int], bytes] = {}
-    for index, leaf in enumerate(leaf_hashes):
-        stored.update(nodes_appended(index, leaf, stored.__getitem__))
+    for leaf in leaf_hashes:
+        stored.update(tree.append(leaf))
     return stored
 
 

@@ -17,6 +17,8 @@ Any failure raises ``VerificationFailed`` naming the step and, where it can, the
 
 from __future__ import annotations
 
+import binascii
+import hashlib
 import hmac
 import json
 from collections.abc import Iterable
@@ -26,7 +28,7 @@ from pathlib import Path
 from examsvc.crypto.canonical_json import canonical_json
 from examsvc.crypto.signed_note import NoteError, Verifier, open_note, parse_vkey
 from examsvc.tlog.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
-from examsvc.tlog.rfc6962 import CompactRange, leaf_hash
+from examsvc.tlog.rfc6962 import root_of_frontier
 
 ENTRIES_FILE = "entries.jsonl"
 CHECKPOINT_FILE = "checkpoint"
@@ -67,44 +69,61 @@ def _field(line: bytes, name: bytes) -> bytes | None:
     return line[start:end if end >= 0 else len(line) - 1]
 
 
+def _diagnose(line: bytes, index: int, previous: bytes) -> VerificationFailed:
+    """Why line ``index`` failed the fast check of its index and prev fields."""
+    if not (line.startswith(b'{"action":') and line.endswith(b"}")):
+        return VerificationFailed("not a log entry", entry=index)
+    if _field(line, b"index") != str(index).encode():
+        return VerificationFailed("its index field is not its position: an entry was inserted, deleted or "
+                                  "moved here", entry=index)
+    if index == 0:
+        return VerificationFailed("the first entry must have an empty prev", entry=0)
+    return VerificationFailed(f"altered: entry {index} records a different hash for it", entry=index - 1)
+
+
 def verify_entries(lines: Iterable[bytes], checkpoint: Checkpoint, since: Checkpoint | None = None, *,
                    strict: bool = False) -> None:
-    tree = CompactRange()
+    # One pass, one C-level search per line for the expected '"index":i,"prev":"…"' and the tree kept
+    # as its frontier inline: verifying a million entries costs a few times hashing them.
+    sha256, hexlify = hashlib.sha256, binascii.hexlify
+    frontier: list[bytes] = []
+    size = 0
     previous = b""
-    for index, raw in enumerate(lines):
-        if not raw.endswith(b"\n"):
-            raise VerificationFailed("the line is not newline-terminated (truncated file?)", entry=index)
+    since_size = since.size if since is not None else -1
+    for raw in lines:
         line = raw[:-1]
-        if not (line.startswith(b'{"action":') and line.endswith(b"}")):
-            raise VerificationFailed("not a log entry", entry=index)
-        if _field(line, b"index") != str(index).encode():
-            raise VerificationFailed("its index field is not its position: an entry was inserted, deleted or "
-                                     "moved here", entry=index)
-        if _field(line, b"prev") != b'"' + previous.hex().encode() + b'"':
-            if index == 0:
-                raise VerificationFailed("the first entry must have an empty prev", entry=0)
-            raise VerificationFailed(f"altered: entry {index} records a different hash for it", entry=index - 1)
+        if raw[-1:] != b"\n":
+            raise VerificationFailed("the line is not newline-terminated (truncated file?)", entry=size)
+        if b'"index":%d,"prev":"%s"' % (size, hexlify(previous)) not in line:
+            raise _diagnose(line, size, previous)
         if strict:
             try:
                 canonical = canonical_json(json.loads(line))
             except (ValueError, TypeError):
                 canonical = b""
             if canonical != line:
-                raise VerificationFailed("not in RFC 8785 canonical form", entry=index)
-        previous = leaf_hash(line)
-        tree.append(previous)
-        if since is not None and tree.size == since.size and not hmac.compare_digest(tree.root(), since.root):
+                raise VerificationFailed("not in RFC 8785 canonical form", entry=size)
+        previous = sha256(b"\x00" + line).digest()
+        # RFC 6962 tree growth: each trailing 1-bit of the old size merges a left subtree.
+        frontier.append(previous)
+        position = size
+        while position & 1:
+            right = frontier.pop()
+            frontier[-1] = sha256(b"\x01" + frontier[-1] + right).digest()
+            position >>= 1
+        size += 1
+        if size == since_size and since is not None and not hmac.compare_digest(root_of_frontier(frontier), since.root):
             raise VerificationFailed(f"the first {since.size} entries do not match the older trusted checkpoint: "
                                      "the log was rewritten", entry=since.size - 1)
-    if since is not None and tree.size < since.size:
-        raise VerificationFailed(f"the log has {tree.size} entries, fewer than the {since.size} of the older "
+    if since is not None and size < since.size:
+        raise VerificationFailed(f"the log has {size} entries, fewer than the {since.size} of the older "
                                  "trusted checkpoint: it was truncated")
-    if tree.size != checkpoint.size:
-        raise VerificationFailed(f"the checkpoint covers {checkpoint.size} entries but there are {tree.size}",
-                                 entry=min(tree.size, checkpoint.size))
-    if not hmac.compare_digest(tree.root(), checkpoint.root):
+    if size != checkpoint.size:
+        raise VerificationFailed(f"the checkpoint covers {checkpoint.size} entries but there are {size}",
+                                 entry=min(size, checkpoint.size))
+    if not hmac.compare_digest(root_of_frontier(frontier), checkpoint.root):
         raise VerificationFailed("the entries do not hash to the signed root: the last entry was altered "
-                                 "(earlier changes are caught by the next entry's prev)", entry=tree.size - 1)
+                                 "(earlier changes are caught by the next entry's prev)", entry=size - 1)
 
 
 def verify_export(folder: Path, *, vkey: str | None = None, since_note: str | None = None,

@@ -59,12 +59,17 @@ class CompactRange:
         return created
 
     def root(self) -> bytes:
-        if not self.hashes:
-            return EMPTY_ROOT
-        root = self.hashes[-1]
-        for left in reversed(self.hashes[:-1]):
-            root = node_hash(left, root)
-        return root
+        return root_of_frontier(self.hashes)
+
+
+def root_of_frontier(hashes: list[bytes]) -> bytes:
+    """MTH of the tree whose perfect subtrees, largest first, have these hashes."""
+    if not hashes:
+        return EMPTY_ROOT
+    root = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        root = node_hash(left, root)
+    return root
 
 
 def root_of(leaf_hashes: list[bytes]) -> bytes:

@@ -5,7 +5,7 @@ also appends its log entry in the same transaction. Runs alternate (A B A B …)
 falls on both. Prints, per database, median per-action times and their ratio; last, the larger ratio.
 Goal: <= 1.3.
 
-    .venv/bin/python bench/audit_append.py [--actions N]
+    .venv/bin/python -m bench.audit_append [--actions N]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ SQLite database through the same CompactRange the service uses, then asks the pr
 random proofs. Prints p50/p99 per proof type and size and, last, the worse p99 ratio of 1M to 10k.
 Goals: p99 at 1M <= 5 ms; ratio <= 2 (proofs read O(log n) stored hashes, never rehash the log).
 
-    .venv/bin/python bench/audit_proofs.py [--proofs N]
+    .venv/bin/python -m bench.audit_proofs [--proofs N]
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Builds an export shaped like the service's (canonical entries, "prev" chain, a s
 then times ``examsvc.audit.offline.verify_export`` against the baseline: SHA-256 of each line with
 the RFC 6962 leaf prefix, nothing else. Prints both and, last, their ratio. Goal: <= 3.
 
-    .venv/bin/python bench/audit_verify.py [--entries N]
+    .venv/bin/python -m bench.audit_verify [--entries N]
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Prints the parse time, the import time (parse + validate + digest + write + comm
 ratio. Goal: ratio <= 3. Database: a fresh SQLite file, or EXAMSVC_BENCH_DATABASE_URL (which must
 point at an empty database; the schema is built by the migrations).
 
-    .venv/bin/python bench/bank_import.py [--questions N] [--repeat R]
+    .venv/bin/python -m bench.bank_import [--questions N] [--repeat R]
 """
 
 from __future__ import annotations

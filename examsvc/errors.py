@@ -71,9 +71,9 @@ class TooManyAttempts(ExamServiceError):
 
 
 _HTTP_CODES = {
-    400: ("bad_request", "请求无效。"),
-    401: ("not_authenticated", "未登录或登录已失效，请重新登录。"),
-    403: ("forbidden", "当前账号无权执行此操作。"),
+    400: (ExamServiceError.code, ExamServiceError.message),
+    401: (NotAuthenticated.code, NotAuthenticated.message),
+    403: (Forbidden.code, Forbidden.message),
     404: ("not_found", "请求的地址不存在。"),
     405: ("method_not_allowed", "不支持该请求方法。"),
     413: ("too_large", "提交的内容过大。"),

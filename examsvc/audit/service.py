@@ -15,12 +15,12 @@ def size(*, db_session: Session) -> int:
     return repository.committed_size(db_session)
 
 
-def _bounded(db_session: Session, value: int, what: str) -> int:
+def _bounded(db_session: Session, value: int, what: str) -> None:
+    """Proofs and entries only for what is committed: the head row counts committed entries."""
     current = repository.committed_size(db_session)
     if value > current:
         raise InvalidInput(f"{what} 超出日志当前大小 {current}。", code="beyond_log_size",
                            detail={what: value, "log_size": current})
-    return current
 
 
 def entries(*, db_session: Session, start: int, end: int) -> list[bytes]:

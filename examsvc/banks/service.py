@@ -170,32 +170,29 @@ def resolve_version(*, db_session: Session, bank_code: str, spec: str) -> BankVe
     return found[0]
 
 
-def publish(*, db_session: Session, version_id: int, actor: Actor) -> BankVersion:
+def _advance(db_session: Session, version_id: int, actor: Actor, *, expected: VersionStatus,
+             to: VersionStatus, message: str, code: str) -> BankVersion:
+    """draft → published and published → retired: the only changes a version's status may make."""
     version = get_version(db_session=db_session, version_id=version_id)
-    if version.status != VersionStatus.DRAFT:
-        raise Conflict("只有草稿版本可以发布。", code="bank_version_not_draft",
-                       detail={"version_id": version_id, "status": version.status})
-    version.status = VersionStatus.PUBLISHED
-    version.published_at = utcnow()
-    version.published_by = actor.user_id
+    if version.status != expected:
+        raise Conflict(message, code=code, detail={"version_id": version_id, "status": version.status})
+    version.status = to
+    setattr(version, f"{to}_at", utcnow())
+    setattr(version, f"{to}_by", actor.user_id)
     db_session.flush()
-    audit.record(db_session=db_session, actor=actor, action="bank.version.published", subject_type="bank_version",
+    audit.record(db_session=db_session, actor=actor, action=f"bank.version.{to}", subject_type="bank_version",
                  subject_id=version.id, details=_version_details(version))
     return version
+
+
+def publish(*, db_session: Session, version_id: int, actor: Actor) -> BankVersion:
+    return _advance(db_session, version_id, actor, expected=VersionStatus.DRAFT, to=VersionStatus.PUBLISHED,
+                    message="只有草稿版本可以发布。", code="bank_version_not_draft")
 
 
 def retire(*, db_session: Session, version_id: int, actor: Actor) -> BankVersion:
-    version = get_version(db_session=db_session, version_id=version_id)
-    if version.status != VersionStatus.PUBLISHED:
-        raise Conflict("只有已发布的版本可以停用。", code="bank_version_not_published",
-                       detail={"version_id": version_id, "status": version.status})
-    version.status = VersionStatus.RETIRED
-    version.retired_at = utcnow()
-    version.retired_by = actor.user_id
-    db_session.flush()
-    audit.record(db_session=db_session, actor=actor, action="bank.version.retired", subject_type="bank_version",
-                 subject_id=version.id, details=_version_details(version))
-    return version
+    return _advance(db_session, version_id, actor, expected=VersionStatus.PUBLISHED, to=VersionStatus.RETIRED,
+                    message="只有已发布的版本可以停用。", code="bank_version_not_published")
 
 
 def discard_draft(*, db_session: Session, version_id: int, actor: Actor) -> None:

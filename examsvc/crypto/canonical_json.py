@@ -47,7 +47,7 @@ def _check(value: Any, path: str) -> bool:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise NotCanonicalizable(f"{path}: key {key!r} is not a string")
-            special |= max(key, default="") >= _UTF16_ORDER_DIFFERS
+            special |= not key.isascii() and max(key) >= _UTF16_ORDER_DIFFERS
             special |= _check(item, f"{path}.{key}")
         return special
     raise NotCanonicalizable(f"{path}: {kind.__name__} has no canonical JSON form (floats are refused)")

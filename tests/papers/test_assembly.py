@@ -124,3 +124,15 @@ def test_unsafe_codes_are_refused_before_drawing() -> None:
     bad = PoolQuestion('X"1', 1, "national", QuestionType.TRUE_FALSE, "1.1", Level.AWARE, 1, "")
     with pytest.raises(ValueError, match="plain code"):
         prepare(electrician_rule(), [*POOL, bad])
+
+
+def test_the_documented_test_vector() -> None:
+    from tests.papers.vectors import VECTOR_POOL, VECTOR_RULE, VECTOR_SEED
+
+    items = assemble(prepare(VECTOR_RULE, VECTOR_POOL), VECTOR_SEED)
+    assert " ".join(f"{i.key}{':' + i.options if i.options else ''}" for i in items) == \
+        "Q-04 Q-00 Q-07 Q-08 Q-05 Q-03 Q-20:CBAD Q-21:DCBA Q-19:BACD Q-17:BACD"
+    assert VECTOR_RULE.digest() == "2afcefa9e42f1eae6c09f42f40e69795c922a5325f3ee2de503f15befee48f6f"
+    document = paper_document(blueprint_digest=VECTOR_RULE.digest(), bank_digests={"national": "0" * 64},
+                              sitting="VECTOR", candidate="VECTOR", items=items, total_points=1000)
+    assert hashlib.sha256(document).hexdigest() == "efaa30227dc3d63aad5e2b97ae66f5342c85abeeda0bfcba217a08aa96fed33f"

@@ -15,12 +15,16 @@ from examsvc.audit.background import checkpoint_loop
 from examsvc.audit.endpoints import router as audit_router
 from examsvc.audit.keys import load_signer
 from examsvc.banks.endpoints import router as banks_router
+from examsvc.blueprints.endpoints import router as blueprints_router
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings, make_session_factory
 from examsvc.errors import install_error_handlers
+from examsvc.examiners.endpoints import router as examiners_router
 from examsvc.health import router as health_router
 from examsvc.identity.access import assert_every_route_declares_access
 from examsvc.identity.endpoints import auth_router, users_router
+from examsvc.papers.endpoints import router as papers_router
+from examsvc.papers.keys import paper_key_provider
 from examsvc.requestlog import RequestContextMiddleware
 from examsvc.sites.endpoints import sites_router, workstations_router
 
@@ -32,6 +36,9 @@ OPENAPI_TAGS = [
     {"name": "workstations", "description": "Exam-site computers (考试机): enrolment, approval, revocation."},
     {"name": "audit", "description": "The tamper-evident log (考试过程留痕): RFC 6962 Merkle tree, C2SP signed "
                                      "checkpoints, proofs. Checkpoint and key are public; the rest is for auditors."},
+    {"name": "examiners", "description": "Chief examiners' own signing keys (主考官签名密钥)."},
+    {"name": "blueprints", "description": "Composition rules (组卷规则): draft, submit, feasibility, signed approval."},
+    {"name": "papers", "description": "Per-candidate papers (试卷): made, sealed, signed manifests, opening."},
     {"name": "banks", "description": "Versioned question banks (题库): import, publish, retire, export, diff. "
                                      "Question content is visible to bank administrators only."},
 ]
@@ -63,10 +70,11 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.log_signer = load_signer(settings)
+    app.state.paper_keys = paper_key_provider(settings)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router,
-                   audit_router):
+                   audit_router, examiners_router, blueprints_router, papers_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     return app

@@ -3,10 +3,11 @@
 Used by Alembic's ``env.py`` (for autogenerate) and by the test that the models match the migrations.
 """
 
-from examsvc.audit import models as audit_models
-from examsvc.banks import models as banks_models
-from examsvc.db import Base
-from examsvc.identity import models as identity_models
-from examsvc.sites import models as sites_models
-
-__all__ = ["Base", "audit_models", "banks_models", "identity_models", "sites_models"]
+from examsvc.audit import models as audit_models  # noqa: F401
+from examsvc.banks import models as banks_models  # noqa: F401
+from examsvc.blueprints import models as blueprints_models  # noqa: F401
+from examsvc.db import Base  # noqa: F401
+from examsvc.examiners import models as examiners_models  # noqa: F401
+from examsvc.identity import models as identity_models  # noqa: F401
+from examsvc.papers import models as papers_models  # noqa: F401
+from examsvc.sites import models as sites_models  # noqa: F401

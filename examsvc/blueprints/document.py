@@ -100,6 +100,25 @@ class Blueprint:
         return canonical_digest(self.canonical())
 
 
+def from_canonical(data: dict[str, Any]) -> Blueprint:
+    """The rule back from its stored canonical form (the inverse of ``Blueprint.canonical``)."""
+    return Blueprint(
+        code=data["code"], version=data["version"], title=data["title"],
+        personnel_category=PersonnelCategory(data["personnel_category"]), operation_item=data["operation_item"],
+        bank_code=data["bank_code"], duration_minutes=data["duration_minutes"], total_points=data["total_points"],
+        pass_mark=data["pass_mark"],
+        sections=tuple(Section(QuestionType(s["type"]), s["count"], s["points"]) for s in data["sections"]),
+        multiple_choice_rule=MultipleChoiceRule(data["multiple_choice_rule"]),
+        level_shares={Level(k): v for k, v in data["level_shares"].items()}, level_tolerance=data["level_tolerance"],
+        difficulty_shares={int(k): v for k, v in data["difficulty_shares"].items()},
+        difficulty_tolerance=data["difficulty_tolerance"],
+        knowledge_point_quotas=tuple(KnowledgePointQuota(q["prefix"], q["minimum"], q["maximum"])
+                                     for q in data["knowledge_point_quotas"]),
+        provincial_min_share=data["provincial_min_share"], shuffle_questions=data["shuffle_questions"],
+        shuffle_options=data["shuffle_options"], avoid_seen_questions=data["avoid_seen_questions"],
+    )
+
+
 def share_bounds(share: int, tolerance: int, count: int) -> Bounds:
     """How many of ``count`` questions a share of ``share`` % ± ``tolerance`` allows (closed range)."""
     low = math.ceil(max(0, share - tolerance) * count / 100)

@@ -91,12 +91,28 @@ def verifier_of(signer: Signer) -> Verifier:
     return Verifier(name=signer.name, public_key=signer.public_key)
 
 
+def _signature_line(text: str, signer: Signer) -> str:
+    blob = base64.b64encode(key_id(signer.name, signer.public_key) + signer.sign(text.encode("utf-8"))).decode()
+    return f"{_DASH}{signer.name} {blob}\n"
+
+
+def note_text(note: str) -> str:
+    """The signed text of a note (everything before the blank line that opens the signatures)."""
+    text, sep, _ = note.rpartition("\n\n")
+    if not sep:
+        raise NoteError("malformed note: no signature block")
+    return text + "\n"
+
+
 def sign_note(text: str, signer: Signer) -> str:
     if not text.endswith("\n"):
         raise NoteError("note text must end with a newline")
-    signature = signer.sign(text.encode("utf-8"))
-    blob = base64.b64encode(key_id(signer.name, signer.public_key) + signature).decode()
-    return f"{text}\n{_DASH}{signer.name} {blob}\n"
+    return f"{text}\n{_signature_line(text, signer)}"
+
+
+def add_signature(note: str, signer: Signer) -> str:
+    """The note with one more signature line: a co-signature over the same text."""
+    return note + _signature_line(note_text(note), signer)
 
 
 def open_note(note: str, verifier: Verifier) -> str:

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from examsvc.banks.document import Level, PersonnelCategory, QuestionType
+from examsvc.blueprints.document import MultipleChoiceRule
+from examsvc.blueprints.models import BlueprintStatus
+
+
+class SectionIn(BaseModel):
+    type: QuestionType
+    count: int = Field(ge=1, le=500)
+    points: int = Field(ge=1, le=1000, description="per question, in tenths of a point (10 = 1 分)")
+
+
+class QuotaIn(BaseModel):
+    prefix: str = Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){0,5}$")
+    minimum: int = Field(default=0, ge=0)
+    maximum: int | None = Field(default=None, ge=0)
+
+
+class BlueprintCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "code": "SX-LV-THEORY", "version": "2026.1", "title": "低压电工作业安全技术理论考试",
+        "personnel_category": "special_operations", "operation_item": "1.2", "national_bank_version_id": 7,
+        "provincial_bank_version_id": 8,
+        "sections": [{"type": "true_false", "count": 70, "points": 10}, {"type": "single_choice", "count": 30,
+                                                                          "points": 10}],
+        "level_shares": {"了解": 20, "掌握": 30, "熟练掌握": 50}, "level_tolerance": 5, "provincial_min_share": 15,
+    }]})
+
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")
+    version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")
+    title: str = Field(min_length=1, max_length=200)
+    personnel_category: PersonnelCategory
+    operation_item: str | None = None
+    national_bank_version_id: int
+    provincial_bank_version_id: int | None = None
+    sections: list[SectionIn] = Field(min_length=1, max_length=3)
+    duration_minutes: int = 120
+    total_points: int = 1000
+    pass_mark: int = 800
+    multiple_choice_rule: MultipleChoiceRule = MultipleChoiceRule.ALL_OR_NOTHING
+    level_shares: dict[Level, int] = Field(default_factory=dict)
+    level_tolerance: int = Field(default=0, ge=0, le=100)
+    difficulty_shares: dict[int, int] = Field(default_factory=dict)
+    difficulty_tolerance: int = Field(default=0, ge=0, le=100)
+    knowledge_point_quotas: list[QuotaIn] = Field(default_factory=list)
+    provincial_min_share: int = Field(default=0, ge=0, le=100)
+    shuffle_questions: bool = True
+    shuffle_options: bool = True
+    avoid_seen_questions: bool = True
+
+
+class BlueprintRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    version: str
+    title: str
+    digest: str
+    status: BlueprintStatus
+    national_bank_version_id: int
+    provincial_bank_version_id: int | None
+    author_id: int | None
+    decided_by: int | None
+    decision_reason: str | None
+    approval_note: str | None
+    created_at: datetime
+
+
+class CellRead(BaseModel):
+    section: str
+    quota: str
+    need: int
+    pool: int
+    ok: bool
+
+
+class FeasibilityRead(BaseModel):
+    feasible: bool
+    cells: list[CellRead]
+    trial_draws: int
+    failed_draws: int
+
+
+class Decision(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Passphrase(BaseModel):
+    passphrase: str = Field(min_length=1, max_length=512, description="主考官本人的签名口令")

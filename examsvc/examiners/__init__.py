@@ -1,0 +1,1 @@
+"""Chief examiners' own signing keys, usable only with their passphrase."""

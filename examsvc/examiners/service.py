@@ -1,0 +1,74 @@
+"""Chief examiners' keys: made with a passphrase, unlocked only for the moment of a signature."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.orm import Session
+
+from examsvc.audit import log as audit
+from examsvc.audit.actors import Actor
+from examsvc.crypto.envelope import EnvelopeError, open_sealed, seal
+from examsvc.crypto.signed_note import Ed25519Signer, Verifier
+from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from examsvc.examiners.models import ExaminerKey
+from examsvc.identity.models import UserAccount
+
+MIN_PASSPHRASE = 12
+
+
+def _derive(passphrase: str, salt: bytes, cost_log2: int) -> bytes:
+    n = 1 << cost_log2
+    return hashlib.scrypt(passphrase.encode("utf-8"), salt=salt, n=n, r=8, p=1, maxmem=256 * n * 8 + (1 << 20),
+                          dklen=32)
+
+
+def _binding(user_id: int, key_name: str) -> bytes:
+    return f"examsvc examiner key\n{user_id}\n{key_name}\n".encode()
+
+
+def key_name(origin: str, username: str) -> str:
+    return f"{origin}/examiner/{username}"
+
+
+def create_key(*, db_session: Session, user: UserAccount, passphrase: str, origin: str, cost_log2: int,
+               actor: Actor) -> Verifier:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise InvalidInput(f"签名口令至少 {MIN_PASSPHRASE} 个字符。", code="weak_passphrase",
+                           detail={"field": "passphrase"})
+    if db_session.get(ExaminerKey, user.id) is not None:
+        raise Conflict("已有签名密钥。", code="examiner_key_exists", detail={"user_id": user.id})
+    private = Ed25519PrivateKey.generate()
+    name = key_name(origin, user.username)
+    salt = os.urandom(16)
+    sealed = seal(_derive(passphrase, salt, cost_log2), private.private_bytes_raw(), _binding(user.id, name))
+    public = private.public_key().public_bytes_raw()
+    db_session.add(ExaminerKey(user_id=user.id, key_name=name, public_key=public, kdf_salt=salt,
+                               kdf_cost_log2=cost_log2, sealed_private_key=sealed))
+    db_session.flush()
+    verifier = Verifier(name=name, public_key=public)
+    audit.record(db_session=db_session, actor=actor, action="examiner.key_created", subject_type="user",
+                 subject_id=user.id, details={"vkey": verifier.vkey()})
+    return verifier
+
+
+def verifier_for(*, db_session: Session, user_id: int) -> Verifier:
+    row = db_session.get(ExaminerKey, user_id)
+    if row is None:
+        raise NotFound("该主考官尚未创建签名密钥。", code="examiner_key_missing", detail={"user_id": user_id})
+    return Verifier(name=row.key_name, public_key=bytes(row.public_key))
+
+
+def unlock(*, db_session: Session, user_id: int, passphrase: str) -> Ed25519Signer:
+    """The examiner's signer, for one signature; a wrong passphrase gets nothing."""
+    row = db_session.get(ExaminerKey, user_id)
+    if row is None:
+        raise NotFound("该主考官尚未创建签名密钥。", code="examiner_key_missing", detail={"user_id": user_id})
+    try:
+        raw = open_sealed(_derive(passphrase, bytes(row.kdf_salt), row.kdf_cost_log2), bytes(row.sealed_private_key),
+                          _binding(user_id, row.key_name))
+    except EnvelopeError:
+        raise Forbidden("签名口令不正确。", code="wrong_passphrase") from None
+    return Ed25519Signer(row.key_name, Ed25519PrivateKey.from_private_bytes(raw))

@@ -19,6 +19,7 @@ VECTOR_POOL = [
 ]
 VECTOR_RULE = Blueprint(
     code="VECTOR", version="1", title="test vector", personnel_category=PersonnelCategory.SAFETY_MANAGER,
-    bank_code="VECTOR", sections=(Section(QuestionType.TRUE_FALSE, 6, 100), Section(QuestionType.SINGLE_CHOICE, 4, 100)),
+    bank_code="VECTOR",
+    sections=(Section(QuestionType.TRUE_FALSE, 6, 100), Section(QuestionType.SINGLE_CHOICE, 4, 100)),
     level_shares={Level.AWARE: 30, Level.GRASP: 30, Level.MASTER: 40}, level_tolerance=10, provincial_min_share=25,
 )

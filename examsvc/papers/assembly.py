@@ -6,8 +6,8 @@
 1. Candidates: the pool's questions of the section's type, in key order. If the rule avoids
    questions the candidate has seen and at least ``count`` unseen ones remain, the draw below is
    first tried on the unseen ones only; if it fails, it is done again on all of them.
-2. The candidates are visited in the order of a forward Fisher–Yates shuffle, generated lazily from
-   the stream: visit t swaps position t with position t + uniform(N − t) and yields it.
+2. The candidates are visited in the order of a forward Fisher–Yates shuffle produced lazily from
+   the stream, in batches of 2·count positions (position t swaps with t + uniform(N − t)).
 3. Minimums, in this order: each level's low bound (了解, 掌握, 熟练掌握), each difficulty's (1, 2, 3),
    each knowledge-point quota's minimum (in rule order), the provincial minimum. For each, visit the
    candidates from the start and take those inside it that keep every maximum, until it is met.
@@ -21,9 +21,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 from examsvc.banks.document import Level, QuestionType
 from examsvc.blueprints.document import (
@@ -56,8 +57,7 @@ class PoolQuestion:
     option_labels: str  # "ABCD"; "" for true/false
 
 
-@dataclass(frozen=True)
-class PaperItem:
+class PaperItem(NamedTuple):
     key: str
     revision: int
     part: str
@@ -120,7 +120,7 @@ class SectionPlan:
     section: Section
     constraints: list[_Constraint]
     candidates: list[PoolQuestion]
-    membership: list[tuple[bool, ...]]
+    membership: list[tuple[int, ...]]  # per candidate: the indices of the quotas it belongs to
 
     def restricted_to(self, keep: Callable[[PoolQuestion], bool]) -> SectionPlan:
         rows = [(q, m) for q, m in zip(self.candidates, self.membership, strict=True) if keep(q)]
@@ -141,29 +141,9 @@ def prepare(blueprint: Blueprint, pool: Sequence[PoolQuestion]) -> Plan:
     for section in blueprint.sections:
         constraints = section_constraints(blueprint, section)
         candidates = [q for q in by_key if q.type == section.type]
-        membership = [tuple(c.member(q) for c in constraints) for q in candidates]
+        membership = [tuple(i for i, c in enumerate(constraints) if c.member(q)) for q in candidates]
         sections.append(SectionPlan(section, constraints, candidates, membership))
     return Plan(blueprint, sections)
-
-
-class _LazyShuffle:
-    """A forward Fisher–Yates shuffle, generated only as far as it is visited."""
-
-    __slots__ = ("done", "order", "stream")
-
-    def __init__(self, size: int, stream: Stream) -> None:
-        self.order = list(range(size))
-        self.done = 0
-        self.stream = stream
-
-    def __iter__(self) -> Iterator[int]:
-        order, n = self.order, len(self.order)
-        for t in range(n):
-            if t == self.done:
-                j = t + self.stream.uniform(n - t)
-                order[t], order[j] = order[j], order[t]
-                self.done += 1
-            yield order[t]
 
 
 def _round(plan: SectionPlan, stream: Stream) -> list[PoolQuestion] | None:
@@ -173,28 +153,43 @@ def _round(plan: SectionPlan, stream: Stream) -> list[PoolQuestion] | None:
     counts = [0] * len(constraints)
     taken: list[int] = []
     chosen: set[int] = set()
-    visit = _LazyShuffle(len(plan.candidates), stream)
+    order = list(range(len(plan.candidates)))
+    done = 0  # positions of the lazy shuffle produced so far
+    step = 2 * count  # produce the shuffle in batches; visits only ever see produced positions
 
     def try_take(i: int) -> bool:
-        inside = membership[i]
-        if i in chosen or any(flag and counts[c] >= highs[c] for c, flag in enumerate(inside)):
+        if i in chosen:
             return False
+        quotas = membership[i]
+        for c in quotas:
+            if counts[c] >= highs[c]:
+                return False
         chosen.add(i)
         taken.append(i)
-        for c, flag in enumerate(inside):
-            counts[c] += flag
+        for c in quotas:
+            counts[c] += 1
         return True
 
+    def visit(wanted: int | None) -> None:
+        # Walk positions 0, 1, … producing them as needed, until the quota (or the count) is met.
+        nonlocal done
+        t = 0
+        while t < len(order):
+            if t == done:
+                upto = min(len(order), done + step)
+                stream.shuffle_prefix(order, done, upto)
+                done = upto
+            i = order[t]
+            t += 1
+            if (wanted is None or wanted in membership[i]) and try_take(i) and (
+                    len(taken) == count or (wanted is not None and counts[wanted] >= constraints[wanted].bounds.low)):
+                return
+
     for c, constraint in enumerate(constraints):
-        if counts[c] >= constraint.bounds.low:
-            continue
-        for i in visit:
-            if membership[i][c] and try_take(i) and (counts[c] >= constraint.bounds.low or len(taken) == count):
-                break
+        if counts[c] < constraint.bounds.low and len(taken) < count:
+            visit(c)
     if len(taken) < count:
-        for i in visit:
-            if try_take(i) and len(taken) == count:
-                break
+        visit(None)
     if len(taken) == count and all(c.bounds.contains(counts[k]) for k, c in enumerate(constraints)):
         return [plan.candidates[i] for i in taken]
     return None

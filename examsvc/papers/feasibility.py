@@ -45,7 +45,7 @@ def check(blueprint: Blueprint, pool: Sequence[PoolQuestion], trial_draws: int =
         name = str(section_plan.section.type)
         cells.append(Cell(name, "all", section_plan.section.count, len(section_plan.candidates)))
         for c, constraint in enumerate(section_plan.constraints):
-            members = sum(1 for row in section_plan.membership if row[c])
+            members = sum(1 for quotas in section_plan.membership if c in quotas)
             cells.append(Cell(name, constraint.name, constraint.bounds.low, members))
     failed = 0
     if all(c.ok for c in cells):

@@ -1,11 +1,14 @@
 """The deterministic random stream that drives paper assembly (docs/assembly.md §2).
 
-    block(k) = HMAC-SHA256(key = seed, message = uint64_be(k)),  k = 0, 1, 2, …
-    the stream is block(0) ‖ block(1) ‖ …, read 8 bytes at a time as big-endian unsigned integers.
+    keystream = AES-256-CTR(key = seed, initial counter block = 0^128), i.e. block k is
+                AES-256(seed, k as a 16-byte big-endian integer), k = 0, 1, 2, …
+    the stream reads the keystream 8 bytes at a time as big-endian unsigned integers.
     uniform(n): draw x; accept if x < 2^64 − (2^64 mod n) and return x mod n, else draw again.
     shuffle(a): Fisher–Yates, for i = len(a)−1 down to 1: j = uniform(i+1); swap a[i], a[j].
 
-Python's ``random`` is deliberately not used: its algorithms are not a published contract.
+AES-CTR is a published, language-independent construction (NIST SP 800-38A) and its keystream comes
+from the cryptography library in bulk, which keeps a paper's draws cheap. Python's ``random`` is
+deliberately not used: its algorithms are not a published contract.
 """
 
 from __future__ import annotations
@@ -15,28 +18,32 @@ import hmac
 import struct
 from typing import TypeVar
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 T = TypeVar("T")
 _TWO_64 = 1 << 64
-_BLOCK_INDEX = struct.Struct(">Q")
-_FOUR_U64 = struct.Struct(">4Q")
+_CHUNK = 512  # integers generated at a time (4 KiB of keystream)
+_UNPACK = struct.Struct(f">{_CHUNK}Q")
+_ZEROS = bytes(8 * _CHUNK)
 
 
 class Stream:
-    __slots__ = ("_block", "_pending", "_seed")
+    __slots__ = ("_encryptor", "_next", "_values")
 
     def __init__(self, seed: bytes) -> None:
         if len(seed) != 32:
             raise ValueError("a seed is 32 bytes")
-        self._seed = seed
-        self._block = 0
-        self._pending: list[int] = []  # the current block's unread integers, last one first
+        self._encryptor = Cipher(algorithms.AES(seed), modes.CTR(bytes(16))).encryptor()
+        self._values: tuple[int, ...] = ()
+        self._next = 0
 
     def next_u64(self) -> int:
-        if not self._pending:
-            block = hmac.digest(self._seed, _BLOCK_INDEX.pack(self._block), "sha256")
-            self._block += 1
-            self._pending = list(reversed(_FOUR_U64.unpack(block)))
-        return self._pending.pop()
+        if self._next == len(self._values):
+            self._values = _UNPACK.unpack(self._encryptor.update(_ZEROS))
+            self._next = 0
+        value = self._values[self._next]
+        self._next += 1
+        return value
 
     def uniform(self, n: int) -> int:
         """An integer in [0, n), without modulo bias. Requires 1 <= n < 2^64."""
@@ -52,6 +59,25 @@ class Stream:
         for i in range(len(items) - 1, 0, -1):
             j = self.uniform(i + 1)
             items[i], items[j] = items[j], items[i]
+
+    def shuffle_prefix(self, order: list[int], done: int, upto: int) -> None:
+        """Extends a lazy forward Fisher–Yates shuffle of ``order`` from position ``done`` to ``upto``:
+        position t swaps with t + uniform(len − t). (The hot loop of assembly, so ``uniform`` is inlined.)"""
+        n = len(order)
+        values, at = self._values, self._next
+        for t in range(done, upto):
+            span = n - t
+            limit = _TWO_64 - _TWO_64 % span
+            while True:
+                if at == len(values):
+                    values, at = _UNPACK.unpack(self._encryptor.update(_ZEROS)), 0
+                x = values[at]
+                at += 1
+                if x < limit:
+                    break
+            j = t + x % span
+            order[t], order[j] = order[j], order[t]
+        self._values, self._next = values, at
 
 
 def candidate_seed(sitting_seed: bytes, admission_number: str) -> bytes:

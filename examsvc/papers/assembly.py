@@ -173,10 +173,10 @@ def _round(plan: SectionPlan, stream: Stream) -> list[PoolQuestion] | None:
     def visit(wanted: int | None) -> None:
         # Walk positions 0, 1, … producing them as needed, until the quota (or the count) is met.
         nonlocal done
-        t = 0
-        while t < len(order):
+        t, n = 0, len(order)
+        while t < n:
             if t == done:
-                upto = min(len(order), done + step)
+                upto = min(n, done + step)
                 stream.shuffle_prefix(order, done, upto)
                 done = upto
             i = order[t]

@@ -56,9 +56,20 @@ class Stream:
                 return x % n
 
     def shuffle(self, items: list[T]) -> None:
+        values, at = self._values, self._next
         for i in range(len(items) - 1, 0, -1):
-            j = self.uniform(i + 1)
+            span = i + 1
+            limit = _TWO_64 - _TWO_64 % span
+            while True:  # uniform(i + 1), inlined: this is most of a paper's draws
+                if at == len(values):
+                    values, at = _UNPACK.unpack(self._encryptor.update(_ZEROS)), 0
+                x = values[at]
+                at += 1
+                if x < limit:
+                    break
+            j = x % span
             items[i], items[j] = items[j], items[i]
+        self._values, self._next = values, at
 
     def shuffle_prefix(self, order: list[int], done: int, upto: int) -> None:
         """Extends a lazy forward Fisher–Yates shuffle of ``order`` from position ``done`` to ``upto``:

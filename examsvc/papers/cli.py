@@ -18,24 +18,31 @@ from examsvc.papers.keys import paper_key_provider
 def register(commands: Any) -> None:
     papers = commands.add_parser("papers", help="per-candidate papers (试卷)")
     sub = papers.add_subparsers(dest="papers_command", required=True, metavar="ACTION")
-    verify = sub.add_parser("verify", help="check every stored paper of a set against its manifest and signatures")
-    verify.add_argument("paper_set_id", type=int)
+    verify = sub.add_parser("verify", help="check every stored paper of a sitting against its manifests and signatures")
+    verify.add_argument("sitting")
     verify.set_defaults(handler=run_verify, rederive=False)
     rederive = sub.add_parser("rederive", help="after the seed is revealed: re-assemble every paper and compare")
-    rederive.add_argument("paper_set_id", type=int)
+    rederive.add_argument("sitting")
     rederive.set_defaults(handler=run_verify, rederive=True)
 
 
 def run_verify(args: argparse.Namespace, settings: Settings) -> int:
     service_key = verifier_of(load_signer(settings, create=False))
+    keys = paper_key_provider(settings)
     with transaction(engine_from_settings(settings)) as db_session:
-        try:
-            result = service.verify(db_session=db_session, paper_set_id=args.paper_set_id, service_key=service_key,
-                                    keys=paper_key_provider(settings), rederive=args.rederive)
-        except service.PaperSetMismatch as exc:
-            print(f"VERIFICATION FAILED: {exc}", file=sys.stderr)
+        sets = service.sets_of_sitting(db_session=db_session, sitting_code=args.sitting)
+        if not sets:
+            print(f"examsvc: no papers for sitting {args.sitting}", file=sys.stderr)
             return 1
-    signed = "service and chief examiner" if result.examiner_signed else "service only (not yet approved)"
-    print(f"OK: {result.papers} papers match the manifest; signatures: {signed}"
-          + ("; every paper re-derived from the rule, the banks and the revealed seed" if result.rederived else ""))
+        for paper_set in sets:
+            try:
+                result = service.verify(db_session=db_session, paper_set_id=paper_set.id, service_key=service_key,
+                                        keys=keys, rederive=args.rederive)
+            except service.PaperSetMismatch as exc:
+                print(f"VERIFICATION FAILED: paper set {paper_set.id}: {exc}", file=sys.stderr)
+                return 1
+            signed = "service and chief examiner" if result.examiner_signed else "service only (not yet approved)"
+            print(f"OK: paper set {paper_set.id}: {result.papers} papers match the manifest; signatures: {signed}"
+                  + ("; every paper re-derived from the rule, the banks and the revealed seed"
+                     if result.rederived else ""))
     return 0

@@ -56,6 +56,12 @@ def get(*, db_session: Session, paper_set_id: int) -> PaperSet:
     return row
 
 
+def sets_of_sitting(*, db_session: Session, sitting_code: str) -> list[PaperSet]:
+    """The sitting's main paper set and its supplements."""
+    return list(db_session.scalars(select(PaperSet).where(PaperSet.sitting_code == sitting_code)
+                                   .order_by(PaperSet.id)))
+
+
 def papers_of(db_session: Session, paper_set_id: int) -> list[Paper]:
     return list(db_session.scalars(select(Paper).where(Paper.paper_set_id == paper_set_id).order_by(Paper.position)))
 

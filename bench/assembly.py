@@ -22,7 +22,8 @@ from examsvc.papers.stream import candidate_seed
 
 RULE = Blueprint(
     code="BENCH", version="1", title="基准", personnel_category=PersonnelCategory.SPECIAL_OPERATIONS,
-    bank_code="SYNTH-BENCH", sections=(Section(QuestionType.TRUE_FALSE, 70, 10), Section(QuestionType.SINGLE_CHOICE, 30, 10)),
+    bank_code="SYNTH-BENCH",
+    sections=(Section(QuestionType.TRUE_FALSE, 70, 10), Section(QuestionType.SINGLE_CHOICE, 30, 10)),
     level_shares={Level.AWARE: 20, Level.GRASP: 30, Level.MASTER: 50}, level_tolerance=5, provincial_min_share=10,
 )
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
+from examsvc.banks.models import VersionStatus
 from examsvc.blueprints import service as blueprints
 from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
 from examsvc.crypto.envelope import EnvelopeError, KeyProvider, new_key, open_sealed, seal
@@ -131,6 +132,10 @@ def generate(*, db_session: Session, blueprint_id: int, sitting_code: str, candi
     if blueprint.status != BlueprintStatus.APPROVED:
         raise Conflict("只能按已批准的组卷规则生成试卷。", code="blueprint_not_approved",
                        detail={"blueprint_id": blueprint_id, "status": blueprint.status})
+    retired = [v.id for v in blueprints.bank_versions(db_session, blueprint) if v.status != VersionStatus.PUBLISHED]
+    if retired:
+        raise Conflict("规则引用的题库版本已停用，不能再据此生成试卷。", code="bank_version_not_published",
+                       detail={"bank_version_ids": retired})
     if db_session.scalars(select(PaperSet).where(PaperSet.sitting_code == sitting_code,
                                                  PaperSet.parent_id.is_(None))).first() is not None:
         raise Conflict("该场次已生成试卷；迟到考生请用补充试卷。", code="sitting_has_papers",

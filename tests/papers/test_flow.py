@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from examsvc.banks import files
+from examsvc.banks import service as banks_service
 from examsvc.crypto.envelope import EnvelopeError, open_sealed, seal
 from examsvc.crypto.signed_note import open_note, parse_vkey
 from examsvc.examiners import service as examiners
@@ -265,3 +266,12 @@ def test_a_moved_paper_row_is_caught(world: World) -> None:
         db_session.execute(text("UPDATE paper SET candidate = :c WHERE id = :i"), {"c": "14019998", "i": rows[0].id})
 
     assert CANDIDATES[0] not in (message := _tampered(world, change)) and "does not open" in message
+
+
+def test_no_papers_from_a_retired_bank_version(world: World) -> None:
+    rule_id = world.approved_rule()
+    banks_service.retire(db_session=world.db_session, version_id=world.banks["national"], actor=TEST_ACTOR)
+    world.db_session.commit()
+    refused = world.client.post("/paper-sets", headers=world.admin, json={
+        "blueprint_id": rule_id, "sitting_code": "TY-02", "candidates": CANDIDATES})
+    assert (refused.status_code, refused.json()["error"]) == (409, "bank_version_not_published")

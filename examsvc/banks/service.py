@@ -28,6 +28,7 @@ from examsvc.banks.xlsx_format import read_xlsx
 from examsvc.banks.yaml_format import read_yaml
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, NotFound
+from examsvc.lifecycle import advance
 
 YAML_SUFFIXES = (".yaml", ".yml")
 XLSX_SUFFIXES = (".xlsx",)
@@ -174,14 +175,11 @@ def _advance(db_session: Session, version_id: int, actor: Actor, *, expected: Ve
              to: VersionStatus, message: str, code: str) -> BankVersion:
     """draft → published and published → retired: the only changes a version's status may make."""
     version = get_version(db_session=db_session, version_id=version_id)
-    if version.status != expected:
-        raise Conflict(message, code=code, detail={"version_id": version_id, "status": version.status})
-    version.status = to
-    setattr(version, f"{to}_at", utcnow())
-    setattr(version, f"{to}_by", actor.user_id)
-    db_session.flush()
-    audit.record(db_session=db_session, actor=actor, action=f"bank.version.{to}", subject_type="bank_version",
-                 subject_id=version.id, details=_version_details(version))
+    if version.status == expected:
+        setattr(version, f"{to}_at", utcnow())
+        setattr(version, f"{to}_by", actor.user_id)
+    advance(db_session, version, expected=expected, to=to, actor=actor, action=f"bank.version.{to}",
+            subject_type="bank_version", refusal=message, code=code, details=_version_details(version))
     return version
 
 

@@ -20,6 +20,7 @@ from examsvc.crypto.signed_note import sign_note
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from examsvc.examiners import service as examiners
+from examsvc.lifecycle import advance
 from examsvc.papers.assembly import PoolQuestion
 from examsvc.papers.feasibility import FeasibilityReport, check
 
@@ -94,13 +95,9 @@ def feasibility(*, db_session: Session, blueprint_id: int) -> FeasibilityReport:
 
 def _move(db_session: Session, row: BlueprintVersion, expected: BlueprintStatus, to: BlueprintStatus,
           actor: Actor, details: dict[str, Any] | None = None) -> BlueprintVersion:
-    if row.status != expected:
-        raise Conflict("组卷规则当前状态不允许此操作。", code="blueprint_wrong_status",
-                       detail={"blueprint_id": row.id, "status": row.status, "expected": str(expected)})
-    row.status = to
-    db_session.flush()
-    audit.record(db_session=db_session, actor=actor, action=f"blueprint.{to}", subject_type="blueprint_version",
-                 subject_id=row.id, details={"digest": row.digest, **(details or {})})
+    advance(db_session, row, expected=expected, to=to, actor=actor, action=f"blueprint.{to}",
+            subject_type="blueprint_version", refusal="组卷规则当前状态不允许此操作。", code="blueprint_wrong_status",
+            details={"digest": row.digest, **(details or {})})
     return row
 
 

@@ -29,6 +29,7 @@ from examsvc.crypto.signed_note import NoteError, Signer, Verifier, add_signatur
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, InvalidInput, NotFound
 from examsvc.examiners import service as examiners
+from examsvc.lifecycle import advance
 from examsvc.papers.assembly import assemble, paper_document, prepare
 from examsvc.papers.models import Paper, PaperSet, PaperSetStatus
 from examsvc.papers.stream import candidate_seed
@@ -168,13 +169,9 @@ def supplement(*, db_session: Session, paper_set_id: int, candidates: Sequence[s
 
 def _advance(db_session: Session, paper_set: PaperSet, expected: PaperSetStatus, to: PaperSetStatus, actor: Actor,
              action: str, details: dict[str, Any] | None = None) -> PaperSet:
-    if paper_set.status != expected:
-        raise Conflict("试卷集当前状态不允许此操作。", code="paper_set_wrong_status",
-                       detail={"paper_set_id": paper_set.id, "status": paper_set.status, "expected": str(expected)})
-    paper_set.status = to
-    db_session.flush()
-    audit.record(db_session=db_session, actor=actor, action=action, subject_type="paper_set", subject_id=paper_set.id,
-                 details={"sitting": paper_set.sitting_code, "merkle_root": paper_set.merkle_root, **(details or {})})
+    advance(db_session, paper_set, expected=expected, to=to, actor=actor, action=action, subject_type="paper_set",
+            refusal="试卷集当前状态不允许此操作。", code="paper_set_wrong_status",
+            details={"sitting": paper_set.sitting_code, "merkle_root": paper_set.merkle_root, **(details or {})})
     return paper_set
 
 

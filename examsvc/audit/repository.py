@@ -100,17 +100,8 @@ def entries(db_session: Session, start: int, end: int) -> list[bytes]:
     return [bytes(r) for r in rows]
 
 
-def leaf_hash_at(db_session: Session, index: int) -> bytes | None:
-    value = db_session.scalars(select(AuditEntry.leaf_hash).where(AuditEntry.idx == index)).one_or_none()
-    return bytes(value) if value is not None else None
-
-
 def latest_checkpoint(db_session: Session) -> AuditCheckpoint | None:
     return db_session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(1)).first()
-
-
-def checkpoint_at(db_session: Session, size: int) -> AuditCheckpoint | None:
-    return db_session.get(AuditCheckpoint, size)
 
 
 def add_checkpoint(db_session: Session, checkpoint: AuditCheckpoint) -> None:

@@ -11,10 +11,6 @@ from examsvc.tlog.proofs import consistency_proof, inclusion_proof, nodes_for_co
 MAX_ENTRIES_PER_REQUEST = 10_000
 
 
-def size(*, db_session: Session) -> int:
-    return repository.committed_size(db_session)
-
-
 def _bounded(db_session: Session, value: int, what: str) -> None:
     """Proofs and entries only for what is committed: the head row counts committed entries."""
     current = repository.committed_size(db_session)

@@ -41,8 +41,6 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/audit/checkpoint"),
     ("GET", "/audit/key"),
 })
-# Documentation routes FastAPI adds itself (not APIRoutes, so not walked by the route check).
-DOC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 
 
 @dataclass(frozen=True)
@@ -67,15 +65,12 @@ class CurrentUser:
 class AccessRequirement:
     """Marker base: a dependency that decides who may call the route it guards."""
 
-    description: str
-
 
 class RoleRequirement(AccessRequirement):
     def __init__(self, *roles: Role) -> None:
         if not roles:
             raise ValueError("a role requirement needs at least one role")
         self.roles = frozenset(roles)
-        self.description = "roles: " + ", ".join(sorted(self.roles))
 
     def __call__(
         self,

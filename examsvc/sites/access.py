@@ -34,8 +34,6 @@ class CurrentWorkstation:
 
 
 class WorkstationRequirement(AccessRequirement):
-    description = "an approved workstation (X-Workstation-Token)"
-
     def __call__(
         self,
         request: Request,

@@ -110,10 +110,6 @@ def consistency_proof(first: int, second: int, stored: Mapping[Node, bytes]) -> 
     return [subtree_hash(start, end, stored) for start, end in _consistency_ranges(first, second)]
 
 
-def nodes_for_root(size: int) -> set[Node]:
-    return set(_perfect_parts(0, size)) if size else set()
-
-
 def root_from_nodes(size: int, stored: Mapping[Node, bytes]) -> bytes:
     return subtree_hash(0, size, stored) if size else EMPTY_ROOT
 

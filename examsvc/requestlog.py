@@ -147,10 +147,11 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode("ascii")))
+                headers.append((REQUEST_ID_HEADER.lower().encode(), request_id.encode("ascii")))
                 if audit_box.confirmed:
                     # The index of each log entry this request wrote, for a later inclusion proof.
-                    headers.append((b"audit-entry", ",".join(map(str, audit_box.confirmed)).encode("ascii")))
+                    headers.append((AUDIT_ENTRY_HEADER.lower().encode(),
+                                    ",".join(map(str, audit_box.confirmed)).encode("ascii")))
                 message["headers"] = headers
             await send(message)
 

@@ -147,33 +147,22 @@ def prepare(blueprint: Blueprint, pool: Sequence[PoolQuestion]) -> Plan:
 
 
 def _round(plan: SectionPlan, stream: Stream) -> list[PoolQuestion] | None:
-    """One round of steps 2–4; None if a minimum stayed unmet."""
+    """One round of steps 2–4; None if a minimum stayed unmet. (The hot loop of paper making: kept flat.)"""
     constraints, membership, count = plan.constraints, plan.membership, plan.section.count
     highs = [c.bounds.high for c in constraints]
     counts = [0] * len(constraints)
     taken: list[int] = []
-    chosen: set[int] = set()
+    chosen = bytearray(len(plan.candidates))
     order = list(range(len(plan.candidates)))
+    n = len(order)
     done = 0  # positions of the lazy shuffle produced so far
-    step = 2 * count  # produce the shuffle in batches; visits only ever see produced positions
+    step = 2 * count  # produced in batches; a visit only ever reads produced positions
 
-    def try_take(i: int) -> bool:
-        if i in chosen:
-            return False
-        quotas = membership[i]
-        for c in quotas:
-            if counts[c] >= highs[c]:
-                return False
-        chosen.add(i)
-        taken.append(i)
-        for c in quotas:
-            counts[c] += 1
-        return True
-
-    def visit(wanted: int | None) -> None:
-        # Walk positions 0, 1, … producing them as needed, until the quota (or the count) is met.
+    def visit(wanted: int, low: int) -> None:
+        # Walk positions 0, 1, … (producing them as needed) until the quota's low bound, or the count, is met.
+        # wanted = -1: any candidate (the fill of step 4).
         nonlocal done
-        t, n = 0, len(order)
+        t = 0
         while t < n:
             if t == done:
                 upto = min(n, done + step)
@@ -181,15 +170,25 @@ def _round(plan: SectionPlan, stream: Stream) -> list[PoolQuestion] | None:
                 done = upto
             i = order[t]
             t += 1
-            if (wanted is None or wanted in membership[i]) and try_take(i) and (
-                    len(taken) == count or (wanted is not None and counts[wanted] >= constraints[wanted].bounds.low)):
+            if chosen[i]:
+                continue
+            quotas = membership[i]
+            if wanted >= 0 and wanted not in quotas:
+                continue
+            if any(counts[c] >= highs[c] for c in quotas):
+                continue
+            chosen[i] = 1
+            taken.append(i)
+            for c in quotas:
+                counts[c] += 1
+            if len(taken) == count or (wanted >= 0 and counts[wanted] >= low):
                 return
 
     for c, constraint in enumerate(constraints):
         if counts[c] < constraint.bounds.low and len(taken) < count:
-            visit(c)
+            visit(c, constraint.bounds.low)
     if len(taken) < count:
-        visit(None)
+        visit(-1, 0)
     if len(taken) == count and all(c.bounds.contains(counts[k]) for k, c in enumerate(constraints)):
         return [plan.candidates[i] for i in taken]
     return None
@@ -226,13 +225,14 @@ def assemble(plan: Plan, seed: bytes, seen: frozenset[str] = frozenset()) -> lis
             stream.shuffle(picked)
         else:
             picked.sort(key=lambda q: q.key)
-        points = section_plan.section.points
+        points, shuffle_options = section_plan.section.points, blueprint.shuffle_options
         for q in picked:
-            labels = list(q.option_labels)
-            if blueprint.shuffle_options and labels:
+            options = q.option_labels
+            if shuffle_options and options:
+                labels = list(options)
                 stream.shuffle(labels)
-            items.append(PaperItem(key=q.key, revision=q.revision, part=q.part, type=q.type, points=points,
-                                   options="".join(labels)))
+                options = "".join(labels)
+            items.append(PaperItem(q.key, q.revision, q.part, q.type, points, options))
     return items
 
 

@@ -85,8 +85,11 @@ def _check_candidates(db_session: Session, sitting_code: str, candidates: Sequen
     if bad or not ordered or len(set(ordered)) != len(ordered):
         raise InvalidInput("准考证号须为 4–40 位字母、数字或“-”，不能为空或重复。", code="bad_admission_numbers",
                            detail={"invalid": bad[:20], "count": len(ordered)})
-    taken = set(db_session.scalars(select(Paper.candidate).join(PaperSet).where(
-        PaperSet.sitting_code == sitting_code, Paper.candidate.in_(ordered))))
+    # All of the sitting's candidates, then a set intersection: an IN list of 20,000 admission numbers
+    # would pass SQLite's limit on bound parameters.
+    existing = set(db_session.scalars(select(Paper.candidate).join(PaperSet).where(
+        PaperSet.sitting_code == sitting_code)))
+    taken = existing.intersection(ordered)
     if taken:
         raise Conflict("这些考生在本场次已有试卷。", code="candidate_has_paper", detail={"candidates": sorted(taken)})
     return ordered

@@ -9,7 +9,7 @@ from examsvc.audit.actors import Actor
 from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings
-from examsvc.sites import service
+from examsvc.sites import rooms, service
 from examsvc.sites.models import WorkstationStatus
 
 
@@ -25,6 +25,22 @@ def register(commands: Any) -> None:
     rotate = sub.add_parser("rotate-code", help="replace a site's enrolment code")
     rotate.add_argument("code")
     rotate.set_defaults(handler=run_site_rotate)
+
+    room = sub.add_parser("add-room", help="add an exam room (考场) with numbered seats")
+    room.add_argument("site")
+    room.add_argument("room")
+    room.add_argument("--name", required=True, help="考场名称")
+    room.add_argument("--seats", type=int, required=True)
+    room.set_defaults(handler=run_add_room)
+    rooms_list = sub.add_parser("rooms", help="list a site's rooms, seats and their workstations")
+    rooms_list.add_argument("site")
+    rooms_list.set_defaults(handler=run_rooms)
+    bind = sub.add_parser("bind-seat", help="bind a seat to an approved workstation of the site ('none' clears it)")
+    bind.add_argument("site")
+    bind.add_argument("room")
+    bind.add_argument("seat", type=int)
+    bind.add_argument("workstation", help="workstation id, or none")
+    bind.set_defaults(handler=run_bind_seat)
 
     workstations = commands.add_parser("workstations", help="exam-site computers (考试机)")
     wsub = workstations.add_subparsers(dest="workstations_command", required=True, metavar="ACTION")
@@ -85,4 +101,29 @@ def run_ws_revoke(args: argparse.Namespace, settings: Settings) -> int:
         ws = service.revoke_workstation(db_session=db_session, workstation_id=args.workstation_id,
                                         actor=Actor.cli(), reason=args.reason)
         print(f"workstation {ws.id} ({ws.name}, site {ws.site_code}): {ws.status}")
+    return 0
+
+
+def run_add_room(args: argparse.Namespace, settings: Settings) -> int:
+    with transaction(engine_from_settings(settings)) as db_session:
+        room = rooms.create_room(db_session=db_session, site_code=args.site, code=args.room, name=args.name,
+                                 seats=args.seats, actor=Actor.cli())
+        print(f"room {room.code} ({room.name}) at {args.site}: {len(room.seats)} seats")
+    return 0
+
+
+def run_rooms(args: argparse.Namespace, settings: Settings) -> int:
+    with transaction(engine_from_settings(settings)) as db_session:
+        for room in rooms.list_rooms(db_session=db_session, site_code=args.site):
+            bound = ", ".join(f"{s.number}->{s.workstation_id}" for s in room.seats if s.workstation_id)
+            print(f"{room.code}\t{room.name}\t{len(room.seats)} seats\t{bound or '-'}")
+    return 0
+
+
+def run_bind_seat(args: argparse.Namespace, settings: Settings) -> int:
+    workstation_id = None if args.workstation.lower() == "none" else int(args.workstation)
+    with transaction(engine_from_settings(settings)) as db_session:
+        seat = rooms.bind_seat(db_session=db_session, site_code=args.site, room_code=args.room, number=args.seat,
+                               workstation_id=workstation_id, actor=Actor.cli())
+        print(f"{args.site} room {args.room} seat {seat.number}: workstation {seat.workstation_id or '-'}")
     return 0

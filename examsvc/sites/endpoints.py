@@ -7,10 +7,14 @@ from fastapi import APIRouter, Depends, status
 from examsvc.db import DbSession
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
-from examsvc.sites import service
+from examsvc.sites import rooms, service
 from examsvc.sites.access import CurrentWorkstation, require_workstation
 from examsvc.sites.models import WorkstationStatus
 from examsvc.sites.schemas import (
+    RoomCreate,
+    RoomRead,
+    SeatBinding,
+    SeatRead,
     SiteCreate,
     SiteRead,
     SiteWithEnrolmentCode,
@@ -48,6 +52,28 @@ def rotate_enrolment_code(site_code: str, current: SystemAdmin, db_session: DbSe
     created = service.rotate_enrolment_code(db_session=db_session, code=site_code, actor=current.actor)
     return SiteWithEnrolmentCode.model_validate({**SiteRead.model_validate(created.site).model_dump(),
                                                  "enrolment_code": created.enrolment_code})
+
+
+@sites_router.post("/{site_code}/rooms", response_model=RoomRead, status_code=status.HTTP_201_CREATED,
+                   summary="Add an exam room (考场) with numbered seats")
+def create_room(site_code: str, body: RoomCreate, current: SystemAdmin, db_session: DbSession) -> RoomRead:
+    room = rooms.create_room(db_session=db_session, site_code=site_code, code=body.code, name=body.name,
+                             seats=body.seats, actor=current.actor)
+    return RoomRead.model_validate(room)
+
+
+@sites_router.get("/{site_code}/rooms", response_model=list[RoomRead], summary="Rooms, seats and their workstations")
+def list_rooms(site_code: str, _: SiteReader, db_session: DbSession) -> list[RoomRead]:
+    return [RoomRead.model_validate(r) for r in rooms.list_rooms(db_session=db_session, site_code=site_code)]
+
+
+@sites_router.put("/{site_code}/rooms/{room_code}/seats/{number}", response_model=SeatRead,
+                  summary="Bind a seat to an approved workstation of the site (null clears it); logged")
+def bind_seat(site_code: str, room_code: str, number: int, body: SeatBinding, current: SystemAdmin,
+              db_session: DbSession) -> SeatRead:
+    seat = rooms.bind_seat(db_session=db_session, site_code=site_code, room_code=room_code, number=number,
+                           workstation_id=body.workstation_id, actor=current.actor)
+    return SeatRead.model_validate(seat)
 
 
 @workstations_router.post("/enrol", response_model=WorkstationEnrolled, status_code=status.HTTP_201_CREATED,

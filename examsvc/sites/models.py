@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from examsvc.db import Base, UtcDateTime, utcnow
@@ -52,3 +52,33 @@ class Workstation(Base):
     @property
     def site_code(self) -> str:
         return self.site.code
+
+
+class Room(Base):
+    """An exam room (考场) of a site, with numbered seats."""
+
+    __tablename__ = "room"
+    __table_args__ = (UniqueConstraint("site_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship(lazy="joined")
+    seats: Mapped[list[Seat]] = relationship(back_populates="room", order_by="Seat.number", lazy="selectin")
+
+
+class Seat(Base):
+    """A numbered seat (座位), bound to at most one enrolled workstation of the same site."""
+
+    __tablename__ = "seat"
+    __table_args__ = (UniqueConstraint("room_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    workstation_id: Mapped[int | None] = mapped_column(ForeignKey("workstation.id"), nullable=True, unique=True)
+
+    room: Mapped[Room] = relationship(back_populates="seats")

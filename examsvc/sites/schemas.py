@@ -57,3 +57,30 @@ class WorkstationEnrolled(WorkstationRead):
 
 class WorkstationRevoke(BaseModel):
     reason: str = Field(min_length=1, max_length=300, examples=["设备报废"])
+
+
+class RoomCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "01", "name": "第一考场", "seats": 40}]})
+
+    code: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    seats: int = Field(ge=1, le=200)
+
+
+class SeatRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    workstation_id: int | None
+
+
+class RoomRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    seats: list[SeatRead]
+
+
+class SeatBinding(BaseModel):
+    workstation_id: int | None = Field(description="null clears the seat")

@@ -1,0 +1,1 @@
+"""Candidates (考生): identity and registration."""

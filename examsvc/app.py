@@ -27,6 +27,7 @@ from examsvc.papers.endpoints import router as papers_router
 from examsvc.papers.keys import paper_key_provider
 from examsvc.requestlog import RequestContextMiddleware
 from examsvc.sites.endpoints import sites_router, workstations_router
+from examsvc.sittings.endpoints import router as sittings_router
 
 OPENAPI_TAGS = [
     {"name": "health", "description": "Liveness and readiness probes (public)."},
@@ -39,6 +40,7 @@ OPENAPI_TAGS = [
     {"name": "examiners", "description": "Chief examiners' own signing keys (主考官签名密钥)."},
     {"name": "blueprints", "description": "Composition rules (组卷规则): draft, submit, feasibility, signed approval."},
     {"name": "papers", "description": "Per-candidate papers (试卷): made, sealed, signed manifests, opening."},
+    {"name": "sittings", "description": "Exam sittings (考试场次): schedule, rooms, staff with conflict checks."},
     {"name": "banks", "description": "Versioned question banks (题库): import, publish, retire, export, diff. "
                                      "Question content is visible to bank administrators only."},
 ]
@@ -74,7 +76,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router,
-                   audit_router, examiners_router, blueprints_router, papers_router):
+                   audit_router, examiners_router, blueprints_router, papers_router, sittings_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     return app

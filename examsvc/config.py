@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # scrypt cost (N = 2**cost). Lower it only for tests.
     password_cost_log2: int = Field(default=17, ge=10, le=20)
+    # Sitting defaults (考试场次): how late a candidate may still start, and proctors per room.
+    late_entry_minutes: int = Field(default=15, ge=0, le=120)
+    proctors_per_room: int = Field(default=2, ge=1, le=10)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_size: int = Field(default=10, ge=1, le=200)
 

@@ -11,3 +11,4 @@ from examsvc.examiners import models as examiners_models  # noqa: F401
 from examsvc.identity import models as identity_models  # noqa: F401
 from examsvc.papers import models as papers_models  # noqa: F401
 from examsvc.sites import models as sites_models  # noqa: F401
+from examsvc.sittings import models as sittings_models  # noqa: F401

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from examsvc.banks import service
 from examsvc.banks.document import Level, PersonnelCategory, QuestionType
 from examsvc.blueprints.document import Blueprint, KnowledgePointQuota, Section
+from examsvc.blueprints.models import BlueprintVersion
 from examsvc.papers.assembly import PoolQuestion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,3 +34,30 @@ def electrician_rule(**changes: object) -> Blueprint:
     }
     values.update(changes)
     return Blueprint(**values)  # type: ignore[arg-type]
+
+
+def approved_rule(db_session: Session) -> BlueprintVersion:
+    """An approved 低压电工 rule over the sample banks, made through the services as people would."""
+    from examsvc.audit.actors import Actor
+    from examsvc.banks import files
+    from examsvc.blueprints import service as blueprints
+    from examsvc.examiners import service as examiners
+    from examsvc.identity.roles import Role
+    from tests.builders import TEST_ACTOR, make_user
+
+    banks = {r.version.part: r.version.id for r in files.import_paths(
+        db_session=db_session, paths=[ROOT / "question_banks" / "low_voltage_electrician"], actor=TEST_ACTOR,
+        publish=True)}
+    author, chief = make_user(db_session, Role.EXAM_ADMIN), make_user(db_session, Role.CHIEF_EXAMINER)
+    as_author = Actor.user(author.id, author.username, ("exam_admin",))
+    as_chief = Actor.user(chief.id, chief.username, ("chief_examiner",))
+    rule = blueprints.create(db_session=db_session, blueprint=electrician_rule(),
+                             national_bank_version_id=banks["national"], provincial_bank_version_id=banks["provincial"],
+                             actor=as_author)
+    blueprints.submit(db_session=db_session, blueprint_id=rule.id, actor=as_author)
+    examiners.create_key(db_session=db_session, user=chief, passphrase="a long examiner passphrase",
+                         origin="test.example/log", cost_log2=10, actor=as_chief)
+    approved = blueprints.approve(db_session=db_session, blueprint_id=rule.id, passphrase="a long examiner passphrase",
+                                  actor=as_chief)
+    db_session.commit()
+    return approved

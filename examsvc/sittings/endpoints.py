@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from examsvc.db import DbSession
+from examsvc.dependencies import SettingsDep
+from examsvc.identity.access import CurrentUser, require_roles
+from examsvc.identity.roles import Role
+from examsvc.sittings import service
+from examsvc.sittings.models import Sitting, SittingStatus, StaffRole
+
+router = APIRouter(prefix="/sittings", tags=["sittings"])
+ExamAdmin = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN))]
+Reader = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN, Role.CHIEF_EXAMINER, Role.AUDITOR,
+                                                      Role.INSPECTOR))]
+
+
+class SittingCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "code": "TY01-20270110-AM", "title": "低压电工作业理论考试", "blueprint_id": 1, "site_code": "TY-01",
+        "rooms": ["01", "02"], "scheduled_start": "2027-01-10T01:00:00Z"}]})
+
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{2,40}$")
+    title: str = Field(min_length=1, max_length=200)
+    blueprint_id: int
+    site_code: str
+    rooms: list[str] = Field(min_length=1, max_length=50)
+    scheduled_start: AwareDatetime
+    late_entry_minutes: int | None = Field(default=None, ge=0, le=120)
+    proctors_per_room: int | None = Field(default=None, ge=1, le=10)
+
+
+class StaffCreate(BaseModel):
+    user_id: int
+    role: StaffRole
+    room: str | None = None
+
+
+class StaffRemoval(BaseModel):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class StaffRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_id: int
+    role: StaffRole
+    room_id: int | None
+
+
+class SittingRead(BaseModel):
+    code: str
+    title: str
+    blueprint_version_id: int
+    site_code: str
+    room_ids: list[int]
+    scheduled_start: datetime
+    duration_minutes: int
+    late_entry_minutes: int
+    proctors_per_room: int
+    status: SittingStatus
+    staff: list[StaffRead]
+
+    @classmethod
+    def of(cls, sitting: Sitting) -> SittingRead:
+        return cls(code=sitting.code, title=sitting.title, blueprint_version_id=sitting.blueprint_version_id,
+                   site_code=sitting.site.code, room_ids=[r.room_id for r in sitting.rooms],
+                   scheduled_start=sitting.scheduled_start, duration_minutes=sitting.duration_minutes,
+                   late_entry_minutes=sitting.late_entry_minutes, proctors_per_room=sitting.proctors_per_room,
+                   status=SittingStatus(sitting.status),
+                   staff=[StaffRead.model_validate(a) for a in sitting.staff])
+
+
+@router.post("", response_model=SittingRead, status_code=status.HTTP_201_CREATED, summary="Schedule a sitting")
+def create(body: SittingCreate, current: ExamAdmin, db_session: DbSession, settings: SettingsDep) -> SittingRead:
+    sitting = service.create(
+        db_session=db_session, code=body.code, title=body.title, blueprint_id=body.blueprint_id,
+        site_code=body.site_code, room_codes=body.rooms, scheduled_start=body.scheduled_start,
+        late_entry_minutes=settings.late_entry_minutes if body.late_entry_minutes is None else body.late_entry_minutes,
+        proctors_per_room=settings.proctors_per_room if body.proctors_per_room is None else body.proctors_per_room,
+        actor=current.actor)
+    return SittingRead.of(sitting)
+
+
+@router.get("", response_model=list[SittingRead])
+def list_sittings(_: Reader, db_session: DbSession) -> list[SittingRead]:
+    return [SittingRead.of(s) for s in service.list_all(db_session=db_session)]
+
+
+@router.get("/{code}", response_model=SittingRead)
+def get(code: str, _: Reader, db_session: DbSession) -> SittingRead:
+    return SittingRead.of(service.get(db_session=db_session, code=code))
+
+
+@router.post("/{code}/staff", response_model=StaffRead, status_code=status.HTTP_201_CREATED,
+             summary="Assign a staff member; every conflict is refused by name")
+def assign(code: str, body: StaffCreate, current: ExamAdmin, db_session: DbSession) -> StaffRead:
+    assignment = service.assign(db_session=db_session, code=code, user_id=body.user_id, role=body.role,
+                                room_code=body.room, actor=current.actor)
+    return StaffRead.model_validate(assignment)
+
+
+@router.delete("/{code}/staff/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Remove an assignment before the sitting opens (with a reason)")
+def unassign(code: str, assignment_id: int, body: StaffRemoval, current: ExamAdmin, db_session: DbSession) -> None:
+    service.unassign(db_session=db_session, code=code, assignment_id=assignment_id, reason=body.reason,
+                     actor=current.actor)

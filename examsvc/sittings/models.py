@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from examsvc.db import Base, UtcDateTime, utcnow
+from examsvc.sites.models import Site
+
+
+class SittingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class StaffRole(StrEnum):
+    CHIEF_EXAMINER = "chief_examiner"  # one per sitting, all rooms
+    PROCTOR = "proctor"  # per room
+    EVALUATOR = "evaluator"  # per room (practical exams)
+    INSPECTOR = "inspector"  # the whole sitting
+
+
+class Sitting(Base):
+    __tablename__ = "sitting"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    blueprint_version_id: Mapped[int] = mapped_column(ForeignKey("blueprint_version.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    scheduled_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    duration_minutes: Mapped[int] = mapped_column(Integer)  # from the rule
+    late_entry_minutes: Mapped[int] = mapped_column(Integer)
+    proctors_per_room: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=SittingStatus.SCHEDULED)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship(lazy="joined")
+    rooms: Mapped[list[SittingRoom]] = relationship(lazy="selectin", order_by="SittingRoom.room_id",
+                                                    cascade="all, delete-orphan")
+    staff: Mapped[list[StaffAssignment]] = relationship(lazy="selectin", order_by="StaffAssignment.id",
+                                                        cascade="all, delete-orphan")
+
+
+class SittingRoom(Base):
+    __tablename__ = "sitting_room"
+
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id"), primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id"), primary_key=True)
+
+
+class StaffAssignment(Base):
+    __tablename__ = "staff_assignment"
+    __table_args__ = (UniqueConstraint("sitting_id", "user_id", "role", "room_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id"), nullable=True)
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)

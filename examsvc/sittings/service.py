@@ -1,0 +1,137 @@
+"""Scheduling sittings and assigning their staff, refusing every conflict by name.
+
+Conflicts refused here: a staff member without the role; a chief examiner who is also a proctor or
+evaluator of the sitting (no 越位/错位); one person in two overlapping sittings (no 缺位); proctors and
+evaluators outside the sitting's rooms; a second chief examiner. (考教分离 against the candidates'
+training institutions comes with candidate registration.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from examsvc.audit import log as audit
+from examsvc.audit.actors import Actor
+from examsvc.blueprints import service as blueprints
+from examsvc.blueprints.models import BlueprintStatus
+from examsvc.errors import Conflict, InvalidInput, NotFound
+from examsvc.identity import service as identity
+from examsvc.sites import rooms as site_rooms
+from examsvc.sites import service as sites
+from examsvc.sittings.models import Sitting, SittingRoom, SittingStatus, StaffAssignment, StaffRole
+
+PER_ROOM = (StaffRole.PROCTOR, StaffRole.EVALUATOR)
+
+
+def get(*, db_session: Session, code: str) -> Sitting:
+    sitting = db_session.scalars(select(Sitting).where(Sitting.code == code)).first()
+    if sitting is None:
+        raise NotFound("考试场次不存在。", code="sitting_not_found", detail={"sitting": code})
+    return sitting
+
+
+def list_all(*, db_session: Session) -> list[Sitting]:
+    return list(db_session.scalars(select(Sitting).order_by(Sitting.scheduled_start, Sitting.code)))
+
+
+def create(*, db_session: Session, code: str, title: str, blueprint_id: int, site_code: str, room_codes: list[str],
+           scheduled_start: datetime, late_entry_minutes: int, proctors_per_room: int, actor: Actor) -> Sitting:
+    rule = blueprints.get(db_session=db_session, blueprint_id=blueprint_id)
+    if rule.status != BlueprintStatus.APPROVED:
+        raise Conflict("考试场次只能使用已批准的组卷规则。", code="blueprint_not_approved",
+                       detail={"blueprint_id": blueprint_id, "status": rule.status})
+    if db_session.scalars(select(Sitting).where(Sitting.code == code)).first() is not None:
+        raise Conflict("考试场次编号已存在。", code="sitting_code_taken", detail={"sitting": code})
+    if not room_codes or len(set(room_codes)) != len(room_codes):
+        raise InvalidInput("至少需要一个考场，且不能重复。", code="bad_rooms", detail={"rooms": room_codes})
+    site = sites.get_site(db_session=db_session, code=site_code)
+    room_ids = [site_rooms.get_room(db_session=db_session, site_code=site_code, code=c).id for c in room_codes]
+    sitting = Sitting(code=code, title=title, blueprint_version_id=rule.id, site_id=site.id,
+                      scheduled_start=scheduled_start, duration_minutes=blueprints.rule_of(rule).duration_minutes,
+                      late_entry_minutes=late_entry_minutes, proctors_per_room=proctors_per_room,
+                      status=SittingStatus.SCHEDULED, created_by=actor.user_id)
+    sitting.rooms = [SittingRoom(room_id=room_id) for room_id in room_ids]
+    db_session.add(sitting)
+    db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="sitting.scheduled", subject_type="sitting",
+                 subject_id=sitting.id, details={
+                     "sitting": code, "site": site_code, "rooms": room_codes, "blueprint_digest": rule.digest,
+                     "scheduled_start": audit.rfc3339(scheduled_start), "duration_minutes": sitting.duration_minutes})
+    return sitting
+
+
+def _window(sitting: Sitting) -> tuple[datetime, datetime]:
+    return sitting.scheduled_start, sitting.scheduled_start + timedelta(minutes=sitting.duration_minutes)
+
+
+def _refuse(message: str, conflict: str, **detail: object) -> Conflict:
+    return Conflict(message, code="staff_conflict", detail={"conflict": conflict, **detail})
+
+
+def assign(*, db_session: Session, code: str, user_id: int, role: StaffRole, room_code: str | None,
+           actor: Actor) -> StaffAssignment:
+    sitting = get(db_session=db_session, code=code)
+    if sitting.status == SittingStatus.CLOSED:
+        raise Conflict("考试场次已结束。", code="sitting_closed", detail={"sitting": code})
+    user = identity.get_user(db_session=db_session, user_id=user_id)
+    if role not in user.role_names:
+        raise _refuse("该人员没有此角色，不能如此安排。", "missing_role", user_id=user_id, role=str(role))
+    room_id = None
+    if role in PER_ROOM:
+        if room_code is None:
+            raise InvalidInput("监考员和考评员必须指定考场。", code="room_required", detail={"role": str(role)})
+        room_id = site_rooms.get_room(db_session=db_session, site_code=sitting.site.code, code=room_code).id
+        if room_id not in {r.room_id for r in sitting.rooms}:
+            raise _refuse("该考场不属于本场次。", "room_not_in_sitting", room=room_code)
+    elif room_code is not None:
+        raise InvalidInput("主考官和巡考员不按考场安排。", code="room_not_allowed", detail={"role": str(role)})
+    mine = [a for a in sitting.staff if a.user_id == user_id]
+    if role == StaffRole.CHIEF_EXAMINER:
+        other_chief = [a for a in sitting.staff if a.role == StaffRole.CHIEF_EXAMINER and a.user_id != user_id]
+        if other_chief:
+            raise _refuse("本场次已有主考官。", "second_chief_examiner", chief_examiner_id=other_chief[0].user_id)
+        if any(a.role in PER_ROOM for a in mine):
+            raise _refuse("主考官不能同时担任本场次的监考员或考评员。", "chief_examiner_also_in_room", user_id=user_id)
+    if role in PER_ROOM and any(a.role == StaffRole.CHIEF_EXAMINER for a in mine):
+        raise _refuse("主考官不能同时担任本场次的监考员或考评员。", "chief_examiner_also_in_room", user_id=user_id)
+    if any(a.role == role and a.room_id == room_id for a in mine):
+        raise _refuse("该人员已按此角色安排在本场次。", "already_assigned", user_id=user_id, role=str(role))
+    if any(a.role in PER_ROOM and a.room_id != room_id for a in mine) and role in PER_ROOM:
+        raise _refuse("同一人员不能同时在两个考场。", "two_rooms", user_id=user_id)
+    start, end = _window(sitting)
+    for other in db_session.scalars(select(Sitting).join(StaffAssignment).where(
+            StaffAssignment.user_id == user_id, Sitting.id != sitting.id,
+            Sitting.status != SittingStatus.CLOSED)).unique():
+        other_start, other_end = _window(other)
+        if other_start < end and start < other_end:
+            raise _refuse("该人员已安排在时间重叠的另一场次。", "overlapping_sitting", user_id=user_id,
+                          other_sitting=other.code)
+    assignment = StaffAssignment(sitting_id=sitting.id, user_id=user_id, role=str(role), room_id=room_id,
+                                 assigned_by=actor.user_id)
+    db_session.add(assignment)
+    db_session.flush()
+    db_session.refresh(sitting)
+    audit.record(db_session=db_session, actor=actor, action="sitting.staff_assigned", subject_type="sitting",
+                 subject_id=sitting.id, details={"user_id": user_id, "role": str(role), "room": room_code})
+    return assignment
+
+
+def unassign(*, db_session: Session, code: str, assignment_id: int, reason: str, actor: Actor) -> None:
+    sitting = get(db_session=db_session, code=code)
+    assignment = db_session.get(StaffAssignment, assignment_id)
+    if assignment is None or assignment.sitting_id != sitting.id:
+        raise NotFound("该安排不存在。", code="assignment_not_found", detail={"assignment_id": assignment_id})
+    if sitting.status != SittingStatus.SCHEDULED:
+        raise Conflict("开考后的人员变动须走替换流程（主考官批准）。", code="sitting_not_scheduled",
+                       detail={"sitting": code, "status": sitting.status})
+    details = {"user_id": assignment.user_id, "role": assignment.role, "room_id": assignment.room_id,
+               "reason": reason}
+    db_session.delete(assignment)
+    db_session.flush()
+    db_session.refresh(sitting)
+    audit.record(db_session=db_session, actor=actor, action="sitting.staff_unassigned", subject_type="sitting",
+                 subject_id=sitting.id, details=details)
+

@@ -1,0 +1,103 @@
+"""Scheduling a sitting and assigning its staff: every conflict refused by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from examsvc.identity.roles import Role
+from examsvc.sites import rooms
+from tests.builders import TEST_ACTOR, Actors, make_user
+from tests.papers.builders import approved_rule
+
+
+class Day:
+    def __init__(self, actors: Actors, db_session: Session) -> None:
+        self.client = actors.client
+        self.rule = approved_rule(db_session)
+        self.admin = actors.user_with(Role.EXAM_ADMIN)
+        actors.workstation(site_code="TY-01")
+        for code in ("01", "02"):
+            rooms.create_room(db_session=db_session, site_code="TY-01", code=code, name=f"第{code}考场", seats=30,
+                              actor=TEST_ACTOR)
+        db_session.commit()
+        self.db_session = db_session
+
+    def sitting(self, code: str, start: str = "2027-01-10T01:00:00Z") -> dict[str, Any]:
+        response = self.client.post("/sittings", headers=self.admin, json={
+            "code": code, "title": "低压电工作业理论考试", "blueprint_id": self.rule.id, "site_code": "TY-01",
+            "rooms": ["01", "02"], "scheduled_start": start})
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def assign(self, code: str, user_id: int, role: str, room: str | None = None) -> Any:
+        return self.client.post(f"/sittings/{code}/staff", headers=self.admin,
+                                json={"user_id": user_id, "role": role, "room": room})
+
+
+@pytest.fixture
+def day(actors: Actors, db_session: Session) -> Day:
+    return Day(actors, db_session)
+
+
+def _conflict(response: Any, name: str) -> None:
+    assert response.status_code == 409, response.text
+    assert response.json()["error"] == "staff_conflict" and response.json()["detail"]["conflict"] == name
+
+
+def test_a_sitting_takes_its_duration_from_the_rule_and_the_defaults(day: Day) -> None:
+    sitting = day.sitting("S-1")
+    assert (sitting["duration_minutes"], sitting["late_entry_minutes"], sitting["proctors_per_room"]) == (120, 15, 2)
+    assert sitting["status"] == "scheduled"
+
+
+def test_staff_are_assigned_and_each_conflict_is_refused(day: Day) -> None:
+    day.sitting("S-1")
+    chief = make_user(day.db_session, Role.CHIEF_EXAMINER, Role.PROCTOR)
+    proctors = [make_user(day.db_session, Role.PROCTOR) for _ in range(2)]
+    outsider = make_user(day.db_session, Role.EVALUATOR)
+    assert day.assign("S-1", chief.id, "chief_examiner").status_code == 201
+    for proctor in proctors:
+        assert day.assign("S-1", proctor.id, "proctor", "01").status_code == 201
+    _conflict(day.assign("S-1", outsider.id, "proctor", "01"), "missing_role")
+    _conflict(day.assign("S-1", chief.id, "proctor", "02"), "chief_examiner_also_in_room")
+    _conflict(day.assign("S-1", proctors[0].id, "proctor", "02"), "two_rooms")
+    _conflict(day.assign("S-1", proctors[0].id, "proctor", "01"), "already_assigned")
+    second_chief = make_user(day.db_session, Role.CHIEF_EXAMINER)
+    _conflict(day.assign("S-1", second_chief.id, "chief_examiner"), "second_chief_examiner")
+
+
+def test_nobody_sits_in_two_overlapping_sittings(day: Day) -> None:
+    day.sitting("S-AM", start="2027-01-10T01:00:00Z")
+    day.sitting("S-OVERLAP", start="2027-01-10T02:30:00Z")
+    day.sitting("S-PM", start="2027-01-10T06:00:00Z")
+    proctor = make_user(day.db_session, Role.PROCTOR)
+    assert day.assign("S-AM", proctor.id, "proctor", "01").status_code == 201
+    refused = day.assign("S-OVERLAP", proctor.id, "proctor", "01")
+    _conflict(refused, "overlapping_sitting")
+    assert refused.json()["detail"]["other_sitting"] == "S-AM"
+    assert day.assign("S-PM", proctor.id, "proctor", "01").status_code == 201
+
+
+def test_an_assignment_can_be_withdrawn_with_a_reason(day: Day) -> None:
+    day.sitting("S-1")
+    proctor = make_user(day.db_session, Role.PROCTOR)
+    assignment = day.assign("S-1", proctor.id, "proctor", "01").json()
+    removed = day.client.request("DELETE", f"/sittings/S-1/staff/{assignment['id']}", headers=day.admin,
+                                 json={"reason": "临时生病"})
+    assert removed.status_code == 204 and "Audit-Entry" in removed.headers
+    assert day.client.get("/sittings/S-1", headers=day.admin).json()["staff"] == []
+
+
+def test_a_sitting_needs_an_approved_rule_and_its_own_rooms(day: Day) -> None:
+    response = day.client.post("/sittings", headers=day.admin, json={
+        "code": "S-X", "title": "x", "blueprint_id": day.rule.id, "site_code": "TY-01", "rooms": ["09"],
+        "scheduled_start": "2027-01-10T01:00:00Z"})
+    assert (response.status_code, response.json()["error"]) == (404, "room_not_found")
+    naive = day.client.post("/sittings", headers=day.admin, json={
+        "code": "S-Y", "title": "x", "blueprint_id": day.rule.id, "site_code": "TY-01", "rooms": ["01"],
+        "scheduled_start": "2027-01-10T09:00:00"})
+    assert naive.status_code == 422

@@ -42,17 +42,23 @@ class Problem:
         return f"{tag}：{'，'.join(where)}：{self.message}"
 
 
-class BankImportRejected(InvalidInput):
-    """The file has errors: nothing was imported. ``detail.problems`` lists all of them."""
+class ImportRejected(InvalidInput):
+    """A file (bank, candidate list …) has errors: nothing was imported. ``detail.problems`` lists all."""
 
-    code = "bank_import_rejected"
+    code = "import_rejected"
+    what = "文件"
 
     def __init__(self, problems: list[Problem]) -> None:
         errors = [p for p in problems if p.severity == Severity.ERROR]
-        super().__init__(f"题库文件有 {len(errors)} 处错误，未导入任何内容。",
+        super().__init__(f"{self.what}有 {len(errors)} 处错误，未导入任何内容。",
                          detail={"problems": [p.as_dict() for p in problems]})
         self.problems = problems
 
     @classmethod
-    def one(cls, file: str, message: str, **where: Any) -> BankImportRejected:
+    def one(cls, file: str, message: str, **where: Any) -> ImportRejected:
         return cls([Problem(file=file, message=message, **where)])
+
+
+class BankImportRejected(ImportRejected):
+    code = "bank_import_rejected"
+    what = "题库文件"

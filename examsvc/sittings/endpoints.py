@@ -3,18 +3,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from examsvc.banks.endpoints import upload_body
+from examsvc.candidates import service as candidates
+from examsvc.candidates.models import Registration
 from examsvc.db import DbSession
 from examsvc.dependencies import SettingsDep
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
-from examsvc.sittings import service
+from examsvc.sittings import flows, service
 from examsvc.sittings.models import Sitting, SittingStatus, StaffRole
 
 router = APIRouter(prefix="/sittings", tags=["sittings"])
 ExamAdmin = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN))]
+CandidateReader = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN, Role.CHIEF_EXAMINER))]
 Reader = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN, Role.CHIEF_EXAMINER, Role.AUDITOR,
                                                       Role.INSPECTOR))]
 
@@ -100,8 +104,8 @@ def get(code: str, _: Reader, db_session: DbSession) -> SittingRead:
 @router.post("/{code}/staff", response_model=StaffRead, status_code=status.HTTP_201_CREATED,
              summary="Assign a staff member; every conflict is refused by name")
 def assign(code: str, body: StaffCreate, current: ExamAdmin, db_session: DbSession) -> StaffRead:
-    assignment = service.assign(db_session=db_session, code=code, user_id=body.user_id, role=body.role,
-                                room_code=body.room, actor=current.actor)
+    assignment = flows.assign_staff(db_session=db_session, code=code, user_id=body.user_id, role=body.role,
+                                    room_code=body.room, actor=current.actor)
     return StaffRead.model_validate(assignment)
 
 
@@ -110,3 +114,36 @@ def assign(code: str, body: StaffCreate, current: ExamAdmin, db_session: DbSessi
 def unassign(code: str, assignment_id: int, body: StaffRemoval, current: ExamAdmin, db_session: DbSession) -> None:
     service.unassign(db_session=db_session, code=code, assignment_id=assignment_id, reason=body.reason,
                      actor=current.actor)
+
+
+class RegistrationRead(BaseModel):
+    admission_number: str
+    name: str
+    id_number_tail: str = Field(description="last 4 characters only: the full number stays with exam admins' files")
+    training_institution: str | None
+
+
+@router.post("/{code}/candidates", response_model=list[RegistrationRead], status_code=status.HTTP_201_CREATED,
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "text/csv": {"schema": {"type": "string"}},
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                     "schema": {"type": "string", "format": "binary"}}}}},
+             summary="Register candidates from a CSV or xlsx list (all or nothing; every problem by row)")
+def register(code: str, current: ExamAdmin, db_session: DbSession, settings: SettingsDep,
+             body: Annotated[bytes, Depends(upload_body)],
+             filename: Annotated[str, Query(min_length=1, max_length=255)]) -> list[RegistrationRead]:
+    made = candidates.register(db_session=db_session, code=code, data=body, filename=filename,
+                               min_age=settings.candidate_min_age, max_age=settings.candidate_max_age,
+                               actor=current.actor)
+    return [_registration(r) for r in made]
+
+
+@router.get("/{code}/candidates", response_model=list[RegistrationRead])
+def list_candidates(code: str, _: CandidateReader, db_session: DbSession) -> list[RegistrationRead]:
+    return [_registration(r) for r in candidates.registrations(db_session=db_session, code=code)]
+
+
+def _registration(registration: Registration) -> RegistrationRead:
+    return RegistrationRead(admission_number=registration.admission_number, name=registration.candidate.name,
+                            id_number_tail=registration.candidate.id_number[-4:],
+                            training_institution=registration.training_institution)

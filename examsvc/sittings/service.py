@@ -2,8 +2,8 @@
 
 Conflicts refused here: a staff member without the role; a chief examiner who is also a proctor or
 evaluator of the sitting (no 越位/错位); one person in two overlapping sittings (no 缺位); proctors and
-evaluators outside the sitting's rooms; a second chief examiner. (考教分离 against the candidates'
-training institutions comes with candidate registration.)
+evaluators outside the sitting's rooms; a second chief examiner. 考教分离 against the candidates'
+training institutions is checked by ``flows.assign_staff`` and at registration.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def _window(sitting: Sitting) -> tuple[datetime, datetime]:
     return sitting.scheduled_start, sitting.scheduled_start + timedelta(minutes=sitting.duration_minutes)
 
 
-def _refuse(message: str, conflict: str, **detail: object) -> Conflict:
+def staff_conflict(message: str, conflict: str, **detail: object) -> Conflict:
     return Conflict(message, code="staff_conflict", detail={"conflict": conflict, **detail})
 
 
@@ -78,36 +78,38 @@ def assign(*, db_session: Session, code: str, user_id: int, role: StaffRole, roo
         raise Conflict("考试场次已结束。", code="sitting_closed", detail={"sitting": code})
     user = identity.get_user(db_session=db_session, user_id=user_id)
     if role not in user.role_names:
-        raise _refuse("该人员没有此角色，不能如此安排。", "missing_role", user_id=user_id, role=str(role))
+        raise staff_conflict("该人员没有此角色，不能如此安排。", "missing_role", user_id=user_id, role=str(role))
     room_id = None
     if role in PER_ROOM:
         if room_code is None:
             raise InvalidInput("监考员和考评员必须指定考场。", code="room_required", detail={"role": str(role)})
         room_id = site_rooms.get_room(db_session=db_session, site_code=sitting.site.code, code=room_code).id
         if room_id not in {r.room_id for r in sitting.rooms}:
-            raise _refuse("该考场不属于本场次。", "room_not_in_sitting", room=room_code)
+            raise staff_conflict("该考场不属于本场次。", "room_not_in_sitting", room=room_code)
     elif room_code is not None:
         raise InvalidInput("主考官和巡考员不按考场安排。", code="room_not_allowed", detail={"role": str(role)})
     mine = [a for a in sitting.staff if a.user_id == user_id]
     if role == StaffRole.CHIEF_EXAMINER:
         other_chief = [a for a in sitting.staff if a.role == StaffRole.CHIEF_EXAMINER and a.user_id != user_id]
         if other_chief:
-            raise _refuse("本场次已有主考官。", "second_chief_examiner", chief_examiner_id=other_chief[0].user_id)
-        if any(a.role in PER_ROOM for a in mine):
-            raise _refuse("主考官不能同时担任本场次的监考员或考评员。", "chief_examiner_also_in_room", user_id=user_id)
-    if role in PER_ROOM and any(a.role == StaffRole.CHIEF_EXAMINER for a in mine):
-        raise _refuse("主考官不能同时担任本场次的监考员或考评员。", "chief_examiner_also_in_room", user_id=user_id)
+            raise staff_conflict("本场次已有主考官。", "second_chief_examiner",
+                                 chief_examiner_id=other_chief[0].user_id)
+    in_room = any(a.role in PER_ROOM for a in mine) if role == StaffRole.CHIEF_EXAMINER else (
+        role in PER_ROOM and any(a.role == StaffRole.CHIEF_EXAMINER for a in mine))
+    if in_room:
+        raise staff_conflict("主考官不能同时担任本场次的监考员或考评员。", "chief_examiner_also_in_room",
+                             user_id=user_id)
     if any(a.role == role and a.room_id == room_id for a in mine):
-        raise _refuse("该人员已按此角色安排在本场次。", "already_assigned", user_id=user_id, role=str(role))
+        raise staff_conflict("该人员已按此角色安排在本场次。", "already_assigned", user_id=user_id, role=str(role))
     if any(a.role in PER_ROOM and a.room_id != room_id for a in mine) and role in PER_ROOM:
-        raise _refuse("同一人员不能同时在两个考场。", "two_rooms", user_id=user_id)
+        raise staff_conflict("同一人员不能同时在两个考场。", "two_rooms", user_id=user_id)
     start, end = _window(sitting)
     for other in db_session.scalars(select(Sitting).join(StaffAssignment).where(
             StaffAssignment.user_id == user_id, Sitting.id != sitting.id,
             Sitting.status != SittingStatus.CLOSED)).unique():
         other_start, other_end = _window(other)
         if other_start < end and start < other_end:
-            raise _refuse("该人员已安排在时间重叠的另一场次。", "overlapping_sitting", user_id=user_id,
+            raise staff_conflict("该人员已安排在时间重叠的另一场次。", "overlapping_sitting", user_id=user_id,
                           other_sitting=other.code)
     assignment = StaffAssignment(sitting_id=sitting.id, user_id=user_id, role=str(role), room_id=room_id,
                                  assigned_by=actor.user_id)

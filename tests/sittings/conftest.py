@@ -1,0 +1,45 @@
+"""The exam-morning fixture shared by the sittings tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from examsvc.identity.roles import Role
+from examsvc.sites import rooms
+from tests.builders import TEST_ACTOR, Actors
+from tests.papers.builders import approved_rule
+
+
+class Day:
+    def __init__(self, actors: Actors, db_session: Session) -> None:
+        self.client = actors.client
+        self.rule = approved_rule(db_session)
+        self.admin = actors.user_with(Role.EXAM_ADMIN)
+        actors.workstation(site_code="TY-01")
+        for code in ("01", "02"):
+            rooms.create_room(db_session=db_session, site_code="TY-01", code=code, name=f"第{code}考场", seats=30,
+                              actor=TEST_ACTOR)
+        db_session.commit()
+        self.db_session = db_session
+
+    def sitting(self, code: str, start: str = "2027-01-10T01:00:00Z") -> dict[str, Any]:
+        response = self.client.post("/sittings", headers=self.admin, json={
+            "code": code, "title": "低压电工作业理论考试", "blueprint_id": self.rule.id, "site_code": "TY-01",
+            "rooms": ["01", "02"], "scheduled_start": start})
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def assign(self, code: str, user_id: int, role: str, room: str | None = None) -> Any:
+        return self.client.post(f"/sittings/{code}/staff", headers=self.admin,
+                                json={"user_id": user_id, "role": role, "room": room})
+
+
+@pytest.fixture
+def day(actors: Actors, db_session: Session) -> Day:
+    return Day(actors, db_session)
+
+

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # Sitting defaults (考试场次): how late a candidate may still start, and proctors per room.
     late_entry_minutes: int = Field(default=15, ge=0, le=120)
     proctors_per_room: int = Field(default=2, ge=1, le=10)
+    # A sitting may be opened from this many minutes before its scheduled start.
+    open_window_minutes: int = Field(default=30, ge=0, le=240)
     # Eligibility by age on the day of the sitting (特种作业人员: 年满18周岁，且不超过国家法定退休年龄).
     candidate_min_age: int = Field(default=18, ge=14, le=80)
     candidate_max_age: int = Field(default=60, ge=14, le=80)

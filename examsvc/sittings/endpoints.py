@@ -3,17 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from examsvc.banks.endpoints import upload_body
 from examsvc.candidates import service as candidates
 from examsvc.candidates.models import Registration
-from examsvc.db import DbSession
+from examsvc.db import DbSession, utcnow
 from examsvc.dependencies import SettingsDep
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
-from examsvc.sittings import flows, service
+from examsvc.sites.access import CurrentWorkstation, require_workstation
+from examsvc.sittings import flows, presence, service
 from examsvc.sittings.models import Sitting, SittingStatus, StaffRole
 
 router = APIRouter(prefix="/sittings", tags=["sittings"])
@@ -147,3 +148,57 @@ def _registration(registration: Registration) -> RegistrationRead:
     return RegistrationRead(admission_number=registration.admission_number, name=registration.candidate.name,
                             id_number_tail=registration.candidate.id_number[-4:],
                             training_institution=registration.training_institution)
+
+
+StaffOnSite = Annotated[CurrentUser, Depends(require_roles(Role.CHIEF_EXAMINER, Role.PROCTOR, Role.EVALUATOR,
+                                                           Role.INSPECTOR))]
+ChiefExaminer = Annotated[CurrentUser, Depends(require_roles(Role.CHIEF_EXAMINER))]
+PresenceReader = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN, Role.CHIEF_EXAMINER, Role.INSPECTOR,
+                                                              Role.AUDITOR))]
+AtWorkstation = Annotated[CurrentWorkstation, Depends(require_workstation)]
+
+
+class PresenceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: int
+    workstation_id: int
+    checked_in_at: datetime
+    checked_out_at: datetime | None
+    checkout_reason: str | None
+
+
+class CheckOut(BaseModel):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+@router.post("/{code}/presence", response_model=PresenceRead, status_code=status.HTTP_201_CREATED,
+             summary="Check in yourself, logged in on an approved workstation of the sitting's site")
+def check_in(code: str, current: StaffOnSite, workstation: AtWorkstation, db_session: DbSession) -> PresenceRead:
+    row = presence.check_in(db_session=db_session, code=code, user_id=current.id,
+                            workstation=workstation.workstation, actor=current.actor)
+    return PresenceRead.model_validate(row)
+
+
+@router.post("/{code}/presence/{user_id}/check-out", response_model=PresenceRead,
+             summary="A staff member leaves, with a reason approved by the sitting's chief examiner")
+def check_out(code: str, user_id: int, body: CheckOut, current: ChiefExaminer, db_session: DbSession) -> PresenceRead:
+    row = presence.check_out(db_session=db_session, code=code, user_id=user_id, reason=body.reason,
+                             actor=current.actor)
+    return PresenceRead.model_validate(row)
+
+
+@router.get("/{code}/presence", response_model=list[PresenceRead])
+def list_presence(code: str, _: PresenceReader, db_session: DbSession) -> list[PresenceRead]:
+    sitting = service.get(db_session=db_session, code=code)
+    return [PresenceRead.model_validate(p) for p in presence.present(db_session, sitting).values()]
+
+
+@router.post("/{code}/open", response_model=SittingRead,
+             summary="Open the sitting (start window, staff present); releases the papers' key")
+def open_sitting(code: str, current: ChiefExaminer, request: Request, db_session: DbSession,
+                 settings: SettingsDep) -> SittingRead:
+    sitting = presence.open_sitting(db_session=db_session, code=code, now=utcnow(),
+                                    window_minutes=settings.open_window_minutes,
+                                    keys=request.app.state.paper_keys, actor=current.actor)
+    return SittingRead.of(sitting)

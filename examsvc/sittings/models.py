@@ -36,6 +36,8 @@ class Sitting(Base):
     late_entry_minutes: Mapped[int] = mapped_column(Integer)
     proctors_per_room: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=SittingStatus.SCHEDULED)
+    opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -64,3 +66,19 @@ class StaffAssignment(Base):
     room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id"), nullable=True)
     assigned_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     assigned_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+
+class Presence(Base):
+    """A staff member checked in at the site for a sitting (from an enrolled workstation of that site)."""
+
+    __tablename__ = "presence"
+    __table_args__ = (UniqueConstraint("sitting_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    workstation_id: Mapped[int] = mapped_column(ForeignKey("workstation.id"))
+    checked_in_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    checked_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    checkout_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    checkout_approved_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)

@@ -18,7 +18,7 @@ class Day:
         self.client = actors.client
         self.rule = approved_rule(db_session)
         self.admin = actors.user_with(Role.EXAM_ADMIN)
-        actors.workstation(site_code="TY-01")
+        self.workstation, self.credential = actors.workstation(site_code="TY-01")
         for code in ("01", "02"):
             rooms.create_room(db_session=db_session, site_code="TY-01", code=code, name=f"第{code}考场", seats=30,
                               actor=TEST_ACTOR)

@@ -1,0 +1,125 @@
+"""Examiner presence (no 缺位、越位、错位) and opening a sitting.
+
+Staff check in themselves, logged in on an approved workstation of the sitting's own site. A sitting
+opens only inside its start window, by its own chief examiner, with the chief examiner and every
+room's minimum of proctors present; opening releases the papers' key (the papers' open step).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from examsvc.audit import log as audit
+from examsvc.audit.actors import Actor
+from examsvc.crypto.envelope import KeyProvider
+from examsvc.db import utcnow
+from examsvc.errors import Conflict, Forbidden, InvalidInput
+from examsvc.papers import service as papers
+from examsvc.papers.models import PaperSetStatus
+from examsvc.sites.models import Workstation
+from examsvc.sittings.models import Presence, Sitting, SittingStatus, StaffRole
+from examsvc.sittings.service import get
+
+
+def present(db_session: Session, sitting: Sitting) -> dict[int, Presence]:
+    rows = db_session.scalars(select(Presence).where(Presence.sitting_id == sitting.id,
+                                                     Presence.checked_out_at.is_(None)))
+    return {p.user_id: p for p in rows}
+
+
+def check_in(*, db_session: Session, code: str, user_id: int, workstation: Workstation, actor: Actor) -> Presence:
+    sitting = get(db_session=db_session, code=code)
+    if sitting.status == SittingStatus.CLOSED:
+        raise Conflict("考试场次已结束。", code="sitting_closed", detail={"sitting": code})
+    if not any(a.user_id == user_id for a in sitting.staff):
+        raise Forbidden("您未被安排在本场次（不得越位、错位）。", code="not_assigned", detail={"sitting": code})
+    if workstation.site_id != sitting.site_id:
+        raise Forbidden("只能在本场次考点的考试机上签到。", code="wrong_site",
+                        detail={"sitting": code, "workstation_id": workstation.id})
+    if user_id in present(db_session, sitting):
+        raise Conflict("已经签到。", code="already_present", detail={"sitting": code})
+    earlier = db_session.scalars(select(Presence).where(Presence.sitting_id == sitting.id,
+                                                        Presence.user_id == user_id)).first()
+    if earlier is not None:
+        raise Conflict("签退后再次到岗须由主考官安排替换。", code="checked_out", detail={"sitting": code})
+    presence = Presence(sitting_id=sitting.id, user_id=user_id, workstation_id=workstation.id)
+    db_session.add(presence)
+    db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="sitting.staff_checked_in", subject_type="sitting",
+                 subject_id=sitting.id, details={"user_id": user_id, "workstation_id": workstation.id})
+    return presence
+
+
+def _chief_of(sitting: Sitting, actor: Actor) -> None:
+    if not any(a.user_id == actor.user_id and a.role == StaffRole.CHIEF_EXAMINER for a in sitting.staff):
+        raise Forbidden("只有本场次的主考官可以执行此操作。", code="not_this_chief_examiner",
+                        detail={"sitting": sitting.code})
+
+
+def check_out(*, db_session: Session, code: str, user_id: int, reason: str, actor: Actor) -> Presence:
+    """A staff member leaves, with a reason, approved by the sitting's chief examiner."""
+    sitting = get(db_session=db_session, code=code)
+    _chief_of(sitting, actor)
+    presence = present(db_session, sitting).get(user_id)
+    if presence is None:
+        raise InvalidInput("该人员未在岗。", code="not_present", detail={"user_id": user_id})
+    presence.checked_out_at = utcnow()
+    presence.checkout_reason = reason
+    presence.checkout_approved_by = actor.user_id
+    db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="sitting.staff_checked_out", subject_type="sitting",
+                 subject_id=sitting.id, details={"user_id": user_id, "reason": reason})
+    return presence
+
+
+def missing_staff(db_session: Session, sitting: Sitting) -> list[dict[str, Any]]:
+    """What keeps the sitting from opening: an absent chief examiner, rooms short of proctors."""
+    here = present(db_session, sitting)
+    missing: list[dict[str, Any]] = []
+    chiefs = [a.user_id for a in sitting.staff if a.role == StaffRole.CHIEF_EXAMINER]
+    if not chiefs or chiefs[0] not in here:
+        missing.append({"role": "chief_examiner", "assigned": bool(chiefs)})
+    for room in sitting.rooms:
+        proctors = [a.user_id for a in sitting.staff if a.role == StaffRole.PROCTOR and a.room_id == room.room_id]
+        count = sum(1 for user_id in proctors if user_id in here)
+        if count < sitting.proctors_per_room:
+            missing.append({"role": "proctor", "room_id": room.room_id, "present": count,
+                            "required": sitting.proctors_per_room})
+    return missing
+
+
+def room_staffed(db_session: Session, sitting: Sitting, room_id: int) -> bool:
+    """New starts in a room are refused while it is below its proctor minimum."""
+    return not any(m.get("room_id") == room_id for m in missing_staff(db_session, sitting))
+
+
+def open_sitting(*, db_session: Session, code: str, now: datetime, window_minutes: int, keys: KeyProvider,
+                 actor: Actor) -> Sitting:
+    sitting = get(db_session=db_session, code=code)
+    _chief_of(sitting, actor)
+    if sitting.status != SittingStatus.SCHEDULED:
+        raise Conflict("考试场次不在待开考状态。", code="sitting_not_scheduled",
+                       detail={"sitting": code, "status": sitting.status})
+    earliest = sitting.scheduled_start - timedelta(minutes=window_minutes)
+    if now < earliest:
+        raise Conflict("未到开考时间窗口。", code="too_early",
+                       detail={"sitting": code, "opens_at": audit.rfc3339(earliest)})
+    missing = missing_staff(db_session, sitting)
+    if missing:
+        raise Conflict("考务人员未按要求到岗，不能开考。", code="staff_missing",
+                       detail={"sitting": code, "missing": missing})
+    released = []
+    for paper_set in papers.sets_of_sitting(db_session=db_session, sitting_code=code):
+        if paper_set.status == PaperSetStatus.APPROVED:
+            papers.open_set(db_session=db_session, paper_set_id=paper_set.id, keys=keys, actor=actor)
+            released.append(paper_set.id)
+    sitting.status = SittingStatus.OPEN
+    sitting.opened_at = now
+    db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="sitting.opened", subject_type="sitting",
+                 subject_id=sitting.id, details={"sitting": code, "paper_sets_opened": released})
+    return sitting

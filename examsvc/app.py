@@ -27,6 +27,7 @@ from examsvc.papers.endpoints import router as papers_router
 from examsvc.papers.keys import paper_key_provider
 from examsvc.requestlog import RequestContextMiddleware
 from examsvc.sites.endpoints import sites_router, workstations_router
+from examsvc.sittings.endpoints import candidates_router
 from examsvc.sittings.endpoints import router as sittings_router
 
 OPENAPI_TAGS = [
@@ -76,7 +77,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router,
-                   audit_router, examiners_router, blueprints_router, papers_router, sittings_router):
+                   audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
+                   candidates_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     return app

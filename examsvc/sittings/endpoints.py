@@ -14,7 +14,7 @@ from examsvc.dependencies import SettingsDep
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.sites.access import CurrentWorkstation, require_workstation
-from examsvc.sittings import flows, presence, service
+from examsvc.sittings import checkin, flows, presence, service
 from examsvc.sittings.models import Sitting, SittingStatus, StaffRole
 
 router = APIRouter(prefix="/sittings", tags=["sittings"])
@@ -202,3 +202,49 @@ def open_sitting(code: str, current: ChiefExaminer, request: Request, db_session
                                     window_minutes=settings.open_window_minutes,
                                     keys=request.app.state.paper_keys, actor=current.actor)
     return SittingRead.of(sitting)
+
+
+Proctor = Annotated[CurrentUser, Depends(require_roles(Role.PROCTOR))]
+candidates_router = APIRouter(prefix="/candidate-sessions", tags=["sittings"])
+
+
+class CheckInCreate(BaseModel):
+    admission_number: str = Field(min_length=4, max_length=20)
+    id_number: str = Field(min_length=18, max_length=18, description="核对：考生出示的身份证号")
+    photo_digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="现场拍照的 SHA-256")
+    room: str
+    seat: int = Field(ge=1)
+
+
+class CheckInRead(BaseModel):
+    admission_number: str
+    seat_id: int
+    workstation_id: int
+    one_time_code: str = Field(description="Shown once: the candidate types it on the seat's workstation")
+
+
+class SignIn(BaseModel):
+    admission_number: str = Field(min_length=4, max_length=20)
+    code: str = Field(min_length=6, max_length=6)
+
+
+class SessionRead(BaseModel):
+    session_token: str
+
+
+@router.post("/{code}/check-ins", response_model=CheckInRead, status_code=status.HTTP_201_CREATED,
+             summary="A proctor of the room confirms a candidate's identity and seat; returns a one-time code")
+def check_in_candidate(code: str, body: CheckInCreate, current: Proctor, db_session: DbSession) -> CheckInRead:
+    row, one_time = checkin.check_in(db_session=db_session, code=code, admission_number=body.admission_number,
+                                     id_number=body.id_number, photo_digest=body.photo_digest, room_code=body.room,
+                                     seat_number=body.seat, now=utcnow(), actor=current.actor)
+    return CheckInRead(admission_number=body.admission_number, seat_id=row.seat_id,
+                       workstation_id=row.workstation_id, one_time_code=one_time)
+
+
+@candidates_router.post("", response_model=SessionRead, status_code=status.HTTP_201_CREATED,
+                        summary="The candidate signs in on the workstation of their checked-in seat")
+def sign_in(body: SignIn, workstation: AtWorkstation, db_session: DbSession) -> SessionRead:
+    token = checkin.sign_in(db_session=db_session, admission_number=body.admission_number, one_time_code=body.code,
+                            workstation=workstation.workstation, actor=workstation.actor)
+    return SessionRead(session_token=token)

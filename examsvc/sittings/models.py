@@ -82,3 +82,24 @@ class Presence(Base):
     checked_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     checkout_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
     checkout_approved_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+
+class CandidateCheckIn(Base):
+    """A proctor's confirmation of a candidate's identity and seat; the one-time sign-in code's digest.
+
+    The candidate may then sign in only on the workstation bound to that seat."""
+
+    __tablename__ = "candidate_check_in"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id"), index=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), unique=True)
+    seat_id: Mapped[int] = mapped_column(ForeignKey("seat.id"))
+    workstation_id: Mapped[int] = mapped_column(ForeignKey("workstation.id"))
+    photo_digest: Mapped[str] = mapped_column(String(64))
+    code_digest: Mapped[str] = mapped_column(String(64))
+    checked_in_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    checked_in_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    signed_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    session_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)

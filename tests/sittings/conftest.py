@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from examsvc.identity.roles import Role
 from examsvc.sites import rooms
+from examsvc.sites import service as sites_service
 from tests.builders import TEST_ACTOR, Actors
 from tests.papers.builders import approved_rule
 
@@ -24,6 +25,16 @@ class Day:
                               actor=TEST_ACTOR)
         db_session.commit()
         self.db_session = db_session
+
+    def another_workstation(self) -> tuple[int, str]:
+        """A second approved workstation at TY-01 (id, credential)."""
+        code = sites_service.rotate_enrolment_code(db_session=self.db_session, code="TY-01", actor=TEST_ACTOR)
+        enrolled = sites_service.enrol_workstation(db_session=self.db_session, site_code="TY-01",
+                                                   enrolment_code=code.enrolment_code, name="备用机")
+        sites_service.approve_workstation(db_session=self.db_session, workstation_id=enrolled.workstation.id,
+                                          actor=TEST_ACTOR)
+        self.db_session.commit()
+        return enrolled.workstation.id, enrolled.credential
 
     def sitting(self, code: str, start: str = "2027-01-10T01:00:00Z") -> dict[str, Any]:
         response = self.client.post("/sittings", headers=self.admin, json={

@@ -1,0 +1,115 @@
+"""Candidate check-in by a proctor, and sign-in on the seat's own workstation (远程替考 defence).
+
+A proctor present in the room confirms the candidate's ID number against the registration, records
+the photo captured on site (its digest) and gives a seat whose workstation is approved; the
+candidate receives a one-time code. Only that seat's workstation can then sign the candidate in,
+with the admission number and the code; the code works once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from examsvc.audit import log as audit
+from examsvc.audit.actors import Actor
+from examsvc.candidates.models import Registration
+from examsvc.db import utcnow
+from examsvc.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from examsvc.identity.tokens import digest_secret, new_secret
+from examsvc.sites import rooms as site_rooms
+from examsvc.sites.models import Workstation
+from examsvc.sittings.models import CandidateCheckIn, SittingStatus, StaffRole
+from examsvc.sittings.presence import present
+from examsvc.sittings.service import get
+
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+SESSION_PREFIX = "exc"
+MAX_CODE_FAILURES = 5  # a 6-digit code must not be guessable from the seat's own workstation
+
+
+def _code_digest(admission_number: str, code: str) -> str:
+    return digest_secret(f"{admission_number}:{code}")
+
+
+def check_in(*, db_session: Session, code: str, admission_number: str, id_number: str, photo_digest: str,
+             room_code: str, seat_number: int, now: datetime, actor: Actor) -> tuple[CandidateCheckIn, str]:
+    """The check-in and the one-time sign-in code (shown once, to be handed to the candidate)."""
+    sitting = get(db_session=db_session, code=code)
+    if sitting.status == SittingStatus.CLOSED or (
+            sitting.status == SittingStatus.OPEN
+            and now > sitting.scheduled_start + timedelta(minutes=sitting.late_entry_minutes)):
+        raise Conflict("已过入场截止时间。", code="entry_closed", detail={"sitting": code})
+    room = site_rooms.get_room(db_session=db_session, site_code=sitting.site.code, code=room_code)
+    proctor_here = any(a.user_id == actor.user_id and a.role == StaffRole.PROCTOR and a.room_id == room.id
+                       for a in sitting.staff) and actor.user_id in present(db_session, sitting)
+    if not proctor_here:
+        raise Forbidden("只有在岗的本考场监考员可以为考生签到。", code="not_proctor_of_room",
+                        detail={"sitting": code, "room": room_code})
+    registration = db_session.scalars(select(Registration).where(
+        Registration.sitting_id == sitting.id, Registration.admission_number == admission_number)).first()
+    if registration is None:
+        raise NotFound("本场次没有这个准考证号。", code="registration_not_found",
+                       detail={"admission_number": admission_number})
+    if not hmac.compare_digest(registration.candidate.id_number, id_number.strip().upper()):
+        raise Forbidden("身份证号与报名信息不符。", code="identity_mismatch",
+                        detail={"admission_number": admission_number})
+    if not _DIGEST.match(photo_digest):
+        raise InvalidInput("现场照片摘要应为64位十六进制SHA-256。", code="bad_photo_digest",
+                           detail={"field": "photo_digest"})
+    seat = next((s for s in room.seats if s.number == seat_number), None)
+    if seat is None or seat.workstation_id is None:
+        raise Conflict("该座位不存在或未绑定考试机。", code="seat_unusable",
+                       detail={"room": room_code, "seat": seat_number})
+    taken = db_session.scalars(select(CandidateCheckIn).where(CandidateCheckIn.sitting_id == sitting.id,
+                                                              CandidateCheckIn.seat_id == seat.id)).first()
+    if taken is not None:
+        raise Conflict("该座位已有考生。", code="seat_taken", detail={"room": room_code, "seat": seat_number})
+    if db_session.scalars(select(CandidateCheckIn).where(
+            CandidateCheckIn.registration_id == registration.id)).first() is not None:
+        raise Conflict("该考生已签到。", code="already_checked_in", detail={"admission_number": admission_number})
+    one_time = f"{secrets.randbelow(10**6):06d}"
+    row = CandidateCheckIn(sitting_id=sitting.id, registration_id=registration.id, seat_id=seat.id,
+                           workstation_id=seat.workstation_id, photo_digest=photo_digest,
+                           code_digest=_code_digest(admission_number, one_time), failed_sign_ins=0,
+                           checked_in_by=actor.user_id or 0,
+                           checked_in_at=now)
+    db_session.add(row)
+    db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="sitting.candidate_checked_in", subject_type="sitting",
+                 subject_id=sitting.id, details={"admission_number": admission_number, "room": room_code,
+                                                 "seat": seat_number, "workstation_id": seat.workstation_id,
+                                                 "photo_digest": photo_digest})
+    return row, one_time
+
+
+def sign_in(*, db_session: Session, admission_number: str, one_time_code: str, workstation: Workstation,
+            actor: Actor) -> str:
+    """A candidate session token, for this candidate on this workstation only."""
+    row = db_session.scalars(select(CandidateCheckIn).join(Registration).where(
+        Registration.admission_number == admission_number)).first()
+    if row is None:
+        raise NotAuthenticated("考生尚未由监考员签到。", code="not_checked_in")
+    if row.workstation_id != workstation.id:
+        raise Forbidden("请在监考员指定座位的考试机上登录。", code="wrong_workstation",
+                        detail={"admission_number": admission_number})
+    if row.signed_in_at is not None:
+        raise Conflict("签到码已使用；如需重新登录请联系监考员。", code="code_used")
+    if row.failed_sign_ins >= MAX_CODE_FAILURES:
+        raise Forbidden("签到码错误次数过多，请联系监考员重新签到。", code="code_locked")
+    if not hmac.compare_digest(row.code_digest, _code_digest(admission_number, one_time_code.strip())):
+        row.failed_sign_ins += 1
+        raise NotAuthenticated("签到码不正确。", code="wrong_code", keep_changes=True)
+    token = new_secret(SESSION_PREFIX)
+    row.signed_in_at = utcnow()
+    row.session_digest = digest_secret(token)
+    db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="sitting.candidate_signed_in", subject_type="sitting",
+                 subject_id=row.sitting_id, details={"admission_number": admission_number,
+                                                    "workstation_id": workstation.id})
+    return token

@@ -3,10 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from examsvc.banks.endpoints import upload_body
+from examsvc.blueprints.schemas import Passphrase
 from examsvc.candidates import service as candidates
 from examsvc.candidates.models import Registration
 from examsvc.db import DbSession, utcnow
@@ -14,7 +16,7 @@ from examsvc.dependencies import SettingsDep
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.sites.access import CurrentWorkstation, require_workstation
-from examsvc.sittings import checkin, flows, presence, service
+from examsvc.sittings import checkin, flows, presence, record, service
 from examsvc.sittings.models import Sitting, SittingStatus, StaffRole
 
 router = APIRouter(prefix="/sittings", tags=["sittings"])
@@ -248,3 +250,30 @@ def sign_in(body: SignIn, workstation: AtWorkstation, db_session: DbSession) -> 
     token = checkin.sign_in(db_session=db_session, admission_number=body.admission_number, one_time_code=body.code,
                             workstation=workstation.workstation, actor=workstation.actor)
     return SessionRead(session_token=token)
+
+
+@router.post("/{code}/close", response_model=SittingRead,
+             summary="Close the sitting; the room record (考场记录) is made and signed with the chief examiner's key")
+def close_sitting(code: str, body: Passphrase, current: ChiefExaminer, request: Request,
+                  db_session: DbSession) -> SittingRead:
+    record.close_sitting(db_session=db_session, code=code, passphrase=body.passphrase, now=utcnow(),
+                         keys=request.app.state.paper_keys, actor=current.actor)
+    return SittingRead.of(service.get(db_session=db_session, code=code))
+
+
+@router.get("/{code}/room-record", summary="The room record as canonical JSON, with its signed note in headers")
+def room_record(code: str, _: PresenceReader, db_session: DbSession) -> Response:
+    found = record.get_record(db_session=db_session, code=code)
+    return Response(found.document, media_type="application/json",
+                    headers={"X-Record-SHA256": found.digest})
+
+
+@router.get("/{code}/room-record/signature", response_class=PlainTextResponse,
+            summary="The chief examiner's signed note over the room record's digest")
+def room_record_signature(code: str, _: PresenceReader, db_session: DbSession) -> PlainTextResponse:
+    return PlainTextResponse(record.get_record(db_session=db_session, code=code).signed_note)
+
+
+@router.get("/{code}/room-record.html", response_class=HTMLResponse, summary="The room record as a printable page")
+def room_record_page(code: str, _: PresenceReader, db_session: DbSession) -> HTMLResponse:
+    return HTMLResponse(record.printable(record.get_record(db_session=db_session, code=code)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from examsvc.db import Base, UtcDateTime, utcnow
@@ -103,3 +103,15 @@ class CandidateCheckIn(Base):
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
     signed_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     session_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+
+
+class RoomRecord(Base):
+    """The sitting's 考场记录: a canonical document, its digest, and the chief examiner's signed note."""
+
+    __tablename__ = "room_record"
+
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id"), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    signed_note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -54,7 +54,7 @@ def check_in(*, db_session: Session, code: str, user_id: int, workstation: Works
     return presence
 
 
-def _chief_of(sitting: Sitting, actor: Actor) -> None:
+def require_chief_of(sitting: Sitting, actor: Actor) -> None:
     if not any(a.user_id == actor.user_id and a.role == StaffRole.CHIEF_EXAMINER for a in sitting.staff):
         raise Forbidden("只有本场次的主考官可以执行此操作。", code="not_this_chief_examiner",
                         detail={"sitting": sitting.code})
@@ -63,7 +63,7 @@ def _chief_of(sitting: Sitting, actor: Actor) -> None:
 def check_out(*, db_session: Session, code: str, user_id: int, reason: str, actor: Actor) -> Presence:
     """A staff member leaves, with a reason, approved by the sitting's chief examiner."""
     sitting = get(db_session=db_session, code=code)
-    _chief_of(sitting, actor)
+    require_chief_of(sitting, actor)
     presence = present(db_session, sitting).get(user_id)
     if presence is None:
         raise InvalidInput("该人员未在岗。", code="not_present", detail={"user_id": user_id})
@@ -100,7 +100,7 @@ def room_staffed(db_session: Session, sitting: Sitting, room_id: int) -> bool:
 def open_sitting(*, db_session: Session, code: str, now: datetime, window_minutes: int, keys: KeyProvider,
                  actor: Actor) -> Sitting:
     sitting = get(db_session=db_session, code=code)
-    _chief_of(sitting, actor)
+    require_chief_of(sitting, actor)
     if sitting.status != SittingStatus.SCHEDULED:
         raise Conflict("考试场次不在待开考状态。", code="sitting_not_scheduled",
                        detail={"sitting": code, "status": sitting.status})

@@ -54,3 +54,11 @@ def day(actors: Actors, db_session: Session) -> Day:
     return Day(actors, db_session)
 
 
+
+
+@pytest.fixture
+def morning(day: Day) -> Any:
+    """A sitting about to open: staff present, seats bound, one candidate registered (test_checkin.Morning)."""
+    from tests.sittings.test_checkin import Morning
+
+    return Morning(day)

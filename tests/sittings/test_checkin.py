@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import pytest
-
 from examsvc.sites import rooms
 from tests.builders import TEST_ACTOR
 from tests.sittings.conftest import Day
@@ -43,11 +41,6 @@ class Morning:
     def sign_in(self, code: str, credential: str | None = None) -> Any:
         return self.day.client.post("/candidate-sessions", json={"admission_number": self.admission, "code": code},
                                     headers={"X-Workstation-Token": credential or self.day.credential})
-
-
-@pytest.fixture
-def morning(day: Day) -> Morning:
-    return Morning(day)
 
 
 def test_check_in_then_sign_in_on_the_seats_workstation(morning: Morning) -> None:

@@ -1,0 +1,142 @@
+"""Closing a sitting and its room record (考场记录, 暂行办法 art. 16): attendance, staff and timings as a
+canonical document whose digest is logged, signed by the chief examiner with their own key."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from examsvc.audit import log as audit
+from examsvc.audit.actors import Actor
+from examsvc.candidates.models import Registration
+from examsvc.crypto.canonical_json import canonical_json
+from examsvc.crypto.envelope import KeyProvider
+from examsvc.crypto.signed_note import sign_note
+from examsvc.errors import Conflict, NotFound
+from examsvc.examiners import service as examiners
+from examsvc.identity import service as identity
+from examsvc.papers import service as papers
+from examsvc.papers.models import PaperSetStatus
+from examsvc.sites.models import Room, Seat
+from examsvc.sittings.models import CandidateCheckIn, Presence, RoomRecord, Sitting, SittingStatus
+from examsvc.sittings.presence import require_chief_of
+from examsvc.sittings.service import get
+
+FORMAT = "examsvc-room-record/1"
+
+
+def _time(moment: datetime | None) -> str | None:
+    return audit.rfc3339(moment) if moment else None
+
+
+def build_record(db_session: Session, sitting: Sitting) -> dict[str, Any]:
+    rooms = {r.id: r.code for r in db_session.scalars(select(Room).where(
+        Room.id.in_([sr.room_id for sr in sitting.rooms])))}
+    checkins = {c.registration_id: c for c in db_session.scalars(select(CandidateCheckIn).where(
+        CandidateCheckIn.sitting_id == sitting.id))}
+    seats = {s.id: s for s in db_session.scalars(select(Seat).where(
+        Seat.id.in_([c.seat_id for c in checkins.values()])))} if checkins else {}
+    attendance = []
+    for registration in db_session.scalars(select(Registration).where(Registration.sitting_id == sitting.id)
+                                           .order_by(Registration.admission_number)):
+        check = checkins.get(registration.id)
+        seat = seats.get(check.seat_id) if check else None
+        attendance.append({
+            "admission_number": registration.admission_number, "present": check is not None,
+            "room": rooms.get(seat.room_id) if seat else None, "seat": seat.number if seat else None,
+            "checked_in_at": _time(check.checked_in_at) if check else None,
+            "signed_in_at": _time(check.signed_in_at) if check else None,
+        })
+    presences = {p.user_id: p for p in db_session.scalars(select(Presence).where(Presence.sitting_id == sitting.id))}
+    staff = []
+    for assignment in sitting.staff:
+        person = presences.get(assignment.user_id)
+        staff.append({
+            "user_id": assignment.user_id, "name": identity.get_user(db_session=db_session,
+                                                                     user_id=assignment.user_id).display_name,
+            "role": assignment.role, "room": rooms.get(assignment.room_id) if assignment.room_id else None,
+            "checked_in_at": _time(person.checked_in_at) if person else None,
+            "checked_out_at": _time(person.checked_out_at) if person else None,
+            "checkout_reason": person.checkout_reason if person else None,
+        })
+    return {
+        "format": FORMAT, "sitting": sitting.code, "title": sitting.title, "site": sitting.site.code,
+        "rooms": sorted(rooms.values()), "scheduled_start": _time(sitting.scheduled_start),
+        "opened_at": _time(sitting.opened_at), "closed_at": _time(sitting.closed_at),
+        "registered": len(attendance), "present": sum(1 for a in attendance if a["present"]),
+        "attendance": attendance, "staff": staff,
+        "incidents": [],  # proctor actions (warnings, removals …) arrive with the answering issue
+    }
+
+
+def close_sitting(*, db_session: Session, code: str, passphrase: str, now: datetime, keys: KeyProvider,
+                  actor: Actor) -> RoomRecord:
+    sitting = get(db_session=db_session, code=code)
+    require_chief_of(sitting, actor)
+    if sitting.status != SittingStatus.OPEN:
+        raise Conflict("只有已开考的场次可以结束。", code="sitting_not_open",
+                       detail={"sitting": code, "status": sitting.status})
+    assert actor.user_id is not None
+    signer = examiners.unlock(db_session=db_session, user_id=actor.user_id, passphrase=passphrase)
+    sitting.status = SittingStatus.CLOSED
+    sitting.closed_at = now
+    for paper_set in papers.sets_of_sitting(db_session=db_session, sitting_code=code):
+        if paper_set.status == PaperSetStatus.OPENED:
+            papers.close_set(db_session=db_session, paper_set_id=paper_set.id, keys=keys, actor=actor)
+    document = canonical_json(build_record(db_session, sitting))
+    digest = hashlib.sha256(document).hexdigest()
+    note = sign_note(f"examsvc room record\nsitting {code}\nsha256 {digest}\n", signer)
+    record = RoomRecord(sitting_id=sitting.id, document=document.decode(), digest=digest, signed_note=note,
+                        created_at=now)
+    db_session.add(record)
+    db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="sitting.closed", subject_type="sitting",
+                 subject_id=sitting.id, details={"sitting": code, "room_record_digest": digest})
+    return record
+
+
+def get_record(*, db_session: Session, code: str) -> RoomRecord:
+    sitting = get(db_session=db_session, code=code)
+    record = db_session.get(RoomRecord, sitting.id)
+    if record is None:
+        raise NotFound("场次尚未结束，没有考场记录。", code="room_record_missing", detail={"sitting": code})
+    return record
+
+
+def printable(record: RoomRecord) -> str:
+    """The room record as a printable page in Chinese (A4, black and white)."""
+    data = json.loads(record.document)
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(a['admission_number'])}</td><td>{'到考' if a['present'] else '缺考'}</td>"
+        f"<td>{e(a['room'] or '')}</td><td>{a['seat'] or ''}</td><td>{e(a['checked_in_at'] or '')}</td></tr>"
+        for a in data["attendance"])
+    staff = "".join(
+        f"<tr><td>{e(s['name'])}</td><td>{e(_ROLE_NAMES.get(s['role'], s['role']))}</td><td>{e(s['room'] or '')}</td>"
+        f"<td>{e(s['checked_in_at'] or '未到岗')}</td><td>{e(s['checked_out_at'] or '')}</td>"
+        f"<td>{e(s['checkout_reason'] or '')}</td></tr>" for s in data["staff"])
+    title = f"考场记录 {e(data['sitting'])}"
+    times = (f"计划开考：{e(data['scheduled_start'] or '')}　开考：{e(data['opened_at'] or '')}　"
+             f"结束：{e(data['closed_at'] or '')}")
+    return f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:serif;margin:2em}}table{{border-collapse:collapse;width:100%;margin:1em 0}}
+td,th{{border:1px solid #000;padding:4px}}@page{{size:A4}}</style></head><body>
+<h1>考场记录</h1>
+<p>场次：{e(data['sitting'])}　{e(data['title'])}　考点：{e(data['site'])}　考场：{e('、'.join(data['rooms']))}</p>
+<p>{times}</p>
+<p>报名 {data['registered']} 人，到考 {data['present']} 人，缺考 {data['registered'] - data['present']} 人。</p>
+<h2>考生签到</h2><table><tr><th>准考证号</th><th>到考</th><th>考场</th><th>座位</th><th>签到时间</th></tr>{rows}</table>
+<h2>考务人员</h2><table><tr><th>姓名</th><th>岗位</th><th>考场</th><th>到岗</th><th>离岗</th><th>离岗原因</th></tr>{staff}</table>
+<h2>考场情况</h2><p>{'无' if not data['incidents'] else ''}</p>
+<p>记录摘要（SHA-256）：{e(record.digest)}</p>
+<pre>{e(record.signed_note)}</pre>
+</body></html>"""
+
+
+_ROLE_NAMES = {"chief_examiner": "主考官", "proctor": "监考员", "evaluator": "考评员", "inspector": "巡考员"}

@@ -277,3 +277,17 @@ def room_record_signature(code: str, _: PresenceReader, db_session: DbSession) -
 @router.get("/{code}/room-record.html", response_class=HTMLResponse, summary="The room record as a printable page")
 def room_record_page(code: str, _: PresenceReader, db_session: DbSession) -> HTMLResponse:
     return HTMLResponse(record.printable(record.get_record(db_session=db_session, code=code)))
+
+
+class Substitution(BaseModel):
+    out_user_id: int
+    in_user_id: int
+    room: str
+    reason: str = Field(min_length=1, max_length=300)
+
+
+@router.post("/{code}/substitutions", status_code=status.HTTP_204_NO_CONTENT,
+             summary="Replace a proctor of a room (reason required; the chief examiner approves by doing it)")
+def substitute(code: str, body: Substitution, current: ChiefExaminer, db_session: DbSession) -> None:
+    presence.substitute(db_session=db_session, code=code, out_user_id=body.out_user_id, in_user_id=body.in_user_id,
+                        room_code=body.room, reason=body.reason, actor=current.actor)

@@ -21,6 +21,7 @@ from examsvc.errors import Conflict, Forbidden, InvalidInput
 from examsvc.papers import service as papers
 from examsvc.papers.models import PaperSetStatus
 from examsvc.sites.models import Workstation
+from examsvc.sittings import flows
 from examsvc.sittings.models import Presence, Sitting, SittingStatus, StaffRole
 from examsvc.sittings.service import get
 
@@ -123,3 +124,20 @@ def open_sitting(*, db_session: Session, code: str, now: datetime, window_minute
     audit.record(db_session=db_session, actor=actor, action="sitting.opened", subject_type="sitting",
                  subject_id=sitting.id, details={"sitting": code, "paper_sets_opened": released})
     return sitting
+
+
+def substitute(*, db_session: Session, code: str, out_user_id: int, in_user_id: int, room_code: str, reason: str,
+               actor: Actor) -> None:
+    """The chief examiner replaces a proctor of a room: the leaving one is checked out with the reason,
+    the new one is assigned through every conflict check and must then check in on site."""
+    sitting = get(db_session=db_session, code=code)
+    require_chief_of(sitting, actor)
+    if not any(a.user_id == out_user_id and a.role == StaffRole.PROCTOR for a in sitting.staff):
+        raise InvalidInput("被替换人员不是本场次的监考员。", code="not_a_proctor_here", detail={"user_id": out_user_id})
+    if out_user_id in present(db_session, sitting):
+        check_out(db_session=db_session, code=code, user_id=out_user_id, reason=reason, actor=actor)
+    flows.assign_staff(db_session=db_session, code=code, user_id=in_user_id, role=StaffRole.PROCTOR,
+                       room_code=room_code, actor=actor)
+    audit.record(db_session=db_session, actor=actor, action="sitting.staff_substituted", subject_type="sitting",
+                 subject_id=sitting.id, details={"out_user_id": out_user_id, "in_user_id": in_user_id,
+                                                 "room": room_code, "reason": reason})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from examsvc.db import utcnow
 from examsvc.identity.roles import Role
@@ -95,3 +96,32 @@ def test_a_room_below_its_minimum_is_reported(day: Day) -> None:
     assert sorted(staffed.values()) == [False, True]
     refused = day.client.post("/sittings/S-1/open", headers=crew.tokens[crew.chief.id])
     assert refused.json()["error"] == "staff_missing"
+
+
+def test_a_substitution_restores_a_room(day: Day) -> None:
+    day.sitting("S-1", start=_start(5))
+    crew = Crew(day, "S-1")
+    for person in crew.everyone():
+        crew.check_in("S-1", person.id)
+    leaving = crew.proctors["02"][0]
+    newcomer = make_user(day.db_session, Role.PROCTOR)
+    chief = crew.tokens[crew.chief.id]
+    done = day.client.post("/sittings/S-1/substitutions", headers=chief, json={
+        "out_user_id": leaving.id, "in_user_id": newcomer.id, "room": "02", "reason": "家中急事"})
+    assert done.status_code == 204, done.text
+    sitting = service.get(db_session=day.db_session, code="S-1")
+    assert presence.missing_staff(day.db_session, sitting)  # the newcomer has not checked in yet
+    headers = auth_header(login(day.client, newcomer.username)) | {"X-Workstation-Token": day.credential}
+    assert day.client.post("/sittings/S-1/presence", headers=headers).status_code == 201
+    assert presence.missing_staff(day.db_session, sitting) == []
+    not_chief = day.client.post("/sittings/S-1/substitutions", headers=crew.tokens[crew.proctors["01"][0].id],
+                                json={"out_user_id": leaving.id, "in_user_id": newcomer.id, "room": "02",
+                                      "reason": "x"})
+    assert not_chief.status_code == 403
+
+
+def test_another_sites_workstation_cannot_sign_a_candidate_in(actors: Actors, morning: Any) -> None:
+    code = morning.check_in().json()["one_time_code"]
+    _, foreign = actors.workstation(site_code="DT-09")
+    refused = morning.sign_in(code, foreign)
+    assert (refused.status_code, refused.json()["error"]) == (403, "wrong_workstation")

@@ -1,0 +1,94 @@
+"""``examsvc sittings …``: the administrative steps of an exam day from the server's shell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from examsvc.audit.actors import Actor
+from examsvc.banks.problems import ImportRejected
+from examsvc.bootstrap import transaction
+from examsvc.candidates import service as candidates
+from examsvc.config import Settings
+from examsvc.db import engine_from_settings
+from examsvc.sittings import flows, service
+from examsvc.sittings.models import StaffRole
+
+
+def register(commands: Any) -> None:
+    sittings = commands.add_parser("sittings", help="exam sittings (考试场次)")
+    sub = sittings.add_subparsers(dest="sittings_command", required=True, metavar="ACTION")
+
+    create = sub.add_parser("create", help="schedule a sitting under an approved rule")
+    create.add_argument("code")
+    create.add_argument("--title", required=True)
+    create.add_argument("--blueprint", type=int, required=True, help="approved rule id")
+    create.add_argument("--site", required=True)
+    create.add_argument("--room", action="append", required=True, help="room code (repeatable)")
+    create.add_argument("--start", required=True, help="scheduled start, ISO 8601 with time zone")
+    create.set_defaults(handler=run_create)
+
+    sub.add_parser("list", help="list sittings").set_defaults(handler=run_list)
+
+    assign = sub.add_parser("assign", help="assign a staff member (every conflict is refused by name)")
+    assign.add_argument("code")
+    assign.add_argument("user_id", type=int)
+    assign.add_argument("role", choices=[r.value for r in StaffRole])
+    assign.add_argument("--room")
+    assign.set_defaults(handler=run_assign)
+
+    enrol = sub.add_parser("register", help="register candidates from a CSV or xlsx list (all or nothing)")
+    enrol.add_argument("code")
+    enrol.add_argument("file", type=Path)
+    enrol.set_defaults(handler=run_register)
+
+
+def run_create(args: argparse.Namespace, settings: Settings) -> int:
+    start = datetime.fromisoformat(args.start)
+    if start.tzinfo is None:
+        print("examsvc: give the start with a time zone, e.g. 2027-01-10T09:00+08:00", file=sys.stderr)
+        return 2
+    with transaction(engine_from_settings(settings)) as db_session:
+        sitting = service.create(db_session=db_session, code=args.code, title=args.title,
+                                 blueprint_id=args.blueprint, site_code=args.site, room_codes=args.room,
+                                 scheduled_start=start, late_entry_minutes=settings.late_entry_minutes,
+                                 proctors_per_room=settings.proctors_per_room, actor=Actor.cli())
+        print(f"sitting {sitting.code} scheduled at {sitting.scheduled_start.isoformat()} "
+              f"for {sitting.duration_minutes} minutes")
+    return 0
+
+
+def run_list(_: argparse.Namespace, settings: Settings) -> int:
+    with transaction(engine_from_settings(settings)) as db_session:
+        for s in service.list_all(db_session=db_session):
+            print(f"{s.code}\t{s.scheduled_start.isoformat()}\t{s.status}\t{s.site.code}\t"
+                  f"{len(s.staff)} staff\t{s.title}")
+    return 0
+
+
+def run_assign(args: argparse.Namespace, settings: Settings) -> int:
+    with transaction(engine_from_settings(settings)) as db_session:
+        flows.assign_staff(db_session=db_session, code=args.code, user_id=args.user_id, role=StaffRole(args.role),
+                           room_code=args.room, actor=Actor.cli())
+        print(f"user {args.user_id} assigned to {args.code} as {args.role}" + (f" in room {args.room}"
+                                                                             if args.room else ""))
+    return 0
+
+
+def run_register(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        with transaction(engine_from_settings(settings)) as db_session:
+            made = candidates.register(db_session=db_session, code=args.code, data=args.file.read_bytes(),
+                                       filename=args.file.name, min_age=settings.candidate_min_age,
+                                       max_age=settings.candidate_max_age, actor=Actor.cli())
+            for registration in made:
+                print(f"{registration.admission_number}\t{registration.candidate.name}")
+    except ImportRejected as rejected:
+        print(f"examsvc: {rejected.message}", file=sys.stderr)
+        for problem in rejected.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    return 0

@@ -33,6 +33,9 @@ class Registration(Base):
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
     admission_number: Mapped[str] = mapped_column(String(20), unique=True)
     training_institution: Mapped[str | None] = mapped_column(String(200), nullable=True)  # as sent for this sitting
+    # What the candidate sits, from the sitting's rule: 人员类别 and, for special operations, the item code.
+    personnel_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(40), nullable=True)
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     candidate: Mapped[Candidate] = relationship(lazy="joined")

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
+from examsvc.banks.document import CATEGORY_LABELS
 from examsvc.banks.problems import Problem
+from examsvc.blueprints import service as blueprints
 from examsvc.candidates.id_number import parse_id_number
 from examsvc.candidates.models import Candidate, Registration
 from examsvc.candidates.sheets import RegistrationRejected, read_candidates
@@ -49,6 +51,10 @@ def register(*, db_session: Session, code: str, data: bytes, filename: str, min_
         raise RegistrationRejected.one(filename, "场次已开考或结束，不能再登记考生。")
     day = sitting.scheduled_start.date()
     rows, problems = read_candidates(data, filename, today=day)
+    rule = blueprints.rule_of(blueprints.get(db_session=db_session, blueprint_id=sitting.blueprint_version_id))
+    category = str(rule.personnel_category)
+    subject = rule.operation_item or category
+    category_label = CATEGORY_LABELS[rule.personnel_category]
     start, end = sitting.scheduled_start, sitting.scheduled_start + timedelta(minutes=sitting.duration_minutes)
     forbidden = staff_institutions(db_session, sitting.id)
     existing: dict[str, Candidate] = {}
@@ -80,6 +86,8 @@ def register(*, db_session: Session, code: str, data: bytes, filename: str, min_
             other_code = booked[known.id]
             refuse("身份证号", "该考生已登记在本场次。" if other_code == code else
                    f"该考生已登记在时间重叠的场次 {other_code}。")
+        if row.personnel_category and row.personnel_category not in (category, category_label):
+            refuse("人员类别", f"本场次考试的人员类别是{category_label}。")
         if row.training_institution and row.training_institution in forbidden:
             refuse("培训机构", f"考教分离：本场次的考务人员（用户 {forbidden[row.training_institution]}）"
                                "与该培训机构有关联。")
@@ -97,7 +105,8 @@ def register(*, db_session: Session, code: str, data: bytes, filename: str, min_
             db_session.flush()
         registration = Registration(sitting_id=sitting.id, candidate_id=candidate.id,
                                     admission_number=f"{sitting.scheduled_start:%y%m%d}{sitting.id:04d}{seq:04d}",
-                                    training_institution=row.training_institution)
+                                    training_institution=row.training_institution, personnel_category=category,
+                                    subject=subject)
         db_session.add(registration)
         made.append(registration)
     db_session.flush()

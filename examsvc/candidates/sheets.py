@@ -1,6 +1,7 @@
 """Candidate lists as training institutions send them: CSV (UTF-8) or xlsx, one row per candidate.
 
-Columns: 姓名, 身份证号 (required); 培训机构, 工作单位, 照片摘要 (optional: the SHA-256 of the photo).
+Columns: 姓名, 身份证号 (required); 培训机构, 工作单位, 照片摘要 (the SHA-256 of the photo), 人员类别
+(optional; if given it must be the sitting's).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from examsvc.banks.problems import ImportRejected, Problem
 from examsvc.candidates.id_number import InvalidIdNumber, parse_id_number
 
 COLUMNS = {"姓名": "name", "身份证号": "id_number", "培训机构": "training_institution", "工作单位": "employer",
-           "照片摘要": "photo_digest"}
+           "照片摘要": "photo_digest", "人员类别": "personnel_category"}
 REQUIRED = ("姓名", "身份证号")
 MAX_ROWS = 5_000
 MAX_BYTES = 10 * 1024 * 1024
@@ -39,6 +40,7 @@ class CandidateRow:
     training_institution: str | None
     employer: str | None
     photo_digest: str | None
+    personnel_category: str | None  # as the list says it (checked against the sitting's rule)
 
 
 def _rows(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
@@ -104,5 +106,6 @@ def read_candidates(data: bytes, filename: str, *, today: date) -> tuple[list[Ca
                                     message="照片摘要应为64位十六进制SHA-256。"))
         out.append(CandidateRow(line=line, name=person, id_number=parsed.value, birth_date=parsed.birth_date,
                                 training_institution=cell("training_institution") or None,
-                                employer=cell("employer") or None, photo_digest=digest))
+                                employer=cell("employer") or None, photo_digest=digest,
+                                personnel_category=cell("personnel_category") or None))
     return out, problems

@@ -114,3 +114,15 @@ def test_staff_never_examine_their_own_trainees(day: Day, order: str) -> None:
         refused = day.assign("S-1", proctor.id, "proctor", "01")
         assert refused.json()["detail"]["conflict"] == "trains_candidates"
         assert refused.json()["detail"]["training_institutions"] == ["太原某培训学校"]
+
+
+def test_the_registration_records_what_the_candidate_sits(day: Day) -> None:
+    day.sitting("S-1")
+    listed = "姓名,身份证号,人员类别\n钱三,{},特种作业人员\n李五,{},主要负责人\n".format(
+        ident("19900505", 91), ident("19900505", 92)).encode()
+    refused = _register(day, "S-1", listed)
+    assert [(p["line"], p["field"]) for p in refused.json()["detail"]["problems"]] == [(3, "人员类别")]
+    ok = "姓名,身份证号,人员类别\n钱三,{},特种作业人员\n".format(ident("19900505", 91)).encode()
+    assert _register(day, "S-1", ok).status_code == 201
+    registration = day.db_session.scalars(select(Registration)).one()
+    assert (registration.personnel_category, registration.subject) == ("special_operations", "1.2")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from examsvc import migrate
 from examsvc.db import make_engine
+from examsvc.scratch_db import scratch_postgres
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -34,21 +35,11 @@ def postgres_engine() -> Iterator[Engine | None]:
     url = make_url(os.environ.get("EXAMSVC_BENCH_DATABASE_URL", DEFAULT_POSTGRES))
     if url.host not in (None, "127.0.0.1", "localhost"):
         raise SystemExit("benchmarks only target 127.0.0.1")
-    name = f"examsvc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError:
-        print("PostgreSQL is not reachable: skipped")
-        yield None
-        return
-    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        migrate.upgrade(engine)
+    with ExitStack() as stack:
+        try:
+            engine = stack.enter_context(scratch_postgres(url.render_as_string(hide_password=False), "examsvc_bench"))
+        except OperationalError:
+            print("PostgreSQL is not reachable: skipped")
+            yield None
+            return
         yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

@@ -9,14 +9,13 @@ end; the application's own commits become savepoints inside it.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, create_engine, make_url, text
+from sqlalchemy import Connection, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +23,7 @@ from examsvc import migrate
 from examsvc.app import create_app
 from examsvc.config import Settings
 from examsvc.db import make_engine
+from examsvc.scratch_db import scratch_postgres
 from tests.builders import Actors
 
 TEST_PASSWORD_COST = 10  # scrypt N = 2**10: fast tests; production default is 2**17
@@ -107,17 +107,5 @@ def fresh_engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    url = make_url(database_url)
-    name = f"{url.database}_fresh_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        migrate.upgrade(engine)
+    with scratch_postgres(database_url, f"{make_url(database_url).database}_fresh") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

@@ -98,20 +98,19 @@ def _version_id(db_session: Any, code: str, spec: str) -> int:
     return service.resolve_version(db_session=db_session, bank_code=code, spec=spec).id
 
 
-def run_publish(args: argparse.Namespace, settings: Settings) -> int:
+def _advance(args: argparse.Namespace, settings: Settings, step: Any) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
-        v = service.publish(db_session=db_session, version_id=_version_id(db_session, args.code, args.version),
-                            actor=Actor.cli())
+        v = step(db_session=db_session, version_id=_version_id(db_session, args.code, args.version), actor=Actor.cli())
         print(f"{v.bank_code} {v.part}/{v.version_label}: {v.status}")
     return 0
+
+
+def run_publish(args: argparse.Namespace, settings: Settings) -> int:
+    return _advance(args, settings, service.publish)
 
 
 def run_retire(args: argparse.Namespace, settings: Settings) -> int:
-    with transaction(engine_from_settings(settings)) as db_session:
-        v = service.retire(db_session=db_session, version_id=_version_id(db_session, args.code, args.version),
-                           actor=Actor.cli())
-        print(f"{v.bank_code} {v.part}/{v.version_label}: {v.status}")
-    return 0
+    return _advance(args, settings, service.retire)
 
 
 def run_counts(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from examsvc.banks import service
 from examsvc.banks.models import BankVersion
@@ -16,12 +16,13 @@ from examsvc.banks.schemas import (
     QuestionRead,
     problem_dicts,
 )
-from examsvc.banks.xlsx_format import MAX_FILE_BYTES, write_xlsx
+from examsvc.banks.xlsx_format import write_xlsx
 from examsvc.banks.yaml_format import write_yaml
 from examsvc.db import DbSession
-from examsvc.errors import ExamServiceError, NotFound
+from examsvc.errors import NotFound
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
+from examsvc.uploads import upload_body
 
 router = APIRouter(tags=["banks"])
 
@@ -37,27 +38,6 @@ _UPLOAD_DOC = {"requestBody": {"required": True, "content": {
     XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
 }}}
-
-
-class UploadTooLarge(ExamServiceError):
-    status_code = 413
-    code = "too_large"
-    message = f"上传的文件过大（不超过 {MAX_FILE_BYTES // 1024 // 1024} MB）。"
-
-
-async def upload_body(request: Request) -> bytes:
-    """The raw request body, refused past the size limit without reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_FILE_BYTES:
-        raise UploadTooLarge()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_FILE_BYTES:
-            raise UploadTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _read(version: BankVersion) -> BankVersionRead:

@@ -73,6 +73,11 @@ def bank_versions(db_session: Session, row: BlueprintVersion) -> list[BankVersio
     return [banks_service.get_version(db_session=db_session, version_id=i) for i in ids]
 
 
+def bank_digests(db_session: Session, row: BlueprintVersion) -> dict[str, str]:
+    """The content digests of the bank versions a rule draws from, by part (no question is loaded)."""
+    return {v.part: v.content_digest for v in bank_versions(db_session, row)}
+
+
 def pool(db_session: Session, row: BlueprintVersion) -> tuple[list[PoolQuestion], dict[str, str]]:
     """What assembly may draw from (metadata only) and the banks' digests by part."""
     questions: list[PoolQuestion] = []

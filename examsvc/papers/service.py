@@ -250,8 +250,7 @@ def verify(*, db_session: Session, paper_set_id: int, service_key: Verifier, key
         except NoteError as exc:
             raise PaperSetMismatch(f"manifest: the chief examiner's signature does not verify ({exc})") from None
     blueprint = blueprints.get(db_session=db_session, blueprint_id=paper_set.blueprint_version_id)
-    _, bank_digests = blueprints.pool(db_session, blueprint)
-    if text != _manifest_text(paper_set, blueprint, bank_digests):
+    if text != _manifest_text(paper_set, blueprint, blueprints.bank_digests(db_session, blueprint)):
         raise PaperSetMismatch("manifest: its text does not match the stored set (count, root, rule or banks)")
     data_key = _unwrap(paper_set, keys)
     papers = papers_of(db_session, paper_set_id)

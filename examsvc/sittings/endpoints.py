@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from examsvc.banks.endpoints import upload_body
 from examsvc.blueprints.schemas import Passphrase
 from examsvc.candidates import service as candidates
 from examsvc.candidates.models import Registration
@@ -18,6 +17,7 @@ from examsvc.identity.roles import Role
 from examsvc.sites.access import CurrentWorkstation, require_workstation
 from examsvc.sittings import checkin, flows, presence, record, service
 from examsvc.sittings.models import Sitting, SittingStatus, StaffRole
+from examsvc.uploads import upload_body
 
 router = APIRouter(prefix="/sittings", tags=["sittings"])
 ExamAdmin = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN))]

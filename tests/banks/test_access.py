@@ -85,9 +85,9 @@ def test_a_rejected_upload_lists_every_problem(actors: Actors) -> None:
 
 
 def test_an_upload_past_the_size_limit_is_refused(actors: Actors, monkeypatch: pytest.MonkeyPatch) -> None:
-    from examsvc.banks import endpoints
+    from examsvc import uploads
 
-    monkeypatch.setattr(endpoints, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(uploads, "MAX_UPLOAD_BYTES", 10)
     response = actors.client.post("/banks/import", params={"filename": "b.yaml"}, content=to_yaml(bank()),
                                   headers=actors.user_with(Role.BANK_ADMIN))
     assert (response.status_code, response.json()["error"]) == (413, "too_large")

@@ -1,0 +1,32 @@
+"""Reading an uploaded file from the raw request body, refused past a size limit without reading it all.
+
+Uploads (bank files, candidate lists) arrive as the request body with the file name in the query:
+no multipart parser is needed, and the limit is checked before the body is held in memory."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from examsvc.errors import ExamServiceError
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+class UploadTooLarge(ExamServiceError):
+    status_code = 413
+    code = "too_large"
+    message = f"上传的文件过大（不超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB）。"
+
+
+async def upload_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        raise UploadTooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise UploadTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -11,6 +11,9 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from examsvc import __version__
+from examsvc.attempts.background import sweep_loop
+from examsvc.attempts.endpoints import candidate_router as attempt_router
+from examsvc.attempts.endpoints import proctor_router
 from examsvc.audit.background import checkpoint_loop
 from examsvc.audit.endpoints import router as audit_router
 from examsvc.audit.keys import load_signer
@@ -26,6 +29,8 @@ from examsvc.identity.endpoints import auth_router, users_router
 from examsvc.papers.endpoints import router as papers_router
 from examsvc.papers.keys import paper_key_provider
 from examsvc.requestlog import RequestContextMiddleware
+from examsvc.results.endpoints import retraining_router
+from examsvc.results.endpoints import router as results_router
 from examsvc.sites.endpoints import sites_router, workstations_router
 from examsvc.sittings.endpoints import candidates_router
 from examsvc.sittings.endpoints import router as sittings_router
@@ -42,6 +47,9 @@ OPENAPI_TAGS = [
     {"name": "blueprints", "description": "Composition rules (组卷规则): draft, submit, feasibility, signed approval."},
     {"name": "papers", "description": "Per-candidate papers (试卷): made, sealed, signed manifests, opening."},
     {"name": "sittings", "description": "Exam sittings (考试场次): schedule, rooms, staff with conflict checks."},
+    {"name": "answering", "description": "The candidate's paper, autosave and submission (作答); proctor actions "
+                                         "(pause, extra time, warning, removal, move, reopen)."},
+    {"name": "results", "description": "Scores (成绩): signed results manifests, review (复核), re-training records."},
     {"name": "banks", "description": "Versioned question banks (题库): import, publish, retire, export, diff. "
                                      "Question content is visible to bank administrators only."},
 ]
@@ -52,14 +60,16 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        signer_task = None
+        tasks = []
         if settings.checkpoint_interval_seconds > 0:
-            signer_task = asyncio.create_task(checkpoint_loop(app, settings.checkpoint_interval_seconds))
+            tasks.append(asyncio.create_task(checkpoint_loop(app, settings.checkpoint_interval_seconds)))
+        if settings.sweep_interval_seconds > 0:
+            tasks.append(asyncio.create_task(sweep_loop(app, settings.sweep_interval_seconds)))
         yield
-        if signer_task is not None:
-            signer_task.cancel()
+        for task in tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await signer_task
+                await task
         engine.dispose()
 
     app = FastAPI(
@@ -78,7 +88,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router,
                    audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
-                   candidates_router):
+                   candidates_router, attempt_router, proctor_router, results_router, retraining_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     return app

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     # Eligibility by age on the day of the sitting (特种作业人员: 年满18周岁，且不超过国家法定退休年龄).
     candidate_min_age: int = Field(default=18, ge=14, le=80)
     candidate_max_age: int = Field(default=60, ge=14, le=80)
+    # Answering: a save that arrives this many seconds after the deadline is still taken (network
+    # latency of the last click); after it, saves are refused and the attempt is submitted.
+    answer_grace_seconds: int = Field(default=5, ge=0, le=60)
+    # How often the server submits attempts whose time is up; 0 turns the background sweep off (the
+    # next request and ``examsvc sittings sweep`` still do it).
+    sweep_interval_seconds: float = Field(default=2.0, ge=0, le=600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_size: int = Field(default=10, ge=1, le=200)
 

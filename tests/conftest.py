@@ -77,6 +77,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         password_cost_log2=TEST_PASSWORD_COST,
         login_max_failures=3,
         checkpoint_interval_seconds=0,  # the background signer would share the test connection
+        sweep_interval_seconds=0,  # so would the deadline sweep; tests drive it directly
     )
 
 

@@ -76,6 +76,8 @@ class Blueprint:
     shuffle_questions: bool = True
     shuffle_options: bool = True
     avoid_seen_questions: bool = True
+    # The candidate sees their score on the screen when they submit.
+    show_score: bool = True
 
     def canonical(self) -> dict[str, Any]:
         return {
@@ -94,6 +96,9 @@ class Blueprint:
             "provincial_min_share": self.provincial_min_share,
             "shuffle_questions": self.shuffle_questions, "shuffle_options": self.shuffle_options,
             "avoid_seen_questions": self.avoid_seen_questions,
+            # Added after the first rules were signed: present only when it differs from the default, so
+            # that the digests (and signatures) of earlier rules stay valid.
+            **({} if self.show_score else {"show_score": False}),
         }
 
     def digest(self) -> str:
@@ -116,6 +121,7 @@ def from_canonical(data: dict[str, Any]) -> Blueprint:
                                      for q in data["knowledge_point_quotas"]),
         provincial_min_share=data["provincial_min_share"], shuffle_questions=data["shuffle_questions"],
         shuffle_options=data["shuffle_options"], avoid_seen_questions=data["avoid_seen_questions"],
+        show_score=data.get("show_score", True),
     )
 
 

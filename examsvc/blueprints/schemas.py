@@ -52,6 +52,7 @@ class BlueprintCreate(BaseModel):
     shuffle_questions: bool = True
     shuffle_options: bool = True
     avoid_seen_questions: bool = True
+    show_score: bool = Field(default=True, description="考生交卷后是否当场显示成绩")
 
 
 class BlueprintRead(BaseModel):

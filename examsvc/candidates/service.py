@@ -2,8 +2,10 @@
 
 Refused: a bad ID number or name; an age outside the configured range on the sitting's day; a
 candidate already registered for this sitting or booked into an overlapping one; a name that
-differs from the one registered before under the same ID number; and, for 考教分离, a candidate
-from a training institution that one of the sitting's staff is affiliated with.
+differs from the one registered before under the same ID number; for 考教分离, a candidate
+from a training institution that one of the sitting's staff is affiliated with; and a candidate whose
+results in the subject forbid another attempt (a valid pass, a failed retake without re-training, a
+result not yet published: ``results.eligibility``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from examsvc.candidates.models import Candidate, Registration
 from examsvc.candidates.sheets import RegistrationRejected, read_candidates
 from examsvc.identity.models import StaffAffiliation
 from examsvc.identity.roles import AffiliationKind
+from examsvc.results import eligibility
 from examsvc.sittings.models import Sitting, SittingStatus, StaffAssignment
 from examsvc.sittings.service import get as get_sitting
 
@@ -72,6 +75,8 @@ def register(*, db_session: Session, code: str, data: bytes, filename: str, min_
             other_end = other.scheduled_start + timedelta(minutes=other.duration_minutes)
             if other.id == sitting.id or (other.scheduled_start < end and start < other_end):
                 booked[registration.candidate_id] = other.code
+    histories = eligibility.outcomes(db_session, known_ids, subject, exclude_sitting_id=sitting.id)
+    retrained = eligibility.retrained_on(db_session, known_ids, subject)
     for row in rows:
         def refuse(field: str, message: str, row_line: int = row.line) -> None:
             problems.append(Problem(file=filename, line=row_line, field=field, message=message))
@@ -86,6 +91,10 @@ def register(*, db_session: Session, code: str, data: bytes, filename: str, min_
             other_code = booked[known.id]
             refuse("身份证号", "该考生已登记在本场次。" if other_code == code else
                    f"该考生已登记在时间重叠的场次 {other_code}。")
+        if known is not None:
+            why = eligibility.theory_refusal(histories.get(known.id, []), retrained.get(known.id), day)
+            if why:
+                refuse("身份证号", why)
         if row.personnel_category and row.personnel_category not in (category, category_label):
             refuse("人员类别", f"本场次考试的人员类别是{category_label}。")
         if row.training_institution and row.training_institution in forbidden:

@@ -23,6 +23,7 @@ from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.banks.models import VersionStatus
 from examsvc.blueprints import service as blueprints
+from examsvc.blueprints.document import Blueprint
 from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
 from examsvc.crypto.envelope import EnvelopeError, KeyProvider, new_key, open_sealed, seal
 from examsvc.crypto.signed_note import NoteError, Signer, Verifier, add_signature, open_note, sign_note
@@ -30,6 +31,7 @@ from examsvc.db import utcnow
 from examsvc.errors import Conflict, InvalidInput, NotFound
 from examsvc.examiners import service as examiners
 from examsvc.lifecycle import advance
+from examsvc.papers import history
 from examsvc.papers.assembly import assemble, paper_document, prepare
 from examsvc.papers.models import Paper, PaperSet, PaperSetStatus
 from examsvc.papers.stream import candidate_seed
@@ -95,6 +97,14 @@ def _check_candidates(db_session: Session, sitting_code: str, candidates: Sequen
     return ordered
 
 
+def _seen(db_session: Session, rule: Blueprint, candidates: Sequence[str], set_id: int,
+          keys: KeyProvider) -> dict[str, frozenset[str]]:
+    if not rule.avoid_seen_questions:
+        return {}
+    return history.seen_questions(db_session, candidates, before_set_id=set_id,
+                                  open_document=lambda paper, paper_set: open_paper_document(paper, paper_set, keys))
+
+
 def _make(db_session: Session, *, blueprint: BlueprintVersion, sitting_code: str, candidates: list[str], seed: bytes,
           parent_id: int | None, signer: Signer, keys: KeyProvider, actor: Actor) -> PaperSet:
     questions, bank_digests = blueprints.pool(db_session, blueprint)
@@ -107,9 +117,10 @@ def _make(db_session: Session, *, blueprint: BlueprintVersion, sitting_code: str
     db_session.add(paper_set)
     db_session.flush()
     data_key = new_key()
+    seen = _seen(db_session, rule, candidates, paper_set.id, keys)
     rows, digests = [], []
     for position, candidate in enumerate(candidates):
-        items = assemble(plan, candidate_seed(seed, candidate))
+        items = assemble(plan, candidate_seed(seed, candidate), seen.get(candidate, frozenset()))
         document = paper_document(blueprint_digest=blueprint.digest, bank_digests=bank_digests, sitting=sitting_code,
                                   candidate=candidate, items=items, total_points=rule.total_points)
         digest = hashlib.sha256(document).digest()
@@ -220,8 +231,12 @@ def read_paper(*, db_session: Session, paper_set_id: int, candidate: str, keys: 
                                                    Paper.candidate == candidate)).first()
     if paper is None:
         raise NotFound("该考生在此试卷集中没有试卷。", code="paper_not_found", detail={"candidate": candidate})
+    return open_paper_document(paper, paper_set, keys)
+
+
+def open_paper_document(paper: Paper, paper_set: PaperSet, keys: KeyProvider) -> dict[str, Any]:
     document = open_sealed(_unwrap(paper_set, keys), paper.sealed,
-                           _paper_binding(paper_set.sitting_code, candidate, paper.digest))
+                           _paper_binding(paper_set.sitting_code, paper.candidate, paper.digest))
     parsed: dict[str, Any] = json.loads(document)
     return parsed
 
@@ -271,12 +286,12 @@ def verify(*, db_session: Session, paper_set_id: int, service_key: Verifier, key
         raise PaperSetMismatch("the papers do not hash to the manifest's Merkle root (a paper added, removed or "
                                "changed)")
     if rederive:
-        _rederive(db_session, paper_set, blueprint, papers, data_key)
+        _rederive(db_session, paper_set, blueprint, papers, keys)
     return Verification(papers=len(papers), examiner_signed=examiner_signed, rederived=rederive)
 
 
 def _rederive(db_session: Session, paper_set: PaperSet, blueprint: BlueprintVersion, papers: list[Paper],
-              data_key: bytes) -> None:
+              keys: KeyProvider) -> None:
     if paper_set.revealed_seed is None:
         raise PaperSetMismatch("the seed is not revealed yet: re-derivation is possible after the sitting closes")
     seed = bytes.fromhex(paper_set.revealed_seed)
@@ -285,10 +300,12 @@ def _rederive(db_session: Session, paper_set: PaperSet, blueprint: BlueprintVers
     questions, bank_digests = blueprints.pool(db_session, blueprint)
     rule = blueprints.rule_of(blueprint)
     plan = prepare(rule, questions)
+    seen = _seen(db_session, rule, [p.candidate for p in papers], paper_set.id, keys)
     for paper in papers:
         document = paper_document(blueprint_digest=blueprint.digest, bank_digests=bank_digests,
                                   sitting=paper_set.sitting_code, candidate=paper.candidate,
-                                  items=assemble(plan, candidate_seed(seed, paper.candidate)),
+                                  items=assemble(plan, candidate_seed(seed, paper.candidate),
+                                                 seen.get(paper.candidate, frozenset())),
                                   total_points=rule.total_points)
         if hashlib.sha256(document).hexdigest() != paper.digest:
             raise PaperSetMismatch(f"paper of {paper.candidate}: not what the rule and the seed give (hand-picked?)")

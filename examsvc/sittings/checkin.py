@@ -37,6 +37,16 @@ def _code_digest(admission_number: str, code: str) -> str:
     return digest_secret(f"{admission_number}:{code}")
 
 
+def issue_code(row: CandidateCheckIn, admission_number: str) -> str:
+    """A fresh one-time sign-in code; any session the candidate had ends (a move or a reopen)."""
+    one_time = f"{secrets.randbelow(10**6):06d}"
+    row.code_digest = _code_digest(admission_number, one_time)
+    row.failed_sign_ins = 0
+    row.signed_in_at = None
+    row.session_digest = None
+    return one_time
+
+
 def check_in(*, db_session: Session, code: str, admission_number: str, id_number: str, photo_digest: str,
              room_code: str, seat_number: int, now: datetime, actor: Actor) -> tuple[CandidateCheckIn, str]:
     """The check-in and the one-time sign-in code (shown once, to be handed to the candidate)."""
@@ -73,12 +83,10 @@ def check_in(*, db_session: Session, code: str, admission_number: str, id_number
     if db_session.scalars(select(CandidateCheckIn).where(
             CandidateCheckIn.registration_id == registration.id)).first() is not None:
         raise Conflict("该考生已签到。", code="already_checked_in", detail={"admission_number": admission_number})
-    one_time = f"{secrets.randbelow(10**6):06d}"
     row = CandidateCheckIn(sitting_id=sitting.id, registration_id=registration.id, seat_id=seat.id,
                            workstation_id=seat.workstation_id, photo_digest=photo_digest,
-                           code_digest=_code_digest(admission_number, one_time), failed_sign_ins=0,
-                           checked_in_by=actor.user_id or 0,
-                           checked_in_at=now)
+                           checked_in_by=actor.user_id or 0, checked_in_at=now)
+    one_time = issue_code(row, admission_number)
     db_session.add(row)
     db_session.flush()
     audit.record(db_session=db_session, actor=actor, action="sitting.candidate_checked_in", subject_type="sitting",

@@ -255,8 +255,9 @@ def sign_in(body: SignIn, workstation: AtWorkstation, db_session: DbSession) -> 
 @router.post("/{code}/close", response_model=SittingRead,
              summary="Close the sitting; the room record (考场记录) is made and signed with the chief examiner's key")
 def close_sitting(code: str, body: Passphrase, current: ChiefExaminer, request: Request,
-                  db_session: DbSession) -> SittingRead:
+                  db_session: DbSession, settings: SettingsDep) -> SittingRead:
     record.close_sitting(db_session=db_session, code=code, passphrase=body.passphrase, now=utcnow(),
+                         grace_seconds=settings.answer_grace_seconds,
                          keys=request.app.state.paper_keys, actor=current.actor)
     return SittingRead.of(service.get(db_session=db_session, code=code))
 

@@ -141,3 +141,14 @@ def substitute(*, db_session: Session, code: str, out_user_id: int, in_user_id: 
     audit.record(db_session=db_session, actor=actor, action="sitting.staff_substituted", subject_type="sitting",
                  subject_id=sitting.id, details={"out_user_id": out_user_id, "in_user_id": in_user_id,
                                                  "room": room_code, "reason": reason})
+
+
+def require_room_authority(db_session: Session, sitting: Sitting, room_id: int, actor: Actor) -> None:
+    """Proctor actions in a room: a proctor of that room who is checked in, or the sitting's chief examiner."""
+    if any(a.user_id == actor.user_id and a.role == StaffRole.CHIEF_EXAMINER for a in sitting.staff):
+        return
+    assigned = any(a.user_id == actor.user_id and a.role == StaffRole.PROCTOR and a.room_id == room_id
+                   for a in sitting.staff)
+    if not assigned or actor.user_id not in present(db_session, sitting):
+        raise Forbidden("只有在岗的本考场监考员或本场次主考官可以执行此操作。", code="not_proctor_of_room",
+                        detail={"sitting": sitting.code, "room_id": room_id})

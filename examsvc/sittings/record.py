@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from examsvc.attempts import service as answering
+from examsvc.attempts.models import Attempt, AttemptStatus, Incident
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.candidates.models import Registration
@@ -42,13 +44,19 @@ def build_record(db_session: Session, sitting: Sitting) -> dict[str, Any]:
         CandidateCheckIn.sitting_id == sitting.id))}
     seats = {s.id: s for s in db_session.scalars(select(Seat).where(
         Seat.id.in_([c.seat_id for c in checkins.values()])))} if checkins else {}
+    attempts = {a.registration_id: a for a in db_session.scalars(select(Attempt).where(
+        Attempt.sitting_id == sitting.id))}
     attendance = []
     for registration in db_session.scalars(select(Registration).where(Registration.sitting_id == sitting.id)
                                            .order_by(Registration.admission_number)):
         check = checkins.get(registration.id)
         seat = seats.get(check.seat_id) if check else None
+        attempt = attempts.get(registration.id)
         attendance.append({
             "admission_number": registration.admission_number, "present": check is not None,
+            "started_at": _time(attempt.started_at) if attempt else None,
+            "ended_at": _time(attempt.submitted_at) if attempt else None,
+            "ended_how": attempt.submitted_how if attempt else None,
             "room": rooms.get(seat.room_id) if seat else None, "seat": seat.number if seat else None,
             "checked_in_at": _time(check.checked_in_at) if check else None,
             "signed_in_at": _time(check.signed_in_at) if check else None,
@@ -71,17 +79,37 @@ def build_record(db_session: Session, sitting: Sitting) -> dict[str, Any]:
         "opened_at": _time(sitting.opened_at), "closed_at": _time(sitting.closed_at),
         "registered": len(attendance), "present": sum(1 for a in attendance if a["present"]),
         "attendance": attendance, "staff": staff,
-        "incidents": [],  # proctor actions (warnings, removals …) arrive with the answering issue
+        "incidents": incidents_of(db_session, sitting, rooms),
     }
 
 
-def close_sitting(*, db_session: Session, code: str, passphrase: str, now: datetime, keys: KeyProvider,
-                  actor: Actor) -> RoomRecord:
+def incidents_of(db_session: Session, sitting: Sitting, rooms: dict[int, str]) -> list[dict[str, Any]]:
+    numbers = {row_id: number for row_id, number in db_session.execute(
+        select(Registration.id, Registration.admission_number).where(Registration.sitting_id == sitting.id))}
+    return [{"at": _time(i.at), "kind": i.kind, "room": rooms.get(i.room_id),
+             "admission_number": numbers.get(i.registration_id) if i.registration_id else None,
+             "reason": i.reason, "by": i.actor_id, "details": i.details}
+            for i in db_session.scalars(select(Incident).where(Incident.sitting_id == sitting.id)
+                                        .order_by(Incident.at, Incident.id))]
+
+
+def close_sitting(*, db_session: Session, code: str, passphrase: str, now: datetime, grace_seconds: int,
+                  keys: KeyProvider, actor: Actor) -> RoomRecord:
+    """Attempts whose time is up are submitted first; a sitting with a candidate still answering (or
+    paused) is not closed: the chief examiner resumes or removes them first."""
     sitting = get(db_session=db_session, code=code)
     require_chief_of(sitting, actor)
     if sitting.status != SittingStatus.OPEN:
         raise Conflict("只有已开考的场次可以结束。", code="sitting_not_open",
                        detail={"sitting": code, "status": sitting.status})
+    answering.sweep(db_session=db_session, now=now, grace_seconds=grace_seconds, keys=keys, via="close",
+                    sitting_id=sitting.id)
+    running = list(db_session.scalars(select(Registration.admission_number).join(
+        Attempt, Attempt.registration_id == Registration.id).where(
+        Attempt.sitting_id == sitting.id, Attempt.status == AttemptStatus.IN_PROGRESS)))
+    if running:
+        raise Conflict("仍有考生在作答或处于暂停状态，不能结束场次。", code="attempts_in_progress", keep_changes=True,
+                       detail={"sitting": code, "admission_numbers": running[:50]})
     assert actor.user_id is not None
     signer = examiners.unlock(db_session=db_session, user_id=actor.user_id, passphrase=passphrase)
     sitting.status = SittingStatus.CLOSED
@@ -121,6 +149,11 @@ def printable(record: RoomRecord) -> str:
         f"<tr><td>{e(s['name'])}</td><td>{e(_ROLE_NAMES.get(s['role'], s['role']))}</td><td>{e(s['room'] or '')}</td>"
         f"<td>{e(s['checked_in_at'] or '未到岗')}</td><td>{e(s['checked_out_at'] or '')}</td>"
         f"<td>{e(s['checkout_reason'] or '')}</td></tr>" for s in data["staff"])
+    incidents = "<p>无</p>" if not data["incidents"] else "<table><tr><th>时间</th><th>事项</th><th>考场</th>" + \
+        "<th>准考证号</th><th>原因</th><th>处理人</th></tr>" + "".join(
+            f"<tr><td>{e(i['at'])}</td><td>{e(_INCIDENT_NAMES.get(i['kind'], i['kind']))}</td><td>{e(i['room'] or '')}"
+            f"</td><td>{e(i['admission_number'] or '全场')}</td><td>{e(i['reason'])}</td><td>{i['by']}</td></tr>"
+            for i in data["incidents"]) + "</table>"
     title = f"考场记录 {e(data['sitting'])}"
     times = (f"计划开考：{e(data['scheduled_start'] or '')}　开考：{e(data['opened_at'] or '')}　"
              f"结束：{e(data['closed_at'] or '')}")
@@ -133,10 +166,12 @@ td,th{{border:1px solid #000;padding:4px}}@page{{size:A4}}</style></head><body>
 <p>报名 {data['registered']} 人，到考 {data['present']} 人，缺考 {data['registered'] - data['present']} 人。</p>
 <h2>考生签到</h2><table><tr><th>准考证号</th><th>到考</th><th>考场</th><th>座位</th><th>签到时间</th></tr>{rows}</table>
 <h2>考务人员</h2><table><tr><th>姓名</th><th>岗位</th><th>考场</th><th>到岗</th><th>离岗</th><th>离岗原因</th></tr>{staff}</table>
-<h2>考场情况</h2><p>{'无' if not data['incidents'] else ''}</p>
+<h2>考场情况</h2>{incidents}
 <p>记录摘要（SHA-256）：{e(record.digest)}</p>
 <pre>{e(record.signed_note)}</pre>
 </body></html>"""
 
 
+_INCIDENT_NAMES = {"pause": "暂停", "resume": "恢复", "extra_time": "延长时间", "warning": "警告",
+                   "removal": "取消考试资格（成绩无效）", "move": "更换考试机", "reopen": "重新登录"}
 _ROLE_NAMES = {"chief_examiner": "主考官", "proctor": "监考员", "evaluator": "考评员", "inspector": "巡考员"}

@@ -1,0 +1,50 @@
+"""The server's clock for an attempt: deadline, remaining time, pauses. Pure functions of the row.
+
+deadline = started_at + duration + credited pauses + granted extra time. While an attempt is paused
+its remaining time is frozen at the moment of the pause; resuming credits the paused span exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from examsvc.attempts.models import Attempt
+
+
+def deadline(attempt: Attempt) -> datetime:
+    return attempt.started_at + timedelta(seconds=attempt.duration_seconds + attempt.extra_seconds,
+                                          milliseconds=attempt.pause_credit_ms)
+
+
+def remaining(attempt: Attempt, now: datetime) -> timedelta:
+    left = deadline(attempt) - (attempt.paused_at or now)
+    return max(left, timedelta(0))
+
+
+def remaining_seconds(attempt: Attempt, now: datetime) -> float:
+    return round(remaining(attempt, now).total_seconds(), 3)
+
+
+def is_due(attempt: Attempt, now: datetime, grace_seconds: int) -> bool:
+    """Time is up, the network grace is over, and nothing (a pause) stops the clock."""
+    return attempt.paused_at is None and now > deadline(attempt) + timedelta(seconds=grace_seconds)
+
+
+def accepts_saves(attempt: Attempt, now: datetime, grace_seconds: int) -> bool:
+    return now <= deadline(attempt) + timedelta(seconds=grace_seconds)
+
+
+def pause(attempt: Attempt, now: datetime) -> None:
+    if attempt.paused_at is None:
+        attempt.paused_at = now
+
+
+def resume(attempt: Attempt, now: datetime) -> int:
+    """Credits the paused span (milliseconds, rounded up so that no candidate ever loses time)."""
+    if attempt.paused_at is None:
+        return 0
+    span = now - attempt.paused_at
+    credit = -(-(span.days * 86_400_000_000 + span.seconds * 1_000_000 + span.microseconds) // 1000)
+    attempt.pause_credit_ms += max(credit, 0)
+    attempt.paused_at = None
+    return credit

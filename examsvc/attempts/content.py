@@ -1,0 +1,109 @@
+"""What a candidate's paper says: the opened paper document joined with the bank's question text.
+
+Question text and answers come from published bank versions, which never change, so they are kept
+in memory by content digest: a start storm reads each bank once.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from examsvc.banks import service as banks_service
+from examsvc.banks.document import QuestionType
+from examsvc.blueprints import service as blueprints
+from examsvc.blueprints.models import BlueprintVersion
+from examsvc.crypto.envelope import KeyProvider
+from examsvc.errors import Conflict
+from examsvc.papers import service as papers
+from examsvc.papers.models import Paper, PaperSet, PaperSetStatus
+from examsvc.results.scoring import PaperLine
+
+
+@dataclass(frozen=True)
+class BankQuestion:
+    type: QuestionType
+    stem: str
+    options: dict[str, str]  # bank label → text
+    answer: str  # "T"/"F" or sorted letters
+
+
+_CACHE: dict[str, dict[str, BankQuestion]] = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_LIMIT = 16
+
+
+def _bank(db_session: Session, version_id: int, digest: str) -> dict[str, BankQuestion]:
+    with _CACHE_LOCK:
+        found = _CACHE.get(digest)
+    if found is not None:
+        return found
+    loaded = {q.key: BankQuestion(QuestionType(q.type), q.stem, {label: text for label, text in q.options}, q.answer)
+              for q in banks_service.list_questions(db_session=db_session, version_id=version_id)}
+    with _CACHE_LOCK:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[digest] = loaded
+    return loaded
+
+
+def questions(db_session: Session, blueprint: BlueprintVersion) -> dict[tuple[str, str], BankQuestion]:
+    """(part, key) → question, for the bank versions the rule draws from."""
+    out: dict[tuple[str, str], BankQuestion] = {}
+    for version in blueprints.bank_versions(db_session, blueprint):
+        out.update(((version.part, key), q) for key, q in _bank(db_session, version.id, version.content_digest).items())
+    return out
+
+
+@dataclass(frozen=True)
+class OpenedPaper:
+    paper: Paper
+    paper_set: PaperSet
+    document: dict[str, Any]
+    bank: dict[tuple[str, str], BankQuestion]
+
+    def lines(self) -> list[PaperLine]:
+        return [PaperLine(type=QuestionType(item["type"]), points=item["points"], options=item["options"],
+                          correct=self.bank[(item["part"], item["key"])].answer)
+                for item in self.document["items"]]
+
+    def shape(self) -> str:
+        codes = {QuestionType.TRUE_FALSE: "t", QuestionType.SINGLE_CHOICE: "s", QuestionType.MULTIPLE_CHOICE: "m"}
+        return ",".join(codes[QuestionType(item["type"])] + (str(len(item["options"])) if item["options"] else "")
+                        for item in self.document["items"])
+
+    def for_candidate(self) -> list[dict[str, Any]]:
+        """Stems and options in the candidate's order, relabelled A, B, …: never answers or explanations."""
+        shown = []
+        for position, item in enumerate(self.document["items"]):
+            question = self.bank[(item["part"], item["key"])]
+            shown.append({
+                "position": position, "type": item["type"], "points": item["points"], "stem": question.stem,
+                "options": [{"label": chr(ord("A") + i), "text": question.options[label]}
+                            for i, label in enumerate(item["options"])],
+            })
+        return shown
+
+
+def find_paper(db_session: Session, sitting_code: str, admission_number: str) -> tuple[Paper, PaperSet]:
+    row = db_session.execute(select(Paper, PaperSet).join(PaperSet, PaperSet.id == Paper.paper_set_id).where(
+        PaperSet.sitting_code == sitting_code, Paper.candidate == admission_number)).first()
+    if row is None:
+        raise Conflict("该考生没有本场次的试卷，请联系考务管理员补充试卷。", code="no_paper",
+                       detail={"admission_number": admission_number})
+    paper, paper_set = row
+    if paper_set.status not in (PaperSetStatus.OPENED, PaperSetStatus.CLOSED):
+        raise Conflict("该考生的试卷尚未启封（补充试卷须经主考官审批）。", code="paper_sealed",
+                       detail={"admission_number": admission_number, "paper_set_id": paper_set.id})
+    return paper, paper_set
+
+
+def open_paper(db_session: Session, paper: Paper, paper_set: PaperSet, keys: KeyProvider) -> OpenedPaper:
+    document = papers.read_paper(db_session=db_session, paper_set_id=paper_set.id, candidate=paper.candidate,
+                                 keys=keys)
+    blueprint = blueprints.get(db_session=db_session, blueprint_id=paper_set.blueprint_version_id)
+    return OpenedPaper(paper=paper, paper_set=paper_set, document=document, bank=questions(db_session, blueprint))

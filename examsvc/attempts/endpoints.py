@@ -1,0 +1,270 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from examsvc.attempts import clock, proctor, service
+from examsvc.attempts.access import CurrentCandidate, require_candidate
+from examsvc.attempts.models import Answer, AnswerSheet, Attempt, AttemptStatus, IncidentKind
+from examsvc.blueprints import service as blueprints
+from examsvc.candidates.models import Registration
+from examsvc.db import DbSession, utcnow
+from examsvc.dependencies import SettingsDep
+from examsvc.identity.access import CurrentUser, require_roles
+from examsvc.identity.roles import Role
+from examsvc.results.models import Result
+from examsvc.sittings.models import Sitting
+from examsvc.sittings.service import get as get_sitting
+
+candidate_router = APIRouter(prefix="/attempt", tags=["answering"])
+proctor_router = APIRouter(prefix="/sittings/{code}", tags=["answering"])
+Candidate = Annotated[CurrentCandidate, Depends(require_candidate)]
+Proctor = Annotated[CurrentUser, Depends(require_roles(Role.PROCTOR, Role.CHIEF_EXAMINER))]
+Watcher = Annotated[CurrentUser, Depends(require_roles(Role.PROCTOR, Role.CHIEF_EXAMINER, Role.EXAM_ADMIN,
+                                                       Role.INSPECTOR))]
+
+
+class AnswerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    position: int
+    response: str
+    flagged: bool
+    seq: int
+
+
+class Clock(BaseModel):
+    status: AttemptStatus
+    deadline: datetime
+    remaining_seconds: float
+    paused: bool
+
+    @classmethod
+    def of(cls, attempt: Attempt, now: datetime) -> Clock:
+        return cls(status=AttemptStatus(attempt.status), deadline=clock.deadline(attempt),
+                   remaining_seconds=clock.remaining_seconds(attempt, now), paused=attempt.paused_at is not None)
+
+
+class OptionRead(BaseModel):
+    label: str
+    text: str
+
+
+class ItemRead(BaseModel):
+    position: int
+    type: str
+    points: int = Field(description="tenths of a point")
+    stem: str
+    options: list[OptionRead]
+
+
+class StartRead(BaseModel):
+    clock: Clock
+    items: list[ItemRead]
+    answers: list[AnswerRead]
+
+
+class StateRead(BaseModel):
+    clock: Clock
+    answers: list[AnswerRead]
+
+
+class SaveBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"response": "B", "seq": 3, "flagged": False}]})
+
+    response: str = Field(max_length=8, description="判断题 T/F；选择题为显示的选项字母，如 B 或 ACD；空串表示清除")
+    seq: int = Field(ge=1, le=2**31 - 1, description="per-question sequence number, increasing with each change")
+    flagged: bool = False
+
+
+class SaveRead(BaseModel):
+    accepted: bool = Field(description="false: a newer save of this question was already stored (stale retry)")
+    answer: AnswerRead
+    clock: Clock
+
+
+class SubmitBody(BaseModel):
+    confirm: Literal[True] = Field(description="the candidate confirmed on screen that they hand in")
+
+
+class SubmitRead(BaseModel):
+    status: AttemptStatus
+    ended_at: datetime
+    answer_sheet: str = Field(description="SHA-256 of the sealed answer sheet")
+    score: int | None = Field(description="tenths of a point; null when the rule does not show scores at the end")
+    passed: bool | None
+    total_points: int
+
+
+@candidate_router.post("/start", response_model=StartRead,
+                       summary="The candidate's paper (stems and options, never answers) and the server's deadline")
+def start(candidate: Candidate, request: Request, db_session: DbSession, settings: SettingsDep) -> StartRead:
+    now = utcnow()
+    started = service.start(db_session=db_session, candidate=candidate, now=now,
+                            grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys)
+    return StartRead(clock=Clock.of(started.attempt, now), items=[ItemRead.model_validate(i) for i in started.paper],
+                     answers=[AnswerRead.model_validate(a) for a in started.answers])
+
+
+@candidate_router.get("", response_model=StateRead, summary="Remaining time and saved answers")
+def state(candidate: Candidate, request: Request, db_session: DbSession, settings: SettingsDep) -> StateRead:
+    now = utcnow()
+    attempt, answers = service.current(db_session=db_session, candidate=candidate, now=now,
+                                       grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys)
+    return StateRead(clock=Clock.of(attempt, now), answers=[AnswerRead.model_validate(a) for a in answers])
+
+
+@candidate_router.put("/answers/{position}", response_model=SaveRead,
+                      summary="Save one answer (durable before the response; a stale seq changes nothing)")
+def save(position: int, body: SaveBody, candidate: Candidate, request: Request, db_session: DbSession,
+         settings: SettingsDep) -> SaveRead:
+    now = utcnow()
+    saved = service.save(db_session=db_session, candidate=candidate, position=position, response=body.response,
+                         seq=body.seq, flagged=body.flagged, now=now, grace_seconds=settings.answer_grace_seconds,
+                         keys=request.app.state.paper_keys)
+    return SaveRead(accepted=saved.accepted, answer=AnswerRead.model_validate(saved.answer),
+                    clock=Clock.of(saved.attempt, now))
+
+
+@candidate_router.post("/submit", response_model=SubmitRead, summary="Hand in (交卷): the answer sheet is sealed")
+def submit(body: SubmitBody, candidate: Candidate, request: Request, db_session: DbSession,
+           settings: SettingsDep) -> SubmitRead:
+    attempt, result = service.submit(db_session=db_session, candidate=candidate, now=utcnow(),
+                                     grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys)
+    return _submitted(db_session, attempt, result)
+
+
+def _submitted(db_session: DbSession, attempt: Attempt, result: Result) -> SubmitRead:
+    sitting = db_session.get(Sitting, attempt.sitting_id)
+    sheet = db_session.get(AnswerSheet, attempt.id)
+    assert sitting is not None and sheet is not None and attempt.submitted_at is not None
+    rule = blueprints.rule_of(blueprints.get(db_session=db_session, blueprint_id=sitting.blueprint_version_id))
+    return SubmitRead(status=AttemptStatus(attempt.status), ended_at=attempt.submitted_at, answer_sheet=sheet.digest,
+                      score=result.score if rule.show_score else None,
+                      passed=result.passed if rule.show_score else None, total_points=rule.total_points)
+
+
+class ActionBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class ExtraTimeBody(ActionBody):
+    minutes: int = Field(ge=1, le=proctor.MAX_EXTRA_MINUTES)
+
+
+class MoveBody(ActionBody):
+    seat: int = Field(ge=1, description="the new seat in the same room; its workstation must be bound")
+
+
+class ActedRead(BaseModel):
+    admission_number: str
+    clock: Clock | None
+    one_time_code: str | None = Field(default=None, description="after a move or reopen: shown once, for the "
+                                                                "candidate to sign in again")
+
+
+def _act(code: str, admission_number: str, kind: IncidentKind, reason: str, current: CurrentUser, request: Request,
+         db_session: DbSession, settings: Any, **extra: Any) -> ActedRead:
+    now = utcnow()
+    acted = proctor.act(db_session=db_session, code=code, admission_number=admission_number, kind=kind, reason=reason,
+                        now=now, grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys,
+                        actor=current.actor, **extra)
+    return ActedRead(admission_number=admission_number,
+                     clock=Clock.of(acted.attempt, now) if acted.attempt is not None else None,
+                     one_time_code=acted.one_time_code)
+
+
+@proctor_router.post("/attempts/{admission_number}/pause", response_model=ActedRead,
+                     summary="Pause one candidate (their remaining time is frozen)")
+def pause(code: str, admission_number: str, body: ActionBody, current: Proctor, request: Request,
+          db_session: DbSession, settings: SettingsDep) -> ActedRead:
+    return _act(code, admission_number, IncidentKind.PAUSE, body.reason, current, request, db_session, settings)
+
+
+@proctor_router.post("/attempts/{admission_number}/resume", response_model=ActedRead,
+                     summary="Resume one candidate (the paused span is credited exactly)")
+def resume(code: str, admission_number: str, body: ActionBody, current: Proctor, request: Request,
+           db_session: DbSession, settings: SettingsDep) -> ActedRead:
+    return _act(code, admission_number, IncidentKind.RESUME, body.reason, current, request, db_session, settings)
+
+
+@proctor_router.post("/attempts/{admission_number}/extra-time", response_model=ActedRead,
+                     summary="Grant extra minutes")
+def extra_time(code: str, admission_number: str, body: ExtraTimeBody, current: Proctor, request: Request,
+               db_session: DbSession, settings: SettingsDep) -> ActedRead:
+    return _act(code, admission_number, IncidentKind.EXTRA_TIME, body.reason, current, request, db_session, settings,
+                minutes=body.minutes)
+
+
+@proctor_router.post("/attempts/{admission_number}/warning", response_model=ActedRead,
+                     summary="Warn a candidate (警告)")
+def warning(code: str, admission_number: str, body: ActionBody, current: Proctor, request: Request,
+            db_session: DbSession, settings: SettingsDep) -> ActedRead:
+    return _act(code, admission_number, IncidentKind.WARNING, body.reason, current, request, db_session, settings)
+
+
+@proctor_router.post("/attempts/{admission_number}/removal", response_model=ActedRead,
+                     summary="Remove a candidate for a violation: the attempt ends and its score is void")
+def removal(code: str, admission_number: str, body: ActionBody, current: Proctor, request: Request,
+            db_session: DbSession, settings: SettingsDep) -> ActedRead:
+    return _act(code, admission_number, IncidentKind.REMOVAL, body.reason, current, request, db_session, settings)
+
+
+@proctor_router.post("/attempts/{admission_number}/move", response_model=ActedRead,
+                     summary="Move a candidate to another seat's workstation (answers kept; paused until resumed)")
+def move(code: str, admission_number: str, body: MoveBody, current: Proctor, request: Request,
+         db_session: DbSession, settings: SettingsDep) -> ActedRead:
+    return _act(code, admission_number, IncidentKind.MOVE, body.reason, current, request, db_session, settings,
+                seat_number=body.seat)
+
+
+@proctor_router.post("/attempts/{admission_number}/reopen", response_model=ActedRead,
+                     summary="Reopen a candidate's session after a crash: a new one-time code, paused until resumed")
+def reopen(code: str, admission_number: str, body: ActionBody, current: Proctor, request: Request,
+           db_session: DbSession, settings: SettingsDep) -> ActedRead:
+    return _act(code, admission_number, IncidentKind.REOPEN, body.reason, current, request, db_session, settings)
+
+
+class RoomActedRead(BaseModel):
+    room: str
+    admission_numbers: list[str]
+
+
+@proctor_router.post("/rooms/{room}/{action}", response_model=RoomActedRead,
+                     summary="Pause or resume every running attempt of a room (an outage)")
+def room_action(code: str, room: str, action: Literal["pause", "resume"], body: ActionBody, current: Proctor,
+                request: Request, db_session: DbSession, settings: SettingsDep) -> RoomActedRead:
+    affected = proctor.act_on_room(db_session=db_session, code=code, room_code=room, kind=IncidentKind(action),
+                                   reason=body.reason, now=utcnow(), grace_seconds=settings.answer_grace_seconds,
+                                   keys=request.app.state.paper_keys, actor=current.actor)
+    return RoomActedRead(room=room, admission_numbers=affected)
+
+
+class BoardRow(BaseModel):
+    admission_number: str
+    status: AttemptStatus
+    remaining_seconds: float
+    paused: bool
+    answered: int
+    items: int
+
+
+@proctor_router.get("/attempts", response_model=list[BoardRow],
+                    summary="The room board: each started candidate's state, time left and answered count")
+def board(code: str, _: Watcher, db_session: DbSession) -> list[BoardRow]:
+    sitting = get_sitting(db_session=db_session, code=code)
+    now = utcnow()
+    rows = db_session.execute(select(Attempt, Registration.admission_number).join(
+        Registration, Registration.id == Attempt.registration_id).where(Attempt.sitting_id == sitting.id)
+        .order_by(Registration.admission_number)).all()
+    counts: dict[int, int] = {attempt_id: n for attempt_id, n in db_session.execute(
+        select(Answer.attempt_id, func.count()).join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(Attempt.sitting_id == sitting.id, Answer.response != "").group_by(Answer.attempt_id))}
+    return [BoardRow(admission_number=number, status=AttemptStatus(a.status),
+                     remaining_seconds=clock.remaining_seconds(a, now) if a.status == AttemptStatus.IN_PROGRESS else 0,
+                     paused=a.paused_at is not None, answered=counts.get(a.id, 0), items=a.item_count)
+            for a, number in rows]

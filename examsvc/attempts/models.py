@@ -1,0 +1,100 @@
+"""A candidate's answering of their paper (答卷): the attempt, its saved answers, the sealed sheet, and
+what proctors did in the room (incidents)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from examsvc.db import Base, UtcDateTime, utcnow
+
+
+class AttemptStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    REMOVED = "removed"  # 暂行办法 art. 21: removed for a violation, the sitting's score is void
+
+
+class SubmittedHow(StrEnum):
+    CANDIDATE = "candidate"
+    DEADLINE = "deadline"
+    REMOVED = "removed"
+
+
+class Attempt(Base):
+    """Server-authoritative time: deadline = started_at + duration + credited pauses + extra time."""
+
+    __tablename__ = "attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id"), index=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), unique=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"))
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id"), index=True)
+    workstation_id: Mapped[int] = mapped_column(ForeignKey("workstation.id"))
+    item_count: Mapped[int] = mapped_column(Integer)
+    # Per item, what a valid response looks like: "t" true/false, "s4" single of 4, "m5" multiple of 5.
+    # Lets a save be checked without opening the sealed paper.
+    shape: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    duration_seconds: Mapped[int] = mapped_column(Integer)
+    pause_credit_ms: Mapped[int] = mapped_column(Integer, default=0)
+    extra_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default=AttemptStatus.IN_PROGRESS)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    submitted_how: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class Answer(Base):
+    """The latest save of one question. ``seq`` is the client's per-question sequence number: a save
+    with a lower or equal number than the stored one changes nothing (a stale retry)."""
+
+    __tablename__ = "answer"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0-based, paper order
+    response: Mapped[str] = mapped_column(String(8))  # displayed labels "AC", "T"/"F", "" for cleared
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AnswerSheet(Base):
+    """The submitted answers as a canonical document; its digest is in the log. Append-only (triggers)."""
+
+    __tablename__ = "answer_sheet"
+
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class IncidentKind(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    EXTRA_TIME = "extra_time"
+    WARNING = "warning"
+    REMOVAL = "removal"
+    MOVE = "move"
+    REOPEN = "reopen"
+
+
+class Incident(Base):
+    """A proctor action, for the room record (考场记录). Append-only (triggers)."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id"), index=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id"))
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(300))
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

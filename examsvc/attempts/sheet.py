@@ -1,0 +1,37 @@
+"""The answer sheet (答卷): what a candidate chose, as canonical JSON, sealed at submission.
+
+The sheet depends only on the attempt's stored facts (its answers, its start, its deadline or the
+moment of the candidate's submit), never on when the server got round to sealing it: a deadline
+submission gives the same bytes whether the sweep, the next request or the CLI made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from examsvc.attempts.models import Answer, Attempt
+from examsvc.audit.log import rfc3339
+from examsvc.crypto.canonical_json import canonical_json
+
+FORMAT = "examsvc-answer-sheet/1"
+
+
+def sheet_document(*, sitting: str, candidate: str, paper_digest: str, attempt: Attempt, ended_at: datetime,
+                   how: str, answers: Iterable[Answer]) -> dict[str, Any]:
+    return {
+        "format": FORMAT, "sitting": sitting, "candidate": candidate, "paper": paper_digest,
+        "started_at": rfc3339(attempt.started_at), "ended_at": rfc3339(ended_at), "how": how,
+        "duration_seconds": attempt.duration_seconds, "extra_seconds": attempt.extra_seconds,
+        "pause_credit_ms": attempt.pause_credit_ms,
+        # Responses are in the labels the candidate saw (the paper maps them to the bank's).
+        "answers": [{"position": a.position, "response": a.response}
+                    for a in sorted(answers, key=lambda a: a.position) if a.response],
+    }
+
+
+def sealed_bytes(document: dict[str, Any]) -> tuple[bytes, str]:
+    data = canonical_json(document)
+    return data, hashlib.sha256(data).hexdigest()

@@ -18,6 +18,8 @@ from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.crypto.signed_note import NoteError, parse_vkey, verifier_of
 from examsvc.db import engine_from_settings
+from examsvc.papers.keys import paper_key_provider
+from examsvc.results.verify import ResultsMismatch, verify_results
 from examsvc.tlog.verify import ProofError, verify_consistency
 
 EXPORT_BATCH = 5_000
@@ -42,6 +44,24 @@ def register(commands: Any) -> None:
                                       "EXAMSVC_AUDITOR_TOKEN)")
     verify.add_argument("--state", type=Path, help="where --url remembers the last checkpoint it trusted")
     verify.set_defaults(handler=run_verify)
+    results = sub.add_parser("verify-results", help="recompute a sitting's answer sheets and results and check them "
+                                                    "against the log and the signed results manifests")
+    results.add_argument("sitting")
+    results.set_defaults(handler=run_verify_results)
+
+
+def run_verify_results(args: argparse.Namespace, settings: Settings) -> int:
+    service_key = verifier_of(load_signer(settings, create=False))
+    with transaction(engine_from_settings(settings)) as db_session:
+        try:
+            found = verify_results(db_session=db_session, code=args.sitting, service_key=service_key,
+                                   keys=paper_key_provider(settings))
+        except ResultsMismatch as exc:
+            print(f"VERIFICATION FAILED: sitting {args.sitting}: {exc}", file=sys.stderr)
+            return 1
+    print(f"OK: sitting {args.sitting}: {found.sheets} answer sheets and {found.results} result versions recomputed; "
+          f"{found.manifests} signed results manifest(s) match the log")
+    return 0
 
 
 def run_key(_: argparse.Namespace, settings: Settings) -> int:

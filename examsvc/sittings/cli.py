@@ -8,12 +8,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from examsvc.attempts import service as answering
 from examsvc.audit.actors import Actor
 from examsvc.banks.problems import ImportRejected
 from examsvc.bootstrap import transaction
 from examsvc.candidates import service as candidates
 from examsvc.config import Settings
-from examsvc.db import engine_from_settings
+from examsvc.db import engine_from_settings, utcnow
+from examsvc.papers.keys import paper_key_provider
 from examsvc.sittings import flows, service
 from examsvc.sittings.models import StaffRole
 
@@ -44,6 +46,17 @@ def register(commands: Any) -> None:
     enrol.add_argument("code")
     enrol.add_argument("file", type=Path)
     enrol.set_defaults(handler=run_register)
+
+    sub.add_parser("sweep", help="submit every attempt whose time is up (the server also does this by itself)"
+                   ).set_defaults(handler=run_sweep)
+
+
+def run_sweep(_: argparse.Namespace, settings: Settings) -> int:
+    with transaction(engine_from_settings(settings)) as db_session:
+        done = answering.sweep(db_session=db_session, now=utcnow(), grace_seconds=settings.answer_grace_seconds,
+                               keys=paper_key_provider(settings), via="cli")
+    print(f"{len(done)} attempt(s) submitted at their deadline" + (": " + ", ".join(done) if done else ""))
+    return 0
 
 
 def run_create(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,153 @@
+"""``examsvc audit verify-results SITTING``: every answer sheet and result, recomputed and checked
+against the log and the signed manifests. A direct database edit of an answer, a sheet, a score or a
+manifest is caught and named. (The log itself is checked by ``examsvc audit verify``.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from examsvc.attempts import content
+from examsvc.attempts.models import Answer, AnswerSheet, Attempt, AttemptStatus
+from examsvc.attempts.sheet import sealed_bytes, sheet_document
+from examsvc.audit import repository
+from examsvc.blueprints import service as blueprints
+from examsvc.candidates.models import Registration
+from examsvc.crypto.canonical_json import canonical_json
+from examsvc.crypto.envelope import KeyProvider
+from examsvc.crypto.signed_note import NoteError, Verifier, open_note
+from examsvc.examiners import service as examiners
+from examsvc.papers.models import Paper, PaperSet
+from examsvc.results import service
+from examsvc.results.models import Result
+from examsvc.results.service import Adjustment, first_document, manifest_text, reviewed_document
+from examsvc.sittings.service import get as get_sitting
+
+
+class ResultsMismatch(Exception):
+    """What does not match, and where (admission number, version, manifest)."""
+
+
+@dataclass(frozen=True)
+class ResultsVerification:
+    sheets: int
+    results: int
+    manifests: int
+
+
+def _log_details(db_session: Session, sitting_id: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    for raw in repository.entries(db_session, 0, repository.committed_size(db_session)):
+        entry = json.loads(raw)
+        subject = entry.get("subject") or {}
+        if subject.get("type") == "sitting" and subject.get("id") == str(sitting_id):
+            yield entry["action"], entry.get("details") or {}
+
+
+def verify_results(*, db_session: Session, code: str, service_key: Verifier, keys: KeyProvider) -> ResultsVerification:
+    sitting = get_sitting(db_session=db_session, code=code)
+    submitted: dict[str, dict[str, Any]] = {}
+    reviewed: dict[str, dict[str, Any]] = {}
+    roots: dict[int, str] = {}
+    for action, details in _log_details(db_session, sitting.id):
+        if action == "attempt.submitted":
+            submitted[details["admission_number"]] = details
+        elif action == "results.reviewed":
+            reviewed[details["result"]] = details
+            roots[details["manifest_version"]] = details["merkle_root"]
+        elif action == "results.published":
+            roots[details["manifest_version"]] = details["merkle_root"]
+    blueprint = blueprints.get(db_session=db_session, blueprint_id=sitting.blueprint_version_id)
+    rule = blueprints.rule_of(blueprint)
+    rows = db_session.execute(select(Attempt, Registration).join(
+        Registration, Registration.id == Attempt.registration_id).where(
+        Attempt.sitting_id == sitting.id, Attempt.status != AttemptStatus.IN_PROGRESS)
+        .order_by(Registration.admission_number)).all()
+    checked_results: list[Result] = []
+    for attempt, registration in rows:
+        checked_results += _verify_attempt(db_session, attempt, registration, rule=rule, keys=keys,
+                                           logged=submitted.get(registration.admission_number), reviewed=reviewed)
+    manifests = service.manifests(db_session, sitting.id)
+    by_registration: dict[int, Result] = {}
+    for result in sorted(checked_results, key=lambda r: r.id):
+        if result.version == 1:
+            by_registration[result.registration_id] = result
+    reviews = sorted((r for r in checked_results if r.version > 1), key=lambda r: r.id)
+    numbers = {registration.id: registration.admission_number for _, registration in rows}
+    for manifest in manifests:
+        where = f"results manifest version {manifest.version}"
+        for review in reviews[:manifest.version - 1]:
+            by_registration[review.registration_id] = review
+        digests = [by_registration[r].digest for r in sorted(by_registration, key=lambda r: numbers[r])]
+        try:
+            text = open_note(manifest.note, service_key)
+            open_note(manifest.note, examiners.verifier_for(db_session=db_session, user_id=manifest.signed_by))
+        except NoteError as exc:
+            raise ResultsMismatch(f"{where}: a signature does not verify ({exc})") from None
+        if text != manifest_text(sitting, blueprint.digest, manifest.version, digests):
+            raise ResultsMismatch(f"{where}: it does not cover the stored results (a result changed, added or "
+                                  "removed)")
+        if roots.get(manifest.version) != manifest.merkle_root:
+            raise ResultsMismatch(f"{where}: its root is not the one in the log")
+    if len(manifests) < len(roots):
+        raise ResultsMismatch("the log names a results manifest that is not in the database")
+    return ResultsVerification(sheets=len(rows), results=len(checked_results), manifests=len(manifests))
+
+
+def _verify_attempt(db_session: Session, attempt: Attempt, registration: Registration, *, rule: Any,
+                    keys: KeyProvider, logged: dict[str, Any] | None,
+                    reviewed: dict[str, dict[str, Any]]) -> list[Result]:
+    number = registration.admission_number
+    sheet = db_session.get(AnswerSheet, attempt.id)
+    if sheet is None or logged is None:
+        raise ResultsMismatch(f"{number}: the attempt ended but its sealed sheet or its log entry is missing")
+    paper = db_session.get(Paper, attempt.paper_id)
+    assert paper is not None
+    paper_set = db_session.get(PaperSet, paper.paper_set_id)
+    assert paper_set is not None and attempt.submitted_at is not None and attempt.submitted_how is not None
+    answers = db_session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+    rebuilt, _ = sealed_bytes(sheet_document(
+        sitting=paper_set.sitting_code, candidate=number, paper_digest=paper.digest, attempt=attempt,
+        ended_at=attempt.submitted_at, how=attempt.submitted_how, answers=answers))
+    if rebuilt != sheet.document.encode():
+        raise ResultsMismatch(f"{number}: the stored answers or timings no longer match the sealed answer sheet")
+    if hashlib.sha256(sheet.document.encode()).hexdigest() != sheet.digest or sheet.digest != logged["answer_sheet"]:
+        raise ResultsMismatch(f"{number}: the answer sheet does not match its digest in the log")
+    versions = list(db_session.scalars(select(Result).where(Result.registration_id == registration.id)
+                                       .order_by(Result.version)))
+    if not versions or [r.version for r in versions] != list(range(1, len(versions) + 1)):
+        raise ResultsMismatch(f"{number}: result versions are missing or out of order")
+    sheet_data = json.loads(sheet.document)
+    lines = content.open_paper(db_session, paper, paper_set, keys).lines()
+    expected = first_document(sitting=paper_set.sitting_code, registration=registration, lines=lines,
+                              sheet=sheet_data, sheet_digest=sheet.digest, paper_digest=paper.digest, rule=rule)
+    previous: Result | None = None
+    for result in versions:
+        where = f"{number}: result version {result.version}"
+        if previous is not None:
+            entry = reviewed.get(result.digest)
+            if entry is None:
+                raise ResultsMismatch(f"{where}: no review (复核) in the log produced it")
+            review = json.loads(result.document).get("review")
+            if not isinstance(review, dict):
+                raise ResultsMismatch(f"{where}: a later version that is not a review")
+            expected = reviewed_document(
+                json.loads(previous.document), previous.digest, reason=entry["reason"], reviewer=review["reviewer"],
+                adjustments=[Adjustment(a["position"], a["points"]) for a in review["adjustments"]],
+                void=review["void"])
+        data = canonical_json(expected)
+        if data != result.document.encode():
+            raise ResultsMismatch(f"{where}: the stored result is not what the sheet and the reviews give")
+        digest = hashlib.sha256(data).hexdigest()
+        if result.digest != digest or (result.version == 1 and logged.get("result") != digest):
+            raise ResultsMismatch(f"{where}: the result does not match its digest in the log")
+        if (result.score, result.passed, result.void) != (expected["score"], expected["passed"], expected["void"]):
+            raise ResultsMismatch(f"{where}: the stored score or pass mark differs from the sealed result")
+        previous = result
+    return versions

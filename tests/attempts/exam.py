@@ -1,0 +1,128 @@
+"""An open theory sitting with candidates checked in and signed in, each on their own workstation."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from examsvc.attempts.models import Attempt
+from examsvc.banks.models import BankVersion, Question
+from examsvc.candidates.models import Registration
+from examsvc.sites import rooms
+from tests.builders import TEST_ACTOR
+from tests.sittings.conftest import Day
+from tests.sittings.test_candidates import csv_of, ident
+from tests.sittings.test_presence import Crew, _start
+
+PASSPHRASE = "the chief examiner's own passphrase"
+SPARE_SEAT = 30  # the last seat of each room: free, bound, for moves
+
+
+def seat_of(i: int) -> tuple[str, int]:
+    return ("01", i // 2 + 1) if i % 2 == 0 else ("02", i // 2 + 1)
+
+
+class Exam:
+    def __init__(self, day: Day, candidates: int = 2, code: str = "S-1") -> None:
+        self.day, self.code, self.client = day, code, day.client
+        day.sitting(code, start=_start(10))
+        self.crew = Crew(day, code)
+        for person in self.crew.everyone():
+            assert self.crew.check_in(code, person.id) == 201
+        self.chief = self.crew.tokens[self.crew.chief.id]
+        self.credentials: dict[tuple[str, int], str] = {}
+        wanted = [seat_of(i) for i in range(candidates)] + [("01", SPARE_SEAT), ("02", SPARE_SEAT)]
+        for room, seat in wanted:
+            workstation_id, credential = day.another_workstation()
+            rooms.bind_seat(db_session=day.db_session, site_code="TY-01", room_code=room, number=seat,
+                            workstation_id=workstation_id, actor=TEST_ACTOR)
+            self.credentials[(room, seat)] = credential
+        day.db_session.commit()
+        self.ids = [ident("19900101", 100 + i) for i in range(candidates)]
+        registered = self.client.post(f"/sittings/{code}/candidates", params={"filename": "名单.csv"}, headers=day.admin,
+                                      content=csv_of(*((f"考生{i}", self.ids[i], "某培训学校")
+                                                       for i in range(candidates))))
+        assert registered.status_code == 201, registered.text
+        self.admissions = [r["admission_number"] for r in registered.json()]
+        assert self.client.post("/examiners/me/key", headers=self.chief,
+                                json={"passphrase": PASSPHRASE}).status_code == 201
+        made = self.client.post("/paper-sets", headers=day.admin, json={
+            "blueprint_id": day.rule.id, "sitting_code": code, "candidates": self.admissions})
+        assert made.status_code == 201, made.text
+        self.paper_set = made.json()["id"]
+        assert self.client.post(f"/paper-sets/{self.paper_set}/approve", headers=self.chief,
+                                json={"passphrase": PASSPHRASE}).status_code == 200
+        assert self.client.post(f"/sittings/{code}/open", headers=self.chief).json()["status"] == "open"
+        self.sessions: dict[int, dict[str, str]] = {}
+        for i in range(candidates):
+            self.check_in(i)
+
+    def proctor(self, room: str) -> dict[str, str]:
+        return self.crew.tokens[self.crew.proctors[room][0].id]
+
+    def check_in(self, i: int) -> None:
+        room, seat = seat_of(i)
+        checked = self.client.post(f"/sittings/{self.code}/check-ins", headers=self.proctor(room), json={
+            "admission_number": self.admissions[i], "id_number": self.ids[i], "room": room, "seat": seat,
+            "photo_digest": hashlib.sha256(f"photo {i}".encode()).hexdigest()})
+        assert checked.status_code == 201, checked.text
+        self.sign_in(i, checked.json()["one_time_code"], self.credentials[(room, seat)])
+
+    def sign_in(self, i: int, code: str, credential: str) -> None:
+        signed = self.client.post("/candidate-sessions", json={"admission_number": self.admissions[i], "code": code},
+                                  headers={"X-Workstation-Token": credential})
+        assert signed.status_code == 201, signed.text
+        self.sessions[i] = {"X-Workstation-Token": credential, "X-Candidate-Session": signed.json()["session_token"]}
+
+    def start(self, i: int) -> Any:
+        return self.client.post("/attempt/start", headers=self.sessions[i])
+
+    def save(self, i: int, position: int, response: str, seq: int, flagged: bool = False) -> Any:
+        return self.client.put(f"/attempt/answers/{position}", headers=self.sessions[i],
+                               json={"response": response, "seq": seq, "flagged": flagged})
+
+    def submit(self, i: int) -> Any:
+        return self.client.post("/attempt/submit", headers=self.sessions[i], json={"confirm": True})
+
+    def act(self, i: int, action: str, reason: str = "监考记录", **extra: Any) -> Any:
+        room, _ = seat_of(i)
+        return self.client.post(f"/sittings/{self.code}/attempts/{self.admissions[i]}/{action}",
+                                headers=self.proctor(room), json={"reason": reason, **extra})
+
+    def correct(self, i: int) -> list[str]:
+        """The right response per position, in the labels the candidate sees (read by the chief examiner)."""
+        paper = self.client.get(f"/paper-sets/{self.paper_set}/papers/{self.admissions[i]}", headers=self.chief).json()
+        answers = {(part, key): answer for part, key, answer in self.day.db_session.execute(
+            select(BankVersion.part, Question.key, Question.answer).join(
+                BankVersion, BankVersion.id == Question.bank_version_id).where(
+                BankVersion.id.in_([self.day.rule.national_bank_version_id,
+                                    self.day.rule.provincial_bank_version_id])))}
+        out = []
+        for item in paper["items"]:
+            answer = answers[(item["part"], item["key"])]
+            out.append(answer if not item["options"] else
+                       "".join(sorted(chr(ord("A") + item["options"].index(label)) for label in answer)))
+        return out
+
+    def wrong(self, right: str) -> str:
+        return {"T": "F", "F": "T"}.get(right, "A" if right != "A" else "B")
+
+    def age(self, i: int, minutes: float) -> None:
+        """Moves the attempt's start into the past, as if ``minutes`` had gone by."""
+        registration = self.day.db_session.scalars(select(Registration).where(
+            Registration.admission_number == self.admissions[i])).one()
+        attempt = self.day.db_session.scalars(select(Attempt).where(Attempt.registration_id == registration.id)).one()
+        self.day.db_session.execute(update(Attempt).where(Attempt.id == attempt.id).values(
+            started_at=attempt.started_at - timedelta(minutes=minutes),
+            paused_at=None if attempt.paused_at is None else attempt.paused_at - timedelta(minutes=minutes)))
+        self.day.db_session.commit()
+        self.day.db_session.expire_all()
+
+    def attempt(self, i: int) -> Attempt:
+        self.day.db_session.expire_all()
+        registration = self.day.db_session.scalars(select(Registration).where(
+            Registration.admission_number == self.admissions[i])).one()
+        return self.day.db_session.scalars(select(Attempt).where(Attempt.registration_id == registration.id)).one()

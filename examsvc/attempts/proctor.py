@@ -10,7 +10,7 @@ candidate is signed in again, so not a second of the outage is lost.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -110,7 +110,7 @@ def act(*, db_session: Session, code: str, admission_number: str, kind: Incident
             raise Conflict("该考生已处于暂停状态。", code="already_paused",
                            detail={"admission_number": admission_number})
         clock.pause(attempt, now)
-        details["remaining_seconds"] = clock.remaining_seconds(attempt, now)
+        details["remaining_ms"] = clock.remaining(attempt, now) // timedelta(milliseconds=1)
     elif kind == IncidentKind.RESUME:
         if attempt.paused_at is None:
             raise Conflict("该考生未处于暂停状态。", code="not_paused", detail={"admission_number": admission_number})
@@ -136,7 +136,7 @@ def act(*, db_session: Session, code: str, admission_number: str, kind: Incident
             target.check_in.workstation_id = seat.workstation_id
             attempt.workstation_id = seat.workstation_id
         clock.pause(attempt, now)
-        details["remaining_seconds"] = clock.remaining_seconds(attempt, now)
+        details["remaining_ms"] = clock.remaining(attempt, now) // timedelta(milliseconds=1)
         code_out = issue_code(target.check_in, admission_number)
     db_session.flush()
     note(details)

@@ -42,9 +42,9 @@ class Exam:
             self.credentials[(room, seat)] = credential
         day.db_session.commit()
         self.ids = [ident("19900101", 100 + i) for i in range(candidates)]
-        registered = self.client.post(f"/sittings/{code}/candidates", params={"filename": "名单.csv"}, headers=day.admin,
-                                      content=csv_of(*((f"考生{i}", self.ids[i], "某培训学校")
-                                                       for i in range(candidates))))
+        sheet = csv_of(*((f"考生{i}", self.ids[i], "某培训学校") for i in range(candidates)))
+        registered = self.client.post(f"/sittings/{code}/candidates", params={"filename": "名单.csv"},
+                                      headers=day.admin, content=sheet)
         assert registered.status_code == 201, registered.text
         self.admissions = [r["admission_number"] for r in registered.json()]
         assert self.client.post("/examiners/me/key", headers=self.chief,

@@ -1,0 +1,88 @@
+"""Retakes: one within 12 months, re-training after a failed retake, a valid pass needs no retake;
+a retake paper avoids the questions the candidate already saw."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from examsvc.results.eligibility import Outcome, add_months, theory_pass_valid, theory_refusal
+from tests.attempts.exam import PASSPHRASE, Exam
+from tests.sittings.test_candidates import csv_of
+from tests.sittings.test_presence import _start
+
+D = date(2026, 3, 10)
+
+
+def fail(day: date, published: bool = True) -> Outcome:
+    return Outcome("S", day, published, False)
+
+
+def pass_(day: date) -> Outcome:
+    return Outcome("S", day, True, True)
+
+
+def test_one_retake_then_retraining() -> None:
+    assert theory_refusal([], None, D) is None
+    assert theory_refusal([fail(D)], None, date(2026, 4, 1)) is None  # the one retake
+    refused = theory_refusal([fail(D), fail(date(2026, 4, 1))], None, date(2026, 5, 1))
+    assert refused is not None and "重新参加安全技术培训" in refused
+    # Years later, still: a failed retake needs re-training first.
+    assert theory_refusal([fail(D), fail(date(2026, 4, 1))], None, date(2028, 5, 1)) is not None
+    assert theory_refusal([fail(D), fail(date(2026, 4, 1))], date(2026, 4, 20), date(2026, 5, 1)) is None
+
+
+def test_a_first_failure_lapses_after_twelve_months() -> None:
+    assert theory_refusal([fail(D), fail(date(2027, 4, 1))], None, date(2027, 5, 1)) is None
+
+
+def test_a_valid_pass_needs_no_exam_and_pending_results_wait() -> None:
+    refused = theory_refusal([pass_(D)], None, date(2026, 6, 1))
+    assert refused is not None and "有效期" in refused
+    assert theory_refusal([pass_(D)], None, date(2027, 3, 10)) is None  # expired
+    pending = theory_refusal([fail(D, published=False)], None, date(2026, 4, 1))
+    assert pending is not None and "尚未发布" in pending
+
+
+def test_practical_needs_a_valid_theory_pass() -> None:
+    assert theory_pass_valid([pass_(D)], date(2027, 3, 9))
+    assert not theory_pass_valid([pass_(D)], date(2027, 3, 10))
+    assert not theory_pass_valid([fail(D)], date(2026, 4, 1))
+
+
+def test_add_months_clamps_the_day() -> None:
+    assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+
+
+def test_registration_applies_the_retake_rules_and_the_retake_avoids_seen_questions(exam: Exam) -> None:
+    client, admin = exam.client, exam.day.admin
+    for i in (0, 1):
+        exam.start(i)
+    right = exam.correct(1)
+    for position, response in enumerate(right):
+        exam.save(1, position, response, seq=1)  # candidate 1 passes; candidate 0 hands in a blank sheet
+    first_keys = {i["key"] for i in client.get(f"/paper-sets/{exam.paper_set}/papers/{exam.admissions[0]}",
+                                                 headers=exam.chief).json()["items"]}
+    for i in (0, 1):
+        exam.submit(i)
+    exam.day.sitting("S-2", start=_start(300))
+    sheet = csv_of(("考生0", exam.ids[0], "某培训学校"), ("考生1", exam.ids[1], "某培训学校"))
+    pending = client.post("/sittings/S-2/candidates", params={"filename": "补考.csv"}, headers=admin, content=sheet)
+    assert pending.status_code == 422 and "尚未发布" in pending.text
+    client.post(f"/sittings/{exam.code}/close", headers=exam.chief, json={"passphrase": PASSPHRASE})
+    client.post(f"/sittings/{exam.code}/results/publish", headers=exam.chief, json={"passphrase": PASSPHRASE})
+    refused = client.post("/sittings/S-2/candidates", params={"filename": "补考.csv"}, headers=admin, content=sheet)
+    assert refused.status_code == 422
+    [problem] = refused.json()["detail"]["problems"]
+    assert problem["line"] == 3 and "有效期" in problem["message"]  # the one who passed
+    retake = client.post("/sittings/S-2/candidates", params={"filename": "补考.csv"}, headers=admin,
+                         content=csv_of(("考生0", exam.ids[0], "某培训学校")))
+    assert retake.status_code == 201, retake.text
+    number = retake.json()[0]["admission_number"]
+    made = client.post("/paper-sets", headers=admin, json={"blueprint_id": exam.day.rule.id, "sitting_code": "S-2",
+                                                           "candidates": [number]}).json()
+    client.post(f"/paper-sets/{made['id']}/approve", headers=exam.chief, json={"passphrase": PASSPHRASE})
+    client.post(f"/paper-sets/{made['id']}/open", headers=exam.chief)
+    second = {i["key"] for i in client.get(f"/paper-sets/{made['id']}/papers/{number}",
+                                           headers=exam.chief).json()["items"]}
+    assert len(second) == 100 and not second & first_keys

@@ -100,6 +100,7 @@ class Exam:
                 BankVersion, BankVersion.id == Question.bank_version_id).where(
                 BankVersion.id.in_([self.day.rule.national_bank_version_id,
                                     self.day.rule.provincial_bank_version_id])))}
+        self.day.db_session.commit()  # end the read: on SQLite every transaction holds the write lock
         out = []
         for item in paper["items"]:
             answer = answers[(item["part"], item["key"])]
@@ -125,4 +126,6 @@ class Exam:
         self.day.db_session.expire_all()
         registration = self.day.db_session.scalars(select(Registration).where(
             Registration.admission_number == self.admissions[i])).one()
-        return self.day.db_session.scalars(select(Attempt).where(Attempt.registration_id == registration.id)).one()
+        attempt = self.day.db_session.scalars(select(Attempt).where(Attempt.registration_id == registration.id)).one()
+        self.day.db_session.commit()
+        return attempt

@@ -8,6 +8,7 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 
+from examsvc.attempts.access import CandidateSessionRequirement
 from examsvc.identity.access import (
     PUBLIC_ROUTES,
     RoleRequirement,
@@ -75,11 +76,23 @@ def test_every_role_route_admits_each_of_its_roles(app: FastAPI, actors: Actors)
 
 def test_workstation_routes_refuse_users_of_every_role(app: FastAPI, actors: Actors) -> None:
     everything = actors.user_with(*Role)
+    device_rules = (WorkstationRequirement, CandidateSessionRequirement)
     workstation_routes = [(m, p) for m, p, r in api_routes(app)
-                          if any(isinstance(q, WorkstationRequirement) for q in iter_access_requirements(r.dependant))]
-    assert workstation_routes
+                          if any(isinstance(q, device_rules) for q in iter_access_requirements(r.dependant))]
+    assert ("PUT", "/attempt/answers/{position}") in workstation_routes
     for method, path in workstation_routes:
         assert actors.client.request(method, _url(path), headers=everything).status_code == 401
+
+
+def test_candidate_routes_need_the_session_on_its_own_workstation(app: FastAPI, actors: Actors) -> None:
+    _, credential = actors.workstation()
+    for method, path, route in api_routes(app):
+        if any(isinstance(q, CandidateSessionRequirement) for q in iter_access_requirements(route.dependant)):
+            bare = actors.client.request(method, _url(path), headers={"X-Workstation-Token": credential})
+            assert bare.json()["error"] == "candidate_session_required", path
+            forged = actors.client.request(method, _url(path), headers={"X-Workstation-Token": credential,
+                                                                        "X-Candidate-Session": "exc_forged"})
+            assert forged.json()["error"] == "candidate_session_invalid", path
 
 
 def test_a_route_without_an_access_rule_is_refused_at_start_up(app: FastAPI) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from examsvc.results.eligibility import Outcome, add_months, theory_pass_valid, theory_refusal
+from sqlalchemy import select
+
+from examsvc.candidates.models import Candidate
+from examsvc.results.eligibility import Outcome, add_months, retrained_on, theory_pass_valid, theory_refusal
 from tests.attempts.exam import PASSPHRASE, Exam
-from tests.sittings.test_candidates import csv_of
+from tests.sittings.test_candidates import csv_of, ident
 from tests.sittings.test_presence import _start
 
 D = date(2026, 3, 10)
@@ -86,3 +89,15 @@ def test_registration_applies_the_retake_rules_and_the_retake_avoids_seen_questi
     second = {i["key"] for i in client.get(f"/paper-sets/{made['id']}/papers/{number}",
                                            headers=exam.chief).json()["items"]}
     assert len(second) == 100 and not second & first_keys
+
+
+def test_retraining_is_recorded_for_a_known_candidate(exam: Exam) -> None:
+    body = {"id_number": exam.ids[0], "subject": "1.2", "completed_on": "2027-02-01", "reference": "某培训学校 第12期"}
+    recorded = exam.client.post("/retrainings", headers=exam.day.admin, json=body)
+    assert recorded.status_code == 201, recorded.text
+    person = exam.day.db_session.scalars(select(Candidate).where(Candidate.id_number == exam.ids[0])).one()
+    assert retrained_on(exam.day.db_session, [person.id], "1.2") == {person.id: date(2027, 2, 1)}
+    unknown = exam.client.post("/retrainings", headers=exam.day.admin, json=body | {"id_number": ident("19800101", 7)})
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "candidate_not_found")
+    bad = exam.client.post("/retrainings", headers=exam.day.admin, json=body | {"id_number": "140105199001011230"})
+    assert (bad.status_code, bad.json()["detail"]["field"]) == (422, "id_number")

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = '20261128_answering'
 down_revision: str | None = '20261128_registration_subject'
 branch_labels: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -149,15 +149,12 @@ def _submitted(db_session: DbSession, attempt: Attempt, result: Result) -> Submi
 
 
 class ActionBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "考试机死机", "seat": 30}]})
+
     reason: str = Field(min_length=1, max_length=300)
-
-
-class ExtraTimeBody(ActionBody):
-    minutes: int = Field(ge=1, le=proctor.MAX_EXTRA_MINUTES)
-
-
-class MoveBody(ActionBody):
-    seat: int = Field(ge=1, description="the new seat in the same room; its workstation must be bound")
+    minutes: int | None = Field(default=None, ge=1, le=proctor.MAX_EXTRA_MINUTES, description="extra-time only")
+    seat: int | None = Field(default=None, ge=1, description="move only: the new seat in the same room; its "
+                                                             "workstation must be bound and free")
 
 
 class ActedRead(BaseModel):
@@ -167,66 +164,24 @@ class ActedRead(BaseModel):
                                                                 "candidate to sign in again")
 
 
-def _act(code: str, admission_number: str, kind: IncidentKind, reason: str, current: CurrentUser, request: Request,
-         db_session: DbSession, settings: Any, **extra: Any) -> ActedRead:
+Action = Literal["pause", "resume", "extra-time", "warning", "removal", "move", "reopen"]
+
+
+@proctor_router.post("/attempts/{admission_number}/{action}", response_model=ActedRead,
+                     summary="A proctor action on one candidate, with a reason: pause, resume (the paused span is "
+                             "credited exactly), extra-time (minutes), warning, removal (the score is void), move "
+                             "(to another seat's workstation; answers kept, paused until resumed), reopen (after "
+                             "a crash: a new one-time code, paused until resumed)")
+def act(code: str, admission_number: str, action: Action, body: ActionBody, current: Proctor, request: Request,
+        db_session: DbSession, settings: SettingsDep) -> ActedRead:
     now = utcnow()
-    acted = proctor.act(db_session=db_session, code=code, admission_number=admission_number, kind=kind, reason=reason,
-                        now=now, grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys,
-                        actor=current.actor, **extra)
+    acted = proctor.act(db_session=db_session, code=code, admission_number=admission_number,
+                        kind=IncidentKind(action.replace("-", "_")), reason=body.reason, now=now,
+                        grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys,
+                        actor=current.actor, minutes=body.minutes, seat_number=body.seat)
     return ActedRead(admission_number=admission_number,
                      clock=Clock.of(acted.attempt, now) if acted.attempt is not None else None,
                      one_time_code=acted.one_time_code)
-
-
-@proctor_router.post("/attempts/{admission_number}/pause", response_model=ActedRead,
-                     summary="Pause one candidate (their remaining time is frozen)")
-def pause(code: str, admission_number: str, body: ActionBody, current: Proctor, request: Request,
-          db_session: DbSession, settings: SettingsDep) -> ActedRead:
-    return _act(code, admission_number, IncidentKind.PAUSE, body.reason, current, request, db_session, settings)
-
-
-@proctor_router.post("/attempts/{admission_number}/resume", response_model=ActedRead,
-                     summary="Resume one candidate (the paused span is credited exactly)")
-def resume(code: str, admission_number: str, body: ActionBody, current: Proctor, request: Request,
-           db_session: DbSession, settings: SettingsDep) -> ActedRead:
-    return _act(code, admission_number, IncidentKind.RESUME, body.reason, current, request, db_session, settings)
-
-
-@proctor_router.post("/attempts/{admission_number}/extra-time", response_model=ActedRead,
-                     summary="Grant extra minutes")
-def extra_time(code: str, admission_number: str, body: ExtraTimeBody, current: Proctor, request: Request,
-               db_session: DbSession, settings: SettingsDep) -> ActedRead:
-    return _act(code, admission_number, IncidentKind.EXTRA_TIME, body.reason, current, request, db_session, settings,
-                minutes=body.minutes)
-
-
-@proctor_router.post("/attempts/{admission_number}/warning", response_model=ActedRead,
-                     summary="Warn a candidate (警告)")
-def warning(code: str, admission_number: str, body: ActionBody, current: Proctor, request: Request,
-            db_session: DbSession, settings: SettingsDep) -> ActedRead:
-    return _act(code, admission_number, IncidentKind.WARNING, body.reason, current, request, db_session, settings)
-
-
-@proctor_router.post("/attempts/{admission_number}/removal", response_model=ActedRead,
-                     summary="Remove a candidate for a violation: the attempt ends and its score is void")
-def removal(code: str, admission_number: str, body: ActionBody, current: Proctor, request: Request,
-            db_session: DbSession, settings: SettingsDep) -> ActedRead:
-    return _act(code, admission_number, IncidentKind.REMOVAL, body.reason, current, request, db_session, settings)
-
-
-@proctor_router.post("/attempts/{admission_number}/move", response_model=ActedRead,
-                     summary="Move a candidate to another seat's workstation (answers kept; paused until resumed)")
-def move(code: str, admission_number: str, body: MoveBody, current: Proctor, request: Request,
-         db_session: DbSession, settings: SettingsDep) -> ActedRead:
-    return _act(code, admission_number, IncidentKind.MOVE, body.reason, current, request, db_session, settings,
-                seat_number=body.seat)
-
-
-@proctor_router.post("/attempts/{admission_number}/reopen", response_model=ActedRead,
-                     summary="Reopen a candidate's session after a crash: a new one-time code, paused until resumed")
-def reopen(code: str, admission_number: str, body: ActionBody, current: Proctor, request: Request,
-           db_session: DbSession, settings: SettingsDep) -> ActedRead:
-    return _act(code, admission_number, IncidentKind.REOPEN, body.reason, current, request, db_session, settings)
 
 
 class RoomActedRead(BaseModel):

@@ -215,6 +215,19 @@ def normalise_response(shape: str, position: int, response: str) -> str:
     return value
 
 
+def _answering(db_session: Session, registration: Registration, *, share: bool, now: datetime, grace_seconds: int,
+               keys: KeyProvider) -> Attempt:
+    """The candidate's running, unpaused attempt, locked: shared for a save, exclusive for a submit."""
+    attempt = attempt_of(db_session, registration.id, share=share, lock=not share)
+    if attempt is None:
+        raise NotFound("尚未开始作答。", code="attempt_not_started")
+    _require_running(db_session, attempt, registration, now=now, grace_seconds=grace_seconds, keys=keys)
+    if attempt.paused_at is not None:
+        raise Conflict("监考员已暂停本场作答，请等候恢复。", code="attempt_paused",
+                       detail={"admission_number": registration.admission_number})
+    return attempt
+
+
 @dataclass(frozen=True)
 class Saved:
     attempt: Attempt
@@ -225,13 +238,7 @@ class Saved:
 def save(*, db_session: Session, candidate: CurrentCandidate, position: int, response: str, seq: int, flagged: bool,
          now: datetime, grace_seconds: int, keys: KeyProvider) -> Saved:
     registration = candidate.registration
-    attempt = attempt_of(db_session, registration.id, share=True)
-    if attempt is None:
-        raise NotFound("尚未开始作答。", code="attempt_not_started")
-    _require_running(db_session, attempt, registration, now=now, grace_seconds=grace_seconds, keys=keys)
-    if attempt.paused_at is not None:
-        raise Conflict("监考员已暂停本场作答，请等候恢复。", code="attempt_paused",
-                       detail={"admission_number": registration.admission_number})
+    attempt = _answering(db_session, registration, share=True, now=now, grace_seconds=grace_seconds, keys=keys)
     if not clock.accepts_saves(attempt, now, grace_seconds):
         raise _time_up(attempt, registration)  # not reached: a due attempt was submitted above
     shapes = attempt.shape.split(",")
@@ -254,14 +261,8 @@ def save(*, db_session: Session, candidate: CurrentCandidate, position: int, res
 
 def submit(*, db_session: Session, candidate: CurrentCandidate, now: datetime, grace_seconds: int,
            keys: KeyProvider) -> tuple[Attempt, Result]:
-    registration = candidate.registration
-    attempt = attempt_of(db_session, registration.id, lock=True)
-    if attempt is None:
-        raise NotFound("尚未开始作答。", code="attempt_not_started")
-    _require_running(db_session, attempt, registration, now=now, grace_seconds=grace_seconds, keys=keys)
-    if attempt.paused_at is not None:
-        raise Conflict("监考员已暂停本场作答，请等候恢复后再交卷。", code="attempt_paused",
-                       detail={"admission_number": registration.admission_number})
+    attempt = _answering(db_session, candidate.registration, share=False, now=now, grace_seconds=grace_seconds,
+                         keys=keys)
     # A click inside the network grace counts as made at the deadline, never later.
     ended_at = min(now, clock.deadline(attempt))
     result = finish(db_session, attempt, ended_at=ended_at, how=SubmittedHow.CANDIDATE, keys=keys,

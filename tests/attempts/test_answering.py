@@ -9,11 +9,17 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from examsvc.app import create_app
 from examsvc.attempts.background import sweep_once
 from examsvc.attempts.models import Answer, AnswerSheet
 from examsvc.audit import repository
+from examsvc.config import Settings
 from tests.attempts.exam import Exam
+from tests.builders import Actors
+from tests.sittings.conftest import Day
 
 
 def _entries(exam: Exam, action: str) -> list[dict]:  # type: ignore[type-arg]
@@ -122,22 +128,24 @@ def test_the_deadline_submits_by_the_next_request_or_the_sweep(exam: Exam, app: 
     assert how == "deadline" and '"answers": [{"position": 0, "response": "T"}' in shape
 
 
-def test_the_background_sweep_runs_by_itself(exam: Exam, app: FastAPI) -> None:
-    """The lifespan task calls the same sweep every interval."""
-    exam.start(0)
-    exam.age(0, 121)
-    app.state.settings.sweep_interval_seconds = 0.05
-    from examsvc.app import create_app
-
-    live = create_app(app.state.settings, engine=app.state.engine)
-    live.state.session_factory = app.state.session_factory
-    with TestClient(live):
+def test_the_background_sweep_runs_by_itself(fresh_engine: Engine, settings: Settings) -> None:
+    """The lifespan task calls the same sweep every interval (on a database of its own: the task runs
+    in another thread, with its own connections)."""
+    live = settings.model_copy(update={"database_url": fresh_engine.url.render_as_string(hide_password=False),
+                                       "sweep_interval_seconds": 0.05})
+    with TestClient(create_app(live, engine=fresh_engine), raise_server_exceptions=False) as client, \
+            Session(fresh_engine, expire_on_commit=False) as db_session:
+        exam = Exam(Day(Actors(client=client, db_session=db_session), db_session), candidates=1)
+        exam.start(0)
+        exam.age(0, 121)
         for _ in range(100):
-            if exam.attempt(0).status == "submitted":
+            board = client.get(f"/sittings/{exam.code}/attempts", headers=exam.chief).json()
+            if board[0]["status"] == "submitted":
                 break
             time.sleep(0.05)
-    assert exam.attempt(0).submitted_how == "deadline"
-    assert _entries(exam, "attempt.submitted")[0]["details"]["via"] == "sweep"
+        assert exam.attempt(0).submitted_how == "deadline"
+        assert _entries(exam, "attempt.submitted")[0]["details"]["via"] == "sweep"
+        db_session.commit()
 
 
 def test_submit_needs_confirmation_seals_the_sheet_and_shows_the_score(exam: Exam) -> None:

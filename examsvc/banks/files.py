@@ -60,9 +60,13 @@ def import_paths(*, db_session: Session, paths: Iterable[Path], actor: Actor,
     return results
 
 
+# Practical exam banks (实际操作) have a format of their own (question_banks/practical/README.md).
+PRACTICAL_FOLDER = "practical"
+
+
 def load_samples_if_empty(*, db_session: Session) -> list[service.ImportResult]:
-    """On a fresh database, import and publish the sample banks; otherwise do nothing."""
+    """On a fresh database, import and publish the sample question banks; otherwise do nothing."""
     if repository.list_banks(db_session):
         return []
-    return import_paths(db_session=db_session, paths=[sample_banks_dir()], actor=Actor.system("sample banks"),
-                        publish=True)
+    folders = sorted(p for p in sample_banks_dir().iterdir() if p.is_dir() and p.name != PRACTICAL_FOLDER)
+    return import_paths(db_session=db_session, paths=folders, actor=Actor.system("sample banks"), publish=True)

@@ -15,7 +15,7 @@ from examsvc.banks import files, service
 from examsvc.banks.document import BankDocument
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "question_banks").rglob("*.yaml"))
+SAMPLES = sorted(p for p in (ROOT / "question_banks").rglob("*.yaml") if "practical" not in p.parts)
 
 
 def _documents(folder: str) -> list[BankDocument]:

@@ -28,6 +28,7 @@ from examsvc.identity.access import assert_every_route_declares_access
 from examsvc.identity.endpoints import auth_router, users_router
 from examsvc.papers.endpoints import router as papers_router
 from examsvc.papers.keys import paper_key_provider
+from examsvc.practical.endpoints import router as practical_router
 from examsvc.requestlog import RequestContextMiddleware
 from examsvc.results.endpoints import retraining_router
 from examsvc.results.endpoints import router as results_router
@@ -50,6 +51,8 @@ OPENAPI_TAGS = [
     {"name": "answering", "description": "The candidate's paper, autosave and submission (作答); proctor actions "
                                          "(pause, extra time, warning, removal, move, reopen)."},
     {"name": "results", "description": "Scores (成绩): signed results manifests, review (复核), re-training records."},
+    {"name": "practical", "description": "Practical exam banks (实操题库): items per subject K1–K4 with scoring "
+                                         "criteria and veto items; import, publish, retire, export."},
     {"name": "banks", "description": "Versioned question banks (题库): import, publish, retire, export, diff. "
                                      "Question content is visible to bank administrators only."},
 ]
@@ -88,7 +91,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router,
                    audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
-                   candidates_router, attempt_router, proctor_router, results_router, retraining_router):
+                   candidates_router, attempt_router, proctor_router, results_router, retraining_router,
+                   practical_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     return app

@@ -17,6 +17,7 @@ from examsvc.config import Settings
 from examsvc.db import make_session_factory
 from examsvc.identity import service as identity_service
 from examsvc.identity.roles import Role
+from examsvc.practical import service as practical
 
 FIRST_ADMIN_USERNAME = "admin"
 
@@ -75,11 +76,14 @@ def ensure_first_admin(settings: Settings, engine: Engine) -> FirstAdmin | None:
 
 
 def load_sample_banks(settings: Settings, engine: Engine) -> int:
-    """On the embedded default's first start, import and publish the sample banks in question_banks/."""
+    """On the embedded default's first start, import and publish the sample banks in question_banks/
+    (question banks, then the practical banks in question_banks/practical/)."""
     if not settings.uses_embedded_database:
         return 0
     with transaction(engine) as db_session:
-        return len(bank_files.load_samples_if_empty(db_session=db_session))
+        loaded = len(bank_files.load_samples_if_empty(db_session=db_session))
+        folder = bank_files.sample_banks_dir() / bank_files.PRACTICAL_FOLDER
+        return loaded + len(practical.load_samples_if_empty(db_session=db_session, folder=folder))
 
 
 def announce_first_admin(admin: FirstAdmin) -> None:

@@ -12,6 +12,7 @@ from examsvc.db import Base  # noqa: F401
 from examsvc.examiners import models as examiners_models  # noqa: F401
 from examsvc.identity import models as identity_models  # noqa: F401
 from examsvc.papers import models as papers_models  # noqa: F401
+from examsvc.practical import models as practical_models  # noqa: F401
 from examsvc.results import models as results_models  # noqa: F401
 from examsvc.sites import models as sites_models  # noqa: F401
 from examsvc.sittings import models as sittings_models  # noqa: F401

@@ -25,7 +25,9 @@ def decode_utf8(data: bytes, file: str) -> str:
         raise BankImportRejected.one(file, "文件不是 UTF-8 编码的文本（请用 UTF-8 保存）。", line=line) from None
 
 
-class _Reader:
+class YamlReader:
+    """Reads YAML nodes into records, noting the line of every value and every problem."""
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
@@ -87,7 +89,7 @@ def read_yaml(data: bytes, file: str) -> RawBank:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise BankImportRejected.one(file, f"YAML 格式错误：{exc.problem or ''}", line=line) from None
-    reader = _Reader(file)
+    reader = YamlReader(file)
     if root is None:
         raise BankImportRejected.one(file, "文件为空。")
     top = reader.mapping(root, _TOP_FIELDS, "文件顶层")

@@ -29,6 +29,9 @@ from examsvc.identity.endpoints import auth_router, users_router
 from examsvc.papers.endpoints import router as papers_router
 from examsvc.papers.keys import paper_key_provider
 from examsvc.practical.endpoints import router as practical_router
+from examsvc.practical.exam_endpoints import qualification_router
+from examsvc.practical.exam_endpoints import router as practical_exam_router
+from examsvc.practical.rule_endpoints import router as practical_rules_router
 from examsvc.requestlog import RequestContextMiddleware
 from examsvc.results.endpoints import retraining_router
 from examsvc.results.endpoints import router as results_router
@@ -92,7 +95,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router,
                    audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
                    candidates_router, attempt_router, proctor_router, results_router, retraining_router,
-                   practical_router):
+                   practical_router, practical_rules_router, practical_exam_router, qualification_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     return app

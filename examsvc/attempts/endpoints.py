@@ -19,6 +19,7 @@ from examsvc.identity.roles import Role
 from examsvc.results.models import Result
 from examsvc.sittings.models import Sitting
 from examsvc.sittings.service import get as get_sitting
+from examsvc.sittings.service import theory_rule
 
 candidate_router = APIRouter(prefix="/attempt", tags=["answering"])
 proctor_router = APIRouter(prefix="/sittings/{code}", tags=["answering"])
@@ -142,7 +143,7 @@ def _submitted(db_session: DbSession, attempt: Attempt, result: Result) -> Submi
     sitting = db_session.get(Sitting, attempt.sitting_id)
     sheet = db_session.get(AnswerSheet, attempt.id)
     assert sitting is not None and sheet is not None and attempt.submitted_at is not None
-    rule = blueprints.rule_of(blueprints.get(db_session=db_session, blueprint_id=sitting.blueprint_version_id))
+    rule = blueprints.rule_of(theory_rule(db_session, sitting))
     return SubmitRead(status=AttemptStatus(attempt.status), ended_at=attempt.submitted_at, answer_sheet=sheet.digest,
                       score=result.score if rule.show_score else None,
                       passed=result.passed if rule.show_score else None, total_points=rule.total_points)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
-from examsvc.banks.document import CATEGORY_LABELS
+from examsvc.banks.document import CATEGORY_LABELS, PersonnelCategory
 from examsvc.banks.problems import Problem
 from examsvc.blueprints import service as blueprints
 from examsvc.candidates.id_number import parse_id_number
@@ -25,9 +25,11 @@ from examsvc.candidates.models import Candidate, Registration
 from examsvc.candidates.sheets import RegistrationRejected, read_candidates
 from examsvc.identity.models import StaffAffiliation
 from examsvc.identity.roles import AffiliationKind
+from examsvc.practical import rules as practical_rules
 from examsvc.results import eligibility
 from examsvc.sittings.models import Sitting, SittingStatus, StaffAssignment
 from examsvc.sittings.service import get as get_sitting
+from examsvc.sittings.service import theory_rule
 
 _CHUNK = 500
 
@@ -54,10 +56,16 @@ def register(*, db_session: Session, code: str, data: bytes, filename: str, min_
         raise RegistrationRejected.one(filename, "场次已开考或结束，不能再登记考生。")
     day = sitting.scheduled_start.date()
     rows, problems = read_candidates(data, filename, today=day)
-    rule = blueprints.rule_of(blueprints.get(db_session=db_session, blueprint_id=sitting.blueprint_version_id))
-    category = str(rule.personnel_category)
-    subject = rule.operation_item or category
-    category_label = CATEGORY_LABELS[rule.personnel_category]
+    practical = sitting.practical_rule_id is not None
+    if practical:
+        assert sitting.practical_rule_id is not None
+        practical_rule = practical_rules.rule_of(practical_rules.get(db_session=db_session,
+                                                                     rule_id=sitting.practical_rule_id))
+        personnel, subject = PersonnelCategory.SPECIAL_OPERATIONS, practical_rule.operation_item
+    else:
+        rule = blueprints.rule_of(theory_rule(db_session, sitting))
+        personnel, subject = rule.personnel_category, rule.operation_item or str(rule.personnel_category)
+    category, category_label = str(personnel), CATEGORY_LABELS[personnel]
     start, end = sitting.scheduled_start, sitting.scheduled_start + timedelta(minutes=sitting.duration_minutes)
     forbidden = staff_institutions(db_session, sitting.id)
     existing: dict[str, Candidate] = {}
@@ -91,8 +99,11 @@ def register(*, db_session: Session, code: str, data: bytes, filename: str, min_
             other_code = booked[known.id]
             refuse("身份证号", "该考生已登记在本场次。" if other_code == code else
                    f"该考生已登记在时间重叠的场次 {other_code}。")
-        if known is not None:
-            why = eligibility.theory_refusal(histories.get(known.id, []), retrained.get(known.id), day)
+        history = histories.get(known.id, []) if known is not None else []
+        if practical and not eligibility.theory_pass_valid(history, day):
+            refuse("身份证号", f"该考生没有有效期内的本作业项目（{subject}）理论考试合格成绩，不能参加实际操作考试。")
+        elif not practical:
+            why = eligibility.theory_refusal(history, retrained.get(known.id) if known else None, day)
             if why:
                 refuse("身份证号", why)
         if row.personnel_category and row.personnel_category not in (category, category_label):

@@ -21,7 +21,6 @@ from examsvc.attempts import content
 from examsvc.attempts.models import Attempt, AttemptStatus
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
-from examsvc.blueprints import service as blueprints
 from examsvc.blueprints.document import Blueprint
 from examsvc.candidates.models import Registration
 from examsvc.crypto.canonical_json import canonical_json
@@ -35,6 +34,7 @@ from examsvc.results.scoring import PaperLine, result_document, score
 from examsvc.sittings.models import Sitting, SittingStatus
 from examsvc.sittings.presence import require_chief_of
 from examsvc.sittings.service import get as get_sitting
+from examsvc.sittings.service import theory_rule
 from examsvc.tlog.rfc6962 import leaf_hash, root_of
 
 MANIFEST_HEADER = "examsvc results manifest"
@@ -97,7 +97,7 @@ def manifest_text(sitting: Sitting, blueprint_digest: str, version: int, digests
 def _sign_manifest(db_session: Session, sitting: Sitting, *, version: int, service_signer: Signer,
                    examiner_signer: Signer, actor: Actor) -> ResultsManifest:
     digests = [result.digest for _, result in current_results(db_session, sitting.id)]
-    blueprint = blueprints.get(db_session=db_session, blueprint_id=sitting.blueprint_version_id)
+    blueprint = theory_rule(db_session, sitting)
     text = manifest_text(sitting, blueprint.digest, version, digests)
     note = add_signature(sign_note(text, service_signer), examiner_signer)
     assert actor.user_id is not None

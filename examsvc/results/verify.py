@@ -29,6 +29,7 @@ from examsvc.results import service
 from examsvc.results.models import Result
 from examsvc.results.service import Adjustment, first_document, manifest_text, reviewed_document
 from examsvc.sittings.service import get as get_sitting
+from examsvc.sittings.service import theory_rule
 
 
 class ResultsMismatch(Exception):
@@ -63,7 +64,7 @@ def verify_results(*, db_session: Session, code: str, service_key: Verifier, key
             roots[details["manifest_version"]] = details["merkle_root"]
         elif action == "results.published":
             roots[details["manifest_version"]] = details["merkle_root"]
-    blueprint = blueprints.get(db_session=db_session, blueprint_id=sitting.blueprint_version_id)
+    blueprint = theory_rule(db_session, sitting)
     rule = blueprints.rule_of(blueprint)
     rows = db_session.execute(select(Attempt, Registration).join(
         Registration, Registration.id == Attempt.registration_id).where(

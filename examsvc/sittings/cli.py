@@ -27,7 +27,9 @@ def register(commands: Any) -> None:
     create = sub.add_parser("create", help="schedule a sitting under an approved rule")
     create.add_argument("code")
     create.add_argument("--title", required=True)
-    create.add_argument("--blueprint", type=int, required=True, help="approved rule id")
+    rule = create.add_mutually_exclusive_group(required=True)
+    rule.add_argument("--blueprint", type=int, help="approved composition rule id (a theory sitting)")
+    rule.add_argument("--practical-rule", type=int, help="approved practical rule id (a practical sitting)")
     create.add_argument("--site", required=True)
     create.add_argument("--room", action="append", required=True, help="room code (repeatable)")
     create.add_argument("--start", required=True, help="scheduled start, ISO 8601 with time zone")
@@ -66,7 +68,8 @@ def run_create(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     with transaction(engine_from_settings(settings)) as db_session:
         sitting = service.create(db_session=db_session, code=args.code, title=args.title,
-                                 blueprint_id=args.blueprint, site_code=args.site, room_codes=args.room,
+                                 blueprint_id=args.blueprint, practical_rule_id=args.practical_rule,
+                                 site_code=args.site, room_codes=args.room,
                                  scheduled_start=start, late_entry_minutes=settings.late_entry_minutes,
                                  proctors_per_room=settings.proctors_per_room, actor=Actor.cli())
         print(f"sitting {sitting.code} scheduled at {sitting.scheduled_start.isoformat()} "

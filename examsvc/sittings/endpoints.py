@@ -33,7 +33,8 @@ class SittingCreate(BaseModel):
 
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{2,40}$")
     title: str = Field(min_length=1, max_length=200)
-    blueprint_id: int
+    blueprint_id: int | None = Field(default=None, description="a theory sitting: the approved composition rule")
+    practical_rule_id: int | None = Field(default=None, description="a practical sitting: the approved practical rule")
     site_code: str
     rooms: list[str] = Field(min_length=1, max_length=50)
     scheduled_start: AwareDatetime
@@ -63,7 +64,8 @@ class StaffRead(BaseModel):
 class SittingRead(BaseModel):
     code: str
     title: str
-    blueprint_version_id: int
+    blueprint_version_id: int | None
+    practical_rule_id: int | None
     site_code: str
     room_ids: list[int]
     scheduled_start: datetime
@@ -76,6 +78,7 @@ class SittingRead(BaseModel):
     @classmethod
     def of(cls, sitting: Sitting) -> SittingRead:
         return cls(code=sitting.code, title=sitting.title, blueprint_version_id=sitting.blueprint_version_id,
+                   practical_rule_id=sitting.practical_rule_id,
                    site_code=sitting.site.code, room_ids=[r.room_id for r in sitting.rooms],
                    scheduled_start=sitting.scheduled_start, duration_minutes=sitting.duration_minutes,
                    late_entry_minutes=sitting.late_entry_minutes, proctors_per_room=sitting.proctors_per_room,
@@ -87,6 +90,7 @@ class SittingRead(BaseModel):
 def create(body: SittingCreate, current: ExamAdmin, db_session: DbSession, settings: SettingsDep) -> SittingRead:
     sitting = service.create(
         db_session=db_session, code=body.code, title=body.title, blueprint_id=body.blueprint_id,
+        practical_rule_id=body.practical_rule_id,
         site_code=body.site_code, room_codes=body.rooms, scheduled_start=body.scheduled_start,
         late_entry_minutes=settings.late_entry_minutes if body.late_entry_minutes is None else body.late_entry_minutes,
         proctors_per_room=settings.proctors_per_room if body.proctors_per_room is None else body.proctors_per_room,

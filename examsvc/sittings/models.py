@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from examsvc.db import Base, UtcDateTime, utcnow
@@ -25,11 +25,15 @@ class StaffRole(StrEnum):
 
 class Sitting(Base):
     __tablename__ = "sitting"
+    __table_args__ = (CheckConstraint("(blueprint_version_id IS NULL) <> (practical_rule_id IS NULL)",
+                                      name="one_rule"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
-    blueprint_version_id: Mapped[int] = mapped_column(ForeignKey("blueprint_version.id"))
+    # A theory sitting follows a composition rule; a practical sitting a practical rule (one of the two).
+    blueprint_version_id: Mapped[int | None] = mapped_column(ForeignKey("blueprint_version.id"), nullable=True)
+    practical_rule_id: Mapped[int | None] = mapped_column(ForeignKey("practical_rule.id"), nullable=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     scheduled_start: Mapped[datetime] = mapped_column(UtcDateTime)
     duration_minutes: Mapped[int] = mapped_column(Integer)  # from the rule

@@ -20,6 +20,8 @@ from examsvc.db import utcnow
 from examsvc.errors import Conflict, Forbidden, InvalidInput
 from examsvc.papers import service as papers
 from examsvc.papers.models import PaperSetStatus
+from examsvc.practical import rules as practical_rules
+from examsvc.practical import seeds as practical_seeds
 from examsvc.sites.models import Workstation
 from examsvc.sittings import flows
 from examsvc.sittings.models import Presence, Sitting, SittingStatus, StaffRole
@@ -90,6 +92,14 @@ def missing_staff(db_session: Session, sitting: Sitting) -> list[dict[str, Any]]
         if count < sitting.proctors_per_room:
             missing.append({"role": "proctor", "room_id": room.room_id, "present": count,
                             "required": sitting.proctors_per_room})
+        if sitting.practical_rule_id is not None:  # a practical room needs the rule's evaluators on site too
+            needed = practical_rules.rule_of(practical_rules.get(db_session=db_session,
+                                                                 rule_id=sitting.practical_rule_id)).evaluators
+            here_now = sum(1 for a in sitting.staff if a.role == StaffRole.EVALUATOR and a.room_id == room.room_id
+                           and a.user_id in here)
+            if here_now < needed:
+                missing.append({"role": "evaluator", "room_id": room.room_id, "present": here_now,
+                                "required": needed})
     return missing
 
 
@@ -118,6 +128,8 @@ def open_sitting(*, db_session: Session, code: str, now: datetime, window_minute
         if paper_set.status == PaperSetStatus.APPROVED:
             papers.open_set(db_session=db_session, paper_set_id=paper_set.id, keys=keys, actor=actor)
             released.append(paper_set.id)
+    if sitting.practical_rule_id is not None:
+        practical_seeds.commit_seed(db_session, sitting, keys, actor)
     sitting.status = SittingStatus.OPEN
     sitting.opened_at = now
     db_session.flush()

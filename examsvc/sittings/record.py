@@ -25,6 +25,7 @@ from examsvc.examiners import service as examiners
 from examsvc.identity import service as identity
 from examsvc.papers import service as papers
 from examsvc.papers.models import PaperSetStatus
+from examsvc.practical import seeds as practical_seeds
 from examsvc.sites.models import Room, Seat
 from examsvc.sittings.models import CandidateCheckIn, Presence, RoomRecord, Sitting, SittingStatus
 from examsvc.sittings.presence import require_chief_of
@@ -117,6 +118,7 @@ def close_sitting(*, db_session: Session, code: str, passphrase: str, now: datet
     for paper_set in papers.sets_of_sitting(db_session=db_session, sitting_code=code):
         if paper_set.status == PaperSetStatus.OPENED:
             papers.close_set(db_session=db_session, paper_set_id=paper_set.id, keys=keys, actor=actor)
+    practical_seeds.reveal_seed(db_session, sitting, keys, actor)
     document = canonical_json(build_record(db_session, sitting))
     digest = hashlib.sha256(document).hexdigest()
     note = sign_note(f"examsvc room record\nsitting {code}\nsha256 {digest}\n", signer)

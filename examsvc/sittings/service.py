@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.blueprints import service as blueprints
-from examsvc.blueprints.models import BlueprintStatus
+from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
 from examsvc.errors import Conflict, InvalidInput, NotFound
 from examsvc.identity import service as identity
+from examsvc.practical import rules as practical_rules
 from examsvc.sites import rooms as site_rooms
 from examsvc.sites import service as sites
 from examsvc.sittings.models import Sitting, SittingRoom, SittingStatus, StaffAssignment, StaffRole
@@ -37,20 +38,44 @@ def list_all(*, db_session: Session) -> list[Sitting]:
     return list(db_session.scalars(select(Sitting).order_by(Sitting.scheduled_start, Sitting.code)))
 
 
-def create(*, db_session: Session, code: str, title: str, blueprint_id: int, site_code: str, room_codes: list[str],
-           scheduled_start: datetime, late_entry_minutes: int, proctors_per_room: int, actor: Actor) -> Sitting:
-    rule = blueprints.get(db_session=db_session, blueprint_id=blueprint_id)
-    if rule.status != BlueprintStatus.APPROVED:
-        raise Conflict("考试场次只能使用已批准的组卷规则。", code="blueprint_not_approved",
-                       detail={"blueprint_id": blueprint_id, "status": rule.status})
+def _rule(db_session: Session, blueprint_id: int | None, practical_rule_id: int | None) -> tuple[str, int]:
+    """The approved rule's digest and duration: a composition rule (theory) or a practical rule."""
+    if (blueprint_id is None) == (practical_rule_id is None):
+        raise InvalidInput("请指定理论考试的组卷规则或实操考试规则（二者之一）。", code="one_rule_required",
+                           detail={"field": "blueprint_id"})
+    if blueprint_id is not None:
+        rule = blueprints.get(db_session=db_session, blueprint_id=blueprint_id)
+        if rule.status != BlueprintStatus.APPROVED:
+            raise Conflict("考试场次只能使用已批准的组卷规则。", code="blueprint_not_approved",
+                           detail={"blueprint_id": blueprint_id, "status": rule.status})
+        return rule.digest, blueprints.rule_of(rule).duration_minutes
+    assert practical_rule_id is not None
+    row = practical_rules.get(db_session=db_session, rule_id=practical_rule_id)
+    if row.status != "approved":
+        raise Conflict("考试场次只能使用已批准的实操考试规则。", code="practical_rule_not_approved",
+                       detail={"practical_rule_id": practical_rule_id, "status": row.status})
+    return row.digest, practical_rules.rule_of(row).duration_minutes
+
+
+def theory_rule(db_session: Session, sitting: Sitting) -> BlueprintVersion:
+    if sitting.blueprint_version_id is None:
+        raise Conflict("这是实际操作考试场次，没有理论试卷和答卷。", code="not_a_theory_sitting",
+                       detail={"sitting": sitting.code})
+    return blueprints.get(db_session=db_session, blueprint_id=sitting.blueprint_version_id)
+
+
+def create(*, db_session: Session, code: str, title: str, blueprint_id: int | None, site_code: str,
+           room_codes: list[str], scheduled_start: datetime, late_entry_minutes: int, proctors_per_room: int,
+           actor: Actor, practical_rule_id: int | None = None) -> Sitting:
+    digest, duration = _rule(db_session, blueprint_id, practical_rule_id)
     if db_session.scalars(select(Sitting).where(Sitting.code == code)).first() is not None:
         raise Conflict("考试场次编号已存在。", code="sitting_code_taken", detail={"sitting": code})
     if not room_codes or len(set(room_codes)) != len(room_codes):
         raise InvalidInput("至少需要一个考场，且不能重复。", code="bad_rooms", detail={"rooms": room_codes})
     site = sites.get_site(db_session=db_session, code=site_code)
     room_ids = [site_rooms.get_room(db_session=db_session, site_code=site_code, code=c).id for c in room_codes]
-    sitting = Sitting(code=code, title=title, blueprint_version_id=rule.id, site_id=site.id,
-                      scheduled_start=scheduled_start, duration_minutes=blueprints.rule_of(rule).duration_minutes,
+    sitting = Sitting(code=code, title=title, blueprint_version_id=blueprint_id, practical_rule_id=practical_rule_id,
+                      site_id=site.id, scheduled_start=scheduled_start, duration_minutes=duration,
                       late_entry_minutes=late_entry_minutes, proctors_per_room=proctors_per_room,
                       status=SittingStatus.SCHEDULED, created_by=actor.user_id)
     sitting.rooms = [SittingRoom(room_id=room_id) for room_id in room_ids]
@@ -58,7 +83,8 @@ def create(*, db_session: Session, code: str, title: str, blueprint_id: int, sit
     db_session.flush()
     audit.record(db_session=db_session, actor=actor, action="sitting.scheduled", subject_type="sitting",
                  subject_id=sitting.id, details={
-                     "sitting": code, "site": site_code, "rooms": room_codes, "blueprint_digest": rule.digest,
+                     "sitting": code, "site": site_code, "rooms": room_codes,
+                     ("blueprint_digest" if blueprint_id is not None else "practical_rule_digest"): digest,
                      "scheduled_start": audit.rfc3339(scheduled_start), "duration_minutes": sitting.duration_minutes})
     return sitting
 

@@ -11,8 +11,9 @@ from examsvc.audit.actors import Actor
 from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings
-from examsvc.practical import service
+from examsvc.practical import evidence, service
 from examsvc.practical.validate import PracticalImportRejected
+from examsvc.sittings.service import get as get_sitting
 
 
 def register(commands: Any) -> None:
@@ -23,6 +24,9 @@ def register(commands: Any) -> None:
     imp.add_argument("--publish", action="store_true", help="publish what was imported")
     imp.set_defaults(handler=run_import)
     sub.add_parser("list", help="practical bank versions").set_defaults(handler=run_list)
+    check = sub.add_parser("verify-evidence", help="re-hash every evidence file of a sitting against its logged digest")
+    check.add_argument("sitting")
+    check.set_defaults(handler=run_verify_evidence)
     for name, to in (("publish", "published"), ("retire", "retired")):
         p = sub.add_parser(name, help=f"{name} a version (by id, see list)")
         p.add_argument("version_id", type=int)
@@ -58,3 +62,15 @@ def run_status(args: argparse.Namespace, settings: Settings) -> int:
         v = service.set_status(db_session=db_session, version_id=args.version_id, to=args.to, actor=Actor.cli())
         print(f"{v.code} {v.version_label}: {v.status}")
     return 0
+
+
+def run_verify_evidence(args: argparse.Namespace, settings: Settings) -> int:
+    with transaction(engine_from_settings(settings)) as db_session:
+        sitting = get_sitting(db_session=db_session, code=args.sitting)
+        rows = evidence.of_sitting(db_session, sitting.id)
+        bad = [r for r in rows if not evidence.check(settings.data_dir, r).matches]
+    for row in bad:
+        print(f"VERIFICATION FAILED: evidence {row.id} ({row.subject}): the file does not hash to {row.digest}",
+              file=sys.stderr)
+    print(f"{len(rows) - len(bad)} of {len(rows)} evidence file(s) match their logged digests")
+    return 1 if bad else 0

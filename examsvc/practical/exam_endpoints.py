@@ -12,7 +12,7 @@ from examsvc.candidates.id_number import InvalidIdNumber, parse_id_number
 from examsvc.candidates.models import Candidate
 from examsvc.db import DbSession, utcnow
 from examsvc.dependencies import SettingsDep
-from examsvc.errors import InvalidInput, NotFound
+from examsvc.errors import Forbidden, InvalidInput, NotFound
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.practical import evidence, exam, qualification, results
@@ -53,12 +53,20 @@ def _drawn(ctx: exam.Context, drawn: dict[Subject, str]) -> list[DrawnItem]:
                       criteria=[c.canonical() for c in ctx.items[k].criteria]) for s, k in sorted(drawn.items())]
 
 
+def _on_site(db_session: DbSession, code: str, station: CurrentWorkstation) -> None:
+    """Evaluators work from an approved workstation of the sitting's own site."""
+    sitting = get_sitting(db_session=db_session, code=code)
+    if station.site_id != sitting.site_id:
+        raise Forbidden("只能在本场次考点的考试机上操作。", code="wrong_site", detail={"sitting": code})
+
+
 @router.post("/candidates/{admission_number}/draw", response_model=list[DrawnItem],
              status_code=status.HTTP_201_CREATED,
              summary="Draw one item per subject (K1–K4) at the candidate's start: by the system from the sitting's "
                      "seed, or recording the lots the candidate drew; logged, never redrawn")
-def draw(code: str, admission_number: str, body: DrawBody, current: Evaluator, _: AtStation, request: Request,
+def draw(code: str, admission_number: str, body: DrawBody, current: Evaluator, station: AtStation, request: Request,
          db_session: DbSession) -> list[DrawnItem]:
+    _on_site(db_session, code, station)
     drawn = exam.draw(db_session=db_session, code=code, admission_number=admission_number,
                       keys=request.app.state.paper_keys, actor=current.actor, chosen=body.items)
     return _drawn(exam.context(db_session, code, admission_number), drawn)
@@ -101,8 +109,9 @@ class SheetRead(BaseModel):
 @router.post("/candidates/{admission_number}/scores/{subject}", response_model=SheetRead,
              status_code=status.HTTP_201_CREATED,
              summary="An evaluator's score sheet for one subject, from their own station; sealed at once")
-def score(code: str, admission_number: str, subject: Subject, body: ScoreBody, current: Evaluator, _: AtStation,
-          db_session: DbSession) -> SheetRead:
+def score(code: str, admission_number: str, subject: Subject, body: ScoreBody, current: Evaluator,
+          station: AtStation, db_session: DbSession) -> SheetRead:
+    _on_site(db_session, code, station)
     row = exam.score(db_session=db_session, code=code, admission_number=admission_number, subject=subject,
                      marks=[CriterionMark(m.code, m.points, m.veto_failed) for m in body.marks], now=utcnow(),
                      actor=current.actor)

@@ -99,6 +99,12 @@ def test_a_practical_sitting_with_eight_candidates_and_two_evaluators(ready: tup
     failed = client.get("/qualifications", headers=practical.day.admin,
                         params={"id_number": exam.ids[2], "subject": "1.2"}).json()
     assert failed["qualified"] is False
+    reviewed = client.post(f"/sittings/{practical.code}/practical/results/{admissions[2]}/review",
+                           headers=practical.chief, json={"reason": "复核：否决项成立，维持不合格；K1 更正为 19 分",
+                                                          "scores": {"K1": 190}, "passphrase": PASSPHRASE})
+    assert reviewed.status_code == 201, reviewed.text
+    assert (reviewed.json()["version"], reviewed.json()["passed"]) == (2, False)
+    assert "version 2" in client.get(f"/sittings/{practical.code}/results/manifest", headers=practical.day.admin).text
     published_entry = _entries(practical, "results.published")[-1]
     assert published_entry["details"]["kind"] == "practical"
     assert [d["details"]["admission_number"] for d in _entries(practical, "practical.drawn")] == admissions
@@ -142,6 +148,10 @@ def test_only_an_assigned_evaluator_on_site_scores_and_a_sheet_never_changes(day
         day.db_session.execute(text("UPDATE practical_mark SET tenths = 0"))
     bad = practical.score(admission, "K2", [{"code": 1, "points": 999}], 1)
     assert bad.json()["error"] == "bad_marks"
+    assert practical.client.post(f"/sittings/{practical.code}/presence/{practical.evaluators[1].id}/check-out",
+                                 headers=practical.chief, json={"reason": "临时离开"}).status_code == 200
+    absent = practical.score(admission, "K2", full_marks(items["K2"]), 1)
+    assert (absent.status_code, absent.json()["error"]) == (403, "evaluator_not_present")
 
 
 def test_a_candidate_without_a_passed_theory_exam_is_refused(day: Day) -> None:

@@ -5,92 +5,95 @@
     the stream reads the keystream 8 bytes at a time as big-endian unsigned integers.
     uniform(n): draw x; accept if x < 2^64 − (2^64 mod n) and return x mod n, else draw again.
     shuffle(a): Fisher–Yates, for i = len(a)−1 down to 1: j = uniform(i+1); swap a[i], a[j].
+    order of rank r of k labels: the r-th (from 0) of their k! orders sorted lexicographically by the
+                labels' positions (nth_permutation); assembly draws r = uniform(k!) per question.
 
 AES-CTR is a published, language-independent construction (NIST SP 800-38A) and its keystream comes
 from the cryptography library in bulk, which keeps a paper's draws cheap. Python's ``random`` is
 deliberately not used: its algorithms are not a published contract.
+
+Speed notes (the hot loops of assembly read ``Stream.values`` directly and inline ``uniform``): the
+keystream is turned into integers a chunk at a time by ``array`` (C code), and the acceptance test is
+done exactly but cheaply: for n <= 2^32 the limit 2^64 − (2^64 mod n) exceeds ``FAST_ACCEPT`` =
+2^64 − 2^32, so any x below ``FAST_ACCEPT`` is accepted without working out the limit (any other x
+takes the exact test).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import struct
+import itertools
+import math
+import sys
+from array import array
+from collections.abc import Iterator
 from typing import TypeVar
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 T = TypeVar("T")
-_TWO_64 = 1 << 64
-_CHUNK = 512  # integers generated at a time (4 KiB of keystream)
-_UNPACK = struct.Struct(f">{_CHUNK}Q")
+TWO_64 = 1 << 64
+FAST_ACCEPT = TWO_64 - (1 << 32)  # x < FAST_ACCEPT passes uniform(n)'s test for every n <= 2^32
+_CHUNK = 256  # integers generated at a time (2 KiB of keystream: about one paper's draws)
 _ZEROS = bytes(8 * _CHUNK)
+_COUNTER_FROM_ZERO = modes.CTR(bytes(16))  # the initial counter block (immutable, so shared)
+_SWAP = sys.byteorder == "little"  # array('Q') reads native order; the stream is big-endian
+assert array("Q").itemsize == 8
 
 
 class Stream:
-    __slots__ = ("_encryptor", "_next", "_values")
+    """``values`` is the stream itself (an endless iterator of 64-bit integers); the methods draw from it."""
+
+    __slots__ = ("_encryptor", "values")
 
     def __init__(self, seed: bytes) -> None:
         if len(seed) != 32:
             raise ValueError("a seed is 32 bytes")
-        self._encryptor = Cipher(algorithms.AES(seed), modes.CTR(bytes(16))).encryptor()
-        self._values: tuple[int, ...] = ()
-        self._next = 0
+        self._encryptor = Cipher(algorithms.AES(seed), _COUNTER_FROM_ZERO).encryptor()
+        self.values: Iterator[int] = itertools.chain.from_iterable(iter(self._chunk, None))
+
+    def _chunk(self) -> array[int]:
+        chunk = array("Q", self._encryptor.update(_ZEROS))
+        if _SWAP:
+            chunk.byteswap()
+        return chunk
 
     def next_u64(self) -> int:
-        if self._next == len(self._values):
-            self._values = _UNPACK.unpack(self._encryptor.update(_ZEROS))
-            self._next = 0
-        value = self._values[self._next]
-        self._next += 1
-        return value
+        return next(self.values)
 
     def uniform(self, n: int) -> int:
         """An integer in [0, n), without modulo bias. Requires 1 <= n < 2^64."""
-        if not 1 <= n < _TWO_64:
+        if not 1 <= n < TWO_64:
             raise ValueError("uniform needs 1 <= n < 2^64")
-        limit = _TWO_64 - _TWO_64 % n
-        while True:
-            x = self.next_u64()
+        limit = TWO_64 - TWO_64 % n
+        for x in self.values:
             if x < limit:
                 return x % n
+        raise AssertionError("the stream is endless")
 
     def shuffle(self, items: list[T]) -> None:
-        values, at = self._values, self._next
-        for i in range(len(items) - 1, 0, -1):
-            span = i + 1
-            limit = _TWO_64 - _TWO_64 % span
-            while True:  # uniform(i + 1), inlined: this is most of a paper's draws
-                if at == len(values):
-                    values, at = _UNPACK.unpack(self._encryptor.update(_ZEROS)), 0
-                x = values[at]
-                at += 1
-                if x < limit:
-                    break
+        if len(items) > 1 << 32:
+            raise ValueError("shuffle takes at most 2^32 items")
+        values = self.values
+        n = len(items)
+        for i, span, x in zip(range(n - 1, 0, -1), range(n, 1, -1), values, strict=False):  # values: endless
+            while x >= FAST_ACCEPT and x >= TWO_64 - TWO_64 % span:  # uniform(i + 1), inlined
+                x = next(values)
             j = x % span
             items[i], items[j] = items[j], items[i]
-        self._values, self._next = values, at
 
-    def shuffle_prefix(self, order: list[int], done: int, upto: int) -> None:
-        """Extends a lazy forward Fisher–Yates shuffle of ``order`` from position ``done`` to ``upto``:
-        position t swaps with t + uniform(len − t). (The hot loop of assembly, so ``uniform`` is inlined.)"""
-        n = len(order)
-        values, at = self._values, self._next
-        for t in range(done, upto):
-            span = n - t
-            limit = _TWO_64 - _TWO_64 % span
-            while True:
-                if at == len(values):
-                    values, at = _UNPACK.unpack(self._encryptor.update(_ZEROS)), 0
-                x = values[at]
-                at += 1
-                if x < limit:
-                    break
-            j = t + x % span
-            order[t], order[j] = order[j], order[t]
-        self._values, self._next = values, at
+
+def nth_permutation(letters: str, k: int) -> str:
+    """The order of rank k (from 0) of ``letters``, ranking orders lexicographically by the letters'
+    positions: with m letters left, the next one is the (k div (m−1)!)-th of them, and k becomes
+    k mod (m−1)!. ("ABCD": 0 → ABCD, 1 → ABDC, 2 → ACBD, …, 23 → DCBA.)"""
+    left, out = list(letters), []
+    for m in range(len(left), 0, -1):
+        d, k = divmod(k, math.factorial(m - 1))
+        out.append(left.pop(d))
+    return "".join(out)
 
 
 def candidate_seed(sitting_seed: bytes, admission_number: str) -> bytes:
     """seed_candidate = HMAC-SHA256(sitting seed, admission number in UTF-8)."""
-    return hmac.new(sitting_seed, admission_number.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.digest(sitting_seed, admission_number.encode("utf-8"), "sha256")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import Counter
 
@@ -15,7 +16,7 @@ from examsvc.blueprints.document import Section, share_bounds
 from examsvc.crypto.canonical_json import canonical_json
 from examsvc.papers.assembly import DrawFailed, PaperItem, PoolQuestion, assemble, paper_document, prepare
 from examsvc.papers.feasibility import check
-from examsvc.papers.stream import Stream, candidate_seed
+from examsvc.papers.stream import Stream, candidate_seed, nth_permutation
 from tests.papers.builders import electrician_rule, sample_pool
 
 SITTING_SEED = hashlib.sha256(b"test sitting seed").digest()
@@ -62,11 +63,23 @@ def test_same_inputs_give_the_same_paper_and_candidates_differ() -> None:
 
 
 def test_a_retake_avoids_seen_questions_where_the_pool_allows() -> None:
-    first = _paper(candidate_seed(SITTING_SEED, "retaker"))
-    seen = frozenset(i.key for i in first if i.type == QuestionType.SINGLE_CHOICE)
-    retake = _paper(candidate_seed(SITTING_SEED, "retaker-2"), seen=seen)
-    # 85 single choice questions: 55 unseen remain for 30 places, so none repeats.
-    assert not {i.key for i in retake} & seen
+    rule = electrician_rule()
+    plan = prepare(rule, POOL)
+    avoided = 0
+    for n in range(8):
+        first = assemble(plan, candidate_seed(SITTING_SEED, f"retaker-{n}"))
+        seen = frozenset(i.key for i in first if i.type == QuestionType.SINGLE_CHOICE)
+        retake = assemble(plan, candidate_seed(SITTING_SEED, f"retaker-{n}-again"), seen)
+        # 85 single choice questions, 55 unseen for 30 places: whether the unseen ones alone can meet
+        # the rule depends on what was seen (the pool has 5 of knowledge point 3.2, the rule wants 2).
+        if check(rule, [q for q in POOL if q.key not in seen], trial_draws=5).feasible:
+            assert not {i.key for i in retake} & seen
+            avoided += 1
+    assert avoided >= 6
+    # Seen every single choice question: fewer than 30 unseen remain, so the seen ones are drawn from.
+    everything = frozenset(q.key for q in POOL if q.type == QuestionType.SINGLE_CHOICE)
+    retake = assemble(plan, candidate_seed(SITTING_SEED, "retaker-again"), everything)
+    assert sum(i.type == QuestionType.SINGLE_CHOICE for i in retake) == 30
 
 
 def test_an_impossible_rule_fails_to_draw_and_is_reported_infeasible() -> None:
@@ -123,6 +136,43 @@ def test_uniform_has_no_modulo_bias_and_shuffles_are_permutations() -> None:
     assert sorted(items) == list(range(50)) and items != list(range(50))
 
 
+def test_uniform_rejects_the_top_of_the_range_exactly() -> None:
+    # A stream whose first integers are forced: 2^64 − 1 is rejected for n = 3 (2^64 mod 3 = 1) and for
+    # n = 2^32 + 1 (beyond the fast acceptance test), 2^64 − 2^32 − 1 is accepted for every n <= 2^32.
+    stream = Stream(bytes(32))
+    stream.values = iter([2**64 - 1, 7, 2**64 - 2**32 - 1, 2**64 - 1, 5])
+    assert stream.uniform(3) == 1
+    assert stream.uniform(2**32) == (2**64 - 2**32 - 1) % 2**32
+    assert stream.uniform(2**32 + 1) == 5
+    stream.values = iter([2**64 - 1, 3, 2**64 - 1, 4])
+    items = [1, 2, 3]
+    stream.shuffle(items)  # uniform(3) rejects 2^64 − 1, takes 3 → 0; uniform(2) accepts 2^64 − 1 → 1
+    assert items == [3, 2, 1] and next(stream.values) == 4
+
+
+def test_option_orders_are_ranked_lexicographically() -> None:
+    orders = [nth_permutation("ABCD", k) for k in range(24)]
+    assert orders == sorted(orders) == ["".join(p) for p in itertools.permutations("ABCD")]
+    assert (orders[0], orders[1], orders[2], orders[23]) == ("ABCD", "ABDC", "ACBD", "DCBA")
+    assert nth_permutation("ABCDEFGH", 40319) == "HGFEDCBA"
+
+
+def test_questions_and_options_are_spread_evenly() -> None:
+    # Every question of the pool should turn up about as often as its share of its cells allows, and
+    # every option order as often as any other: here, crudely, every single choice question turns up
+    # and every option order shows up for first position about 1/24 of the time.
+    plan = prepare(electrician_rule(), POOL)
+    keys: Counter[str] = Counter()
+    orders: Counter[str] = Counter()
+    for n in range(400):
+        for item in assemble(plan, candidate_seed(SITTING_SEED, f"spread-{n}")):
+            keys[item.key] += 1
+            if item.options:
+                orders[item.options] += 1
+    assert all(keys[q.key] > 0 for q in POOL if q.type == QuestionType.SINGLE_CHOICE)
+    assert len(orders) == 24 and all(350 < orders[o] < 650 for o in orders)
+
+
 def test_unsafe_codes_are_refused_before_drawing() -> None:
     bad = PoolQuestion('X"1', 1, "national", QuestionType.TRUE_FALSE, "1.1", Level.AWARE, 1, "")
     with pytest.raises(ValueError, match="plain code"):
@@ -134,8 +184,8 @@ def test_the_documented_test_vector() -> None:
 
     items = assemble(prepare(VECTOR_RULE, VECTOR_POOL), VECTOR_SEED)
     assert " ".join(f"{i.key}{':' + i.options if i.options else ''}" for i in items) == \
-        "Q-09 Q-04 Q-10 Q-00 Q-14 Q-11 Q-18:BDCA Q-17:CDAB Q-20:BDAC Q-19:DACB"
+        "Q-02 Q-03 Q-01 Q-04 Q-08 Q-09 Q-20:ACBD Q-17:BDAC Q-22:DABC Q-21:ADBC"
     assert VECTOR_RULE.digest() == "2afcefa9e42f1eae6c09f42f40e69795c922a5325f3ee2de503f15befee48f6f"
     document = paper_document(blueprint_digest=VECTOR_RULE.digest(), bank_digests={"national": "0" * 64},
                               sitting="VECTOR", candidate="VECTOR", items=items, total_points=1000)
-    assert hashlib.sha256(document).hexdigest() == "8985d3da0c45588bf08800cf4f0461cf56360f19c9661764271cdf250b63e1bc"
+    assert hashlib.sha256(document).hexdigest() == "bc9254a3d2392bd417e6bcb2ce3dbe3daa62a69100bf25243b6267baa170e5b5"

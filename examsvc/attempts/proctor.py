@@ -26,7 +26,7 @@ from examsvc.crypto.envelope import KeyProvider
 from examsvc.errors import Conflict, InvalidInput, NotFound
 from examsvc.sites import rooms as site_rooms
 from examsvc.sites.models import Seat
-from examsvc.sittings.checkin import issue_code
+from examsvc.sittings.checkin import checked_in, issue_code
 from examsvc.sittings.models import CandidateCheckIn, Sitting, SittingStatus
 from examsvc.sittings.presence import require_room_authority
 from examsvc.sittings.service import get as get_sitting
@@ -59,17 +59,9 @@ def _target(db_session: Session, code: str, admission_number: str, actor: Actor)
     sitting = get_sitting(db_session=db_session, code=code)
     if sitting.status != SittingStatus.OPEN:
         raise Conflict("考试场次不在进行中。", code="sitting_not_open", detail={"sitting": code})
-    found = db_session.execute(select(Registration, CandidateCheckIn).join(
-        CandidateCheckIn, CandidateCheckIn.registration_id == Registration.id).where(
-        Registration.sitting_id == sitting.id, Registration.admission_number == admission_number)).first()
-    if found is None:
-        raise NotFound("本场次没有已签到的该考生。", code="candidate_not_checked_in",
-                       detail={"admission_number": admission_number})
-    registration, check_in = found
-    seat = db_session.get(Seat, check_in.seat_id)
-    assert seat is not None
-    require_room_authority(db_session, sitting, seat.room_id, actor)
-    return Target(sitting, registration, check_in, seat.room_id, attempt_of(db_session, registration.id, lock=True))
+    registration, check_in, room_id = checked_in(db_session, sitting, admission_number)
+    require_room_authority(db_session, sitting, room_id, actor)
+    return Target(sitting, registration, check_in, room_id, attempt_of(db_session, registration.id, lock=True))
 
 
 def _running(db_session: Session, target: Target, *, now: datetime, grace_seconds: int, keys: KeyProvider) -> Attempt:

@@ -23,7 +23,7 @@ from examsvc.audit.actors import Actor
 from examsvc.candidates.models import Registration
 from examsvc.crypto.canonical_json import canonical_json
 from examsvc.crypto.envelope import KeyProvider
-from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from examsvc.errors import Conflict, Forbidden, InvalidInput
 from examsvc.papers.stream import Stream, candidate_seed
 from examsvc.practical import rules, seeds
 from examsvc.practical import service as banks
@@ -31,8 +31,8 @@ from examsvc.practical.document import PracticalItem, Subject
 from examsvc.practical.models import PracticalDecision, PracticalDraw, PracticalMark
 from examsvc.practical.rule import DrawBy, PracticalRule
 from examsvc.practical.scoring import CriterionMark, SubjectScore, check_marks, combine, subject_score
-from examsvc.sites.models import Seat
-from examsvc.sittings.models import CandidateCheckIn, Sitting, SittingStatus, StaffRole
+from examsvc.sittings.checkin import checked_in
+from examsvc.sittings.models import Sitting, SittingStatus, StaffRole
 from examsvc.sittings.presence import present, require_chief_of
 from examsvc.sittings.service import get as get_sitting
 
@@ -66,16 +66,8 @@ def context(db_session: Session, code: str, admission_number: str) -> Context:
         raise Conflict("考试场次不在进行中。", code="sitting_not_open", detail={"sitting": code})
     row = rules.get(db_session=db_session, rule_id=sitting.practical_rule_id)
     document = banks.document_of(db_session=db_session, version_id=row.bank_version_id)
-    found = db_session.execute(select(Registration, CandidateCheckIn).join(
-        CandidateCheckIn, CandidateCheckIn.registration_id == Registration.id).where(
-        Registration.sitting_id == sitting.id, Registration.admission_number == admission_number)).first()
-    if found is None:
-        raise NotFound("本场次没有已签到的该考生。", code="candidate_not_checked_in",
-                       detail={"admission_number": admission_number})
-    registration, check_in = found
-    seat = db_session.get(Seat, check_in.seat_id)
-    assert seat is not None
-    return Context(sitting, rules.rule_of(row), {i.key: i for i in document.items}, registration, seat.room_id)
+    registration, _, room_id = checked_in(db_session, sitting, admission_number)
+    return Context(sitting, rules.rule_of(row), {i.key: i for i in document.items}, registration, room_id)
 
 
 def require_evaluator(db_session: Session, ctx: Context, actor: Actor) -> None:

@@ -16,7 +16,7 @@ from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.candidates.models import Registration
 from examsvc.crypto.canonical_json import canonical_json
-from examsvc.crypto.signed_note import Signer, add_signature, sign_note
+from examsvc.crypto.signed_note import Signer
 from examsvc.errors import Conflict, InvalidInput, NotFound
 from examsvc.examiners import service as examiners
 from examsvc.practical import rules
@@ -26,11 +26,10 @@ from examsvc.practical.models import PracticalDraw, PracticalResult
 from examsvc.practical.rule import PracticalRule
 from examsvc.practical.scoring import SubjectScore, outcome
 from examsvc.results.models import ResultsManifest
-from examsvc.results.service import manifest_text, manifests
+from examsvc.results.service import manifests, sign_manifest
 from examsvc.sittings.models import Sitting, SittingStatus
 from examsvc.sittings.presence import require_chief_of
 from examsvc.sittings.service import get as get_sitting
-from examsvc.tlog.rfc6962 import leaf_hash, root_of
 
 FORMAT = "examsvc-practical-result/1"
 
@@ -78,16 +77,9 @@ def current(db_session: Session, sitting_id: int) -> list[tuple[Registration, Pr
 
 def _sign(db_session: Session, sitting: Sitting, rule_digest: str, version: int, service_signer: Signer,
           examiner_signer: Signer, actor: Actor) -> ResultsManifest:
-    digests = [r.digest for _, r in current(db_session, sitting.id)]
-    note = add_signature(sign_note(manifest_text(sitting, rule_digest, version, digests), service_signer),
-                         examiner_signer)
-    assert actor.user_id is not None
-    row = ResultsManifest(sitting_id=sitting.id, version=version, result_count=len(digests),
-                          merkle_root=root_of([leaf_hash(bytes.fromhex(d)) for d in digests]).hex(), note=note,
-                          signed_by=actor.user_id)
-    db_session.add(row)
-    db_session.flush()
-    return row
+    return sign_manifest(db_session, sitting, rule_digest=rule_digest, version=version,
+                         digests=[r.digest for _, r in current(db_session, sitting.id)],
+                         service_signer=service_signer, examiner_signer=examiner_signer, actor=actor)
 
 
 def publish(*, db_session: Session, code: str, passphrase: str, service_signer: Signer,

@@ -94,12 +94,11 @@ def manifest_text(sitting: Sitting, blueprint_digest: str, version: int, digests
                       f"root {base64.b64encode(root).decode()}"]) + "\n"
 
 
-def _sign_manifest(db_session: Session, sitting: Sitting, *, version: int, service_signer: Signer,
-                   examiner_signer: Signer, actor: Actor) -> ResultsManifest:
-    digests = [result.digest for _, result in current_results(db_session, sitting.id)]
-    blueprint = theory_rule(db_session, sitting)
-    text = manifest_text(sitting, blueprint.digest, version, digests)
-    note = add_signature(sign_note(text, service_signer), examiner_signer)
+def sign_manifest(db_session: Session, sitting: Sitting, *, rule_digest: str, version: int, digests: Sequence[str],
+                  service_signer: Signer, examiner_signer: Signer, actor: Actor) -> ResultsManifest:
+    """A results manifest over ``digests`` (admission-number order), theory or practical alike."""
+    note = add_signature(sign_note(manifest_text(sitting, rule_digest, version, digests), service_signer),
+                         examiner_signer)
     assert actor.user_id is not None
     row = ResultsManifest(sitting_id=sitting.id, version=version, result_count=len(digests),
                           merkle_root=root_of([leaf_hash(bytes.fromhex(d)) for d in digests]).hex(), note=note,
@@ -107,6 +106,13 @@ def _sign_manifest(db_session: Session, sitting: Sitting, *, version: int, servi
     db_session.add(row)
     db_session.flush()
     return row
+
+
+def _sign_manifest(db_session: Session, sitting: Sitting, *, version: int, service_signer: Signer,
+                   examiner_signer: Signer, actor: Actor) -> ResultsManifest:
+    return sign_manifest(db_session, sitting, rule_digest=theory_rule(db_session, sitting).digest, version=version,
+                         digests=[result.digest for _, result in current_results(db_session, sitting.id)],
+                         service_signer=service_signer, examiner_signer=examiner_signer, actor=actor)
 
 
 def _require_no_open_attempts(db_session: Session, sitting: Sitting) -> None:

@@ -23,8 +23,8 @@ from examsvc.db import utcnow
 from examsvc.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from examsvc.identity.tokens import digest_secret, new_secret
 from examsvc.sites import rooms as site_rooms
-from examsvc.sites.models import Workstation
-from examsvc.sittings.models import CandidateCheckIn, SittingStatus, StaffRole
+from examsvc.sites.models import Seat, Workstation
+from examsvc.sittings.models import CandidateCheckIn, Sitting, SittingStatus, StaffRole
 from examsvc.sittings.presence import present
 from examsvc.sittings.service import get
 
@@ -121,3 +121,18 @@ def sign_in(*, db_session: Session, admission_number: str, one_time_code: str, w
                  subject_id=row.sitting_id, details={"admission_number": admission_number,
                                                     "workstation_id": workstation.id})
     return token
+
+
+def checked_in(db_session: Session, sitting: Sitting, admission_number: str) -> tuple[Registration, CandidateCheckIn,
+                                                                                      int]:
+    """A candidate checked in for the sitting: registration, check-in and the room of their seat."""
+    found = db_session.execute(select(Registration, CandidateCheckIn).join(
+        CandidateCheckIn, CandidateCheckIn.registration_id == Registration.id).where(
+        Registration.sitting_id == sitting.id, Registration.admission_number == admission_number)).first()
+    if found is None:
+        raise NotFound("本场次没有已签到的该考生。", code="candidate_not_checked_in",
+                       detail={"admission_number": admission_number})
+    registration, check_in = found
+    seat = db_session.get(Seat, check_in.seat_id)
+    assert seat is not None
+    return registration, check_in, seat.room_id

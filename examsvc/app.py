@@ -21,7 +21,7 @@ from examsvc.banks.endpoints import router as banks_router
 from examsvc.blueprints.endpoints import router as blueprints_router
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings, make_session_factory
-from examsvc.errors import install_error_handlers
+from examsvc.errors import document_errors, install_error_handlers
 from examsvc.examiners.endpoints import router as examiners_router
 from examsvc.health import router as health_router
 from examsvc.identity.access import assert_every_route_declares_access
@@ -91,6 +91,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.log_signer = load_signer(settings)
     app.state.paper_keys = paper_key_provider(settings)
     install_error_handlers(app)
+    document_errors(app)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router,
                    audit_router, examiners_router, blueprints_router, papers_router, sittings_router,

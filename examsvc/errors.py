@@ -116,3 +116,37 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ExamServiceError, _service_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error", "type": "object", "required": ["error", "message", "detail"],
+    "description": "Every failure: a stable English code, a Chinese message, and what is wrong and where.",
+    "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "detail": {"type": "object"}},
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """The OpenAPI document describes the error shape examsvc really sends: FastAPI's own 422 schema
+    (``HTTPValidationError``) is replaced by ``Error``, and 401/403/404/409 are listed on every route."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in (("401", "Not authenticated"), ("403", "Forbidden"),
+                                            ("404", "Not found"), ("409", "Conflict with the current state"),
+                                            ("422", "Invalid input")):
+                    responses[status] = {"description": description, "content": error}
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,161 @@
+"""An exam day against a real server: N workstations through the start storm, answering with autosave
+at a compressed pace, and submission; in the same run, the same load on the server's echo endpoint
+(``GET /healthz``, no database) as the baseline.
+
+The server is ``examsvc serve`` (uvicorn, ``--workers`` processes) on a fresh PostgreSQL database on
+the server named by EXAMSVC_BENCH_DATABASE_URL (default: the local 127.0.0.1:5432). Every loop is
+bounded in count and time, and only 127.0.0.1 is targeted. Prints throughput and p50/p99 latency per
+phase and, last, the answer-save throughput as a ratio to the echo baseline.
+Goals (issue 9): >= 1,000 durable saves/s with p99 <= 100 ms at 256 workstations; ratio >= 0.25.
+
+    .venv/bin/python -m bench.examday [--workstations 256] [--seconds 15] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+from bench._databases import postgres_engine
+from bench.examday_setup import Station, exam_morning
+from examsvc.config import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def _report(name: str, latencies: list[float], seconds: float, errors: int) -> float:
+    rate = len(latencies) / seconds if seconds else 0.0
+    print(f"{name}: {len(latencies)} ok, {errors} errors in {seconds:.1f} s = {rate:.0f}/s; "
+          f"p50 {_quantile(latencies, 0.5) * 1000:.1f} ms, p99 {_quantile(latencies, 0.99) * 1000:.1f} ms")
+    return rate
+
+
+async def _loop(n: int, seconds: float, call: Callable[[int, int], Awaitable[bool]]) -> tuple[list[float], int, float]:
+    """n concurrent loops, each calling ``call(worker, i)`` until the time is up (bounded by count too)."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(w: int) -> None:
+        nonlocal errors
+        for i in range(100_000):
+            if time.perf_counter() >= deadline:
+                return
+            started = time.perf_counter()
+            if await call(w, i):
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(n)))
+    return latencies, errors, time.perf_counter() - started
+
+
+async def _once(stations: list[Station], call: Callable[[int], Awaitable[bool]]) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(w: int) -> None:
+        nonlocal errors
+        started = time.perf_counter()
+        if await call(w):
+            latencies.append(time.perf_counter() - started)
+        else:
+            errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(w) for w in range(len(stations))))
+    return latencies, errors, time.perf_counter() - started
+
+
+async def _day(base: str, stations: list[Station], seconds: float) -> float:
+    limits = httpx.Limits(max_connections=len(stations), max_keepalive_connections=len(stations))
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        async def echo(_: int, __: int) -> bool:
+            return (await client.get("/healthz")).status_code == 200
+
+        latencies, errors, took = await _loop(len(stations), seconds, echo)
+        baseline = _report("echo baseline (GET /healthz)", latencies, took, errors)
+
+        async def start(w: int) -> bool:
+            return (await client.post("/attempt/start", headers=stations[w].headers)).status_code == 200
+
+        latencies, errors, took = await _once(stations, start)
+        _report(f"start storm ({len(stations)} candidates open their papers at once)", latencies, took, errors)
+
+        async def save(w: int, i: int) -> bool:
+            response = await client.put(f"/attempt/answers/{i % 70}", headers=stations[w].headers,
+                                        json={"response": "T" if i % 2 else "F", "seq": i + 1})
+            return response.status_code == 200
+
+        latencies, errors, took = await _loop(len(stations), seconds, save)
+        saves = _report("answer saves (durable, committed before the response)", latencies, took, errors)
+
+        async def submit(w: int) -> bool:
+            response = await client.post("/attempt/submit", headers=stations[w].headers, json={"confirm": True})
+            return response.status_code == 200
+
+        latencies, errors, took = await _once(stations, submit)
+        _report("submission", latencies, took, errors)
+    return saves / baseline if baseline else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workstations", type=int, default=256)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder, postgres_engine() as engine:
+        if engine is None:
+            raise SystemExit("examday needs PostgreSQL (EXAMSVC_BENCH_DATABASE_URL)")
+        url = engine.url.render_as_string(hide_password=False)
+        settings = Settings(_env_file=None, data_dir=Path(folder), database_url=url,
+                            password_cost_log2=10)
+        settings.ensure_data_dir()
+        started = time.perf_counter()
+        stations = exam_morning(engine, settings, args.workstations)
+        print(f"setup: {len(stations)} workstations checked in and signed in in {time.perf_counter() - started:.0f} s")
+        port = _free_port()
+        env = os.environ | {"EXAMSVC_DATABASE_URL": url, "EXAMSVC_DATA_DIR": folder, "EXAMSVC_LOG_LEVEL": "WARNING",
+                            "EXAMSVC_DB_POOL_SIZE": "20"}
+        server = subprocess.Popen([sys.executable, "-m", "examsvc.cli", "serve", "--host", "127.0.0.1", "--port",
+                                   str(port), "--workers", str(args.workers)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            ratio = asyncio.run(_day(base, stations, args.seconds))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        print(f"answer-save throughput / echo baseline: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,7 @@ from typing import Any
 from examsvc.audit.actors import Actor
 from examsvc.banks import files, service
 from examsvc.banks.document import Part
-from examsvc.banks.problems import BankImportRejected
+from examsvc.banks.problems import BankImportRejected, report_rejected
 from examsvc.banks.synthetic import synthetic_bank
 from examsvc.banks.xlsx_format import template_document, write_xlsx
 from examsvc.banks.yaml_format import write_yaml
@@ -62,12 +62,6 @@ def register(commands: Any) -> None:
     synth.set_defaults(handler=run_synth)
 
 
-def _print_problems(rejected: BankImportRejected) -> None:
-    print(f"examsvc: {rejected.message}", file=sys.stderr)
-    for problem in rejected.problems:
-        print(f"  {problem}", file=sys.stderr)
-
-
 def run_import(args: argparse.Namespace, settings: Settings) -> int:
     settings.ensure_data_dir()
     try:
@@ -82,8 +76,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
                 for warning in r.warnings:
                     print(f"  {warning}")
     except BankImportRejected as rejected:
-        _print_problems(rejected)
-        return 1
+        return report_rejected(rejected)
     return 0
 
 

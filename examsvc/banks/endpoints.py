@@ -33,7 +33,7 @@ MetadataReader = Annotated[CurrentUser, Depends(require_roles(
     Role.BANK_ADMIN, Role.EXAM_ADMIN, Role.CHIEF_EXAMINER, Role.AUDITOR, Role.SYSTEM_ADMIN))]
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_UPLOAD_DOC = {"requestBody": {"required": True, "content": {
+UPLOAD_DOC = {"requestBody": {"required": True, "content": {
     "application/yaml": {"schema": {"type": "string"}},
     XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
@@ -53,7 +53,7 @@ def list_banks(_: MetadataReader, db_session: DbSession) -> list[BankRead]:
 
 
 @router.post("/banks/import", response_model=ImportRead, status_code=status.HTTP_201_CREATED,
-             openapi_extra=_UPLOAD_DOC,
+             openapi_extra=UPLOAD_DOC,
              summary="Import a bank file (YAML or xlsx, sent as the request body) as a draft version",
              description="Identical content already stored answers 200 with `created: false` and writes nothing. "
                          "Any error rejects the whole file: `detail.problems` lists every error with file, "

@@ -3,6 +3,7 @@ words bank staff use. Messages never quote a stem, an option or an explanation."
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -62,3 +63,11 @@ class ImportRejected(InvalidInput):
 class BankImportRejected(ImportRejected):
     code = "bank_import_rejected"
     what = "题库文件"
+
+
+def report_rejected(rejected: ImportRejected) -> int:
+    """For the CLI: the refusal and every problem on stderr; the exit status 1."""
+    print(f"examsvc: {rejected.message}", file=sys.stderr)
+    for problem in rejected.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 1

@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from examsvc.banks.document import FORMAT, BankDocument
-from examsvc.banks.problems import BankImportRejected, Problem
+from examsvc.banks.problems import BankImportRejected, ImportRejected, Problem
 from examsvc.banks.validate import META_FIELDS, QUESTION_FIELDS, RawBank, RawRecord
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -16,13 +16,28 @@ _KP_FIELDS = ("code", "title")
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
 
 
-def decode_utf8(data: bytes, file: str) -> str:
+def decode_utf8(data: bytes, file: str, rejected: type[ImportRejected] = BankImportRejected) -> str:
     """UTF-8 text (a BOM is tolerated), or a problem naming the line of the first bad byte."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise BankImportRejected.one(file, "文件不是 UTF-8 编码的文本（请用 UTF-8 保存）。", line=line) from None
+        raise rejected.one(file, "文件不是 UTF-8 编码的文本（请用 UTF-8 保存）。", line=line) from None
+
+
+def compose(data: bytes, file: str, rejected: type[ImportRejected] = BankImportRejected) -> yaml.Node:
+    """The YAML node tree of a file (lines kept for problems), or the reason it cannot be read."""
+    if len(data) > MAX_FILE_BYTES:
+        raise rejected.one(file, f"文件过大（不超过 {MAX_FILE_BYTES // 1024 // 1024} MB）。")
+    try:
+        root = yaml.compose(decode_utf8(data, file, rejected), Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise rejected.one(file, f"YAML 格式错误：{exc.problem or ''}", line=line) from None
+    if root is None:
+        raise rejected.one(file, "文件为空。")
+    return root
 
 
 class YamlReader:
@@ -80,18 +95,8 @@ class YamlReader:
 
 
 def read_yaml(data: bytes, file: str) -> RawBank:
-    if len(data) > MAX_FILE_BYTES:
-        raise BankImportRejected.one(file, f"文件过大（不超过 {MAX_FILE_BYTES // 1024 // 1024} MB）。")
-    text = decode_utf8(data, file)
-    try:
-        root = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise BankImportRejected.one(file, f"YAML 格式错误：{exc.problem or ''}", line=line) from None
+    root = compose(data, file)
     reader = YamlReader(file)
-    if root is None:
-        raise BankImportRejected.one(file, "文件为空。")
     top = reader.mapping(root, _TOP_FIELDS, "文件顶层")
     format_node = top.get("format")
     if format_node is None or reader.value(format_node) != FORMAT:

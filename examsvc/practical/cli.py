@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from examsvc.audit.actors import Actor
+from examsvc.banks.problems import report_rejected
 from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings
@@ -42,10 +43,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{v.id}\t{v.code} {v.version_label}\t{v.status}\t{v.item_count} items\t"
                       + ("imported" if done.created else "already stored"))
     except PracticalImportRejected as rejected:
-        print(f"examsvc: {rejected.message}", file=sys.stderr)
-        for problem in rejected.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+        return report_rejected(rejected)
     return 0
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from examsvc.banks.endpoints import _UPLOAD_DOC, XLSX_TYPE, BankAdmin, MetadataReader
+from examsvc.banks.endpoints import UPLOAD_DOC, XLSX_TYPE, BankAdmin, MetadataReader
 from examsvc.db import DbSession
 from examsvc.practical import service
 from examsvc.practical.document import Subject
@@ -42,7 +42,7 @@ class PracticalVersionSummary(PracticalVersionRead):
 
 
 @router.post("/import", response_model=PracticalImportRead, status_code=status.HTTP_201_CREATED,
-             openapi_extra=_UPLOAD_DOC,
+             openapi_extra=UPLOAD_DOC,
              summary="Import a practical bank file (YAML or xlsx, the request body) as a draft version",
              description="All or nothing: `detail.problems` lists every error with file, sheet, line or row, and "
                          "field. Identical content already stored answers 200 with `created: false`.")

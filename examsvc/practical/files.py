@@ -10,13 +10,12 @@ import io
 from pathlib import PurePath
 from typing import Any
 
-import yaml
 from openpyxl import load_workbook
 
 from examsvc.banks.problems import Problem
 from examsvc.banks.validate import RawRecord
 from examsvc.banks.xlsx_format import _check_container
-from examsvc.banks.yaml_format import MAX_FILE_BYTES, YamlReader, decode_utf8
+from examsvc.banks.yaml_format import YamlReader, compose
 from examsvc.practical.document import FORMAT, PracticalBankDocument
 from examsvc.practical.validate import (
     CRITERION_FIELDS,
@@ -48,16 +47,7 @@ def parse_practical_file(data: bytes, filename: str) -> PracticalBankDocument:
 
 
 def read_yaml(data: bytes, file: str) -> RawPracticalBank:
-    if len(data) > MAX_FILE_BYTES:
-        raise PracticalImportRejected.one(file, f"文件过大（不超过 {MAX_FILE_BYTES // 1024 // 1024} MB）。")
-    try:
-        root = yaml.compose(decode_utf8(data, file), Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise PracticalImportRejected.one(file, f"YAML 格式错误：{exc.problem or ''}",
-                                          line=mark.line + 1 if mark else None) from None
-    if root is None:
-        raise PracticalImportRejected.one(file, "文件为空。")
+    root = compose(data, file, PracticalImportRejected)
     reader = YamlReader(file)
     top = reader.mapping(root, ("format", "bank", "items"), "文件顶层")
     format_node = top.get("format")

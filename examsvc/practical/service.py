@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
+from examsvc.banks.files import expand
 from examsvc.banks.problems import Problem
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, NotFound
@@ -78,12 +79,8 @@ def import_files(*, db_session: Session, files: Iterable[tuple[str, bytes]], act
 
 
 def import_paths(*, db_session: Session, paths: Iterable[Path], actor: Actor, publish: bool) -> list[Imported]:
-    found: list[Path] = []
-    for path in paths:
-        found += sorted(p for p in path.rglob("*") if p.suffix.lower() in (".yaml", ".yml", ".xlsx")) \
-            if path.is_dir() else [path]
-    return import_files(db_session=db_session, files=[(p.name, p.read_bytes()) for p in found], actor=actor,
-                        publish=publish)
+    return import_files(db_session=db_session, files=[(p.name, p.read_bytes()) for p in expand(paths)],
+                        actor=actor, publish=publish)
 
 
 def get_version(*, db_session: Session, version_id: int) -> PracticalBankVersion:

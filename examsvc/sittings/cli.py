@@ -10,7 +10,7 @@ from typing import Any
 
 from examsvc.attempts import service as answering
 from examsvc.audit.actors import Actor
-from examsvc.banks.problems import ImportRejected
+from examsvc.banks.problems import ImportRejected, report_rejected
 from examsvc.bootstrap import transaction
 from examsvc.candidates import service as candidates
 from examsvc.config import Settings
@@ -103,8 +103,5 @@ def run_register(args: argparse.Namespace, settings: Settings) -> int:
             for registration in made:
                 print(f"{registration.admission_number}\t{registration.candidate.name}")
     except ImportRejected as rejected:
-        print(f"examsvc: {rejected.message}", file=sys.stderr)
-        for problem in rejected.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+        return report_rejected(rejected)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from examsvc.audit import repository
+from examsvc.audit import log, repository
 from examsvc.audit.models import AuditCheckpoint
 from examsvc.crypto.signed_note import Signer, key_id, sign_note
 from examsvc.db import utcnow
@@ -21,6 +21,7 @@ class InconsistentLog(RuntimeError):
 
 def sign_if_grown(*, db_session: Session, signer: Signer) -> AuditCheckpoint:
     """The checkpoint for the log's current size, signing a new one only if the log has grown."""
+    log.append_pending(db_session)
     head = repository.lock_head(db_session)
     last = repository.latest_checkpoint(db_session)
     if last is not None and last.tree_size == head.size:

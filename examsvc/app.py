@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from examsvc import __version__
+from examsvc.admission import AdmissionMiddleware
 from examsvc.attempts.background import sweep_loop
 from examsvc.attempts.endpoints import candidate_router as attempt_router
 from examsvc.attempts.endpoints import proctor_router
@@ -20,7 +21,7 @@ from examsvc.audit.keys import load_signer
 from examsvc.banks.endpoints import router as banks_router
 from examsvc.blueprints.endpoints import router as blueprints_router
 from examsvc.config import Settings
-from examsvc.db import engine_from_settings, make_session_factory
+from examsvc.db import engine_from_settings, make_session_factory, pool_capacity
 from examsvc.errors import document_errors, install_error_handlers
 from examsvc.examiners.endpoints import router as examiners_router
 from examsvc.health import router as health_router
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.paper_keys = paper_key_provider(settings)
     install_error_handlers(app)
     document_errors(app)
+    app.add_middleware(AdmissionMiddleware, pool_capacity=pool_capacity(engine))
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router,
                    audit_router, examiners_router, blueprints_router, papers_router, sittings_router,

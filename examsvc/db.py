@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from examsvc.config import Settings
@@ -72,12 +73,20 @@ def _sqlite_begin_immediate(connection: Any) -> None:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """The pool holds ``pool_size`` connections and as many again under load (see ``pool_capacity``)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=QueuePool,
+                               pool_size=pool_size, max_overflow=pool_size)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def pool_capacity(engine: Engine) -> int:
+    """How many connections the engine's pool hands out at once (``make_engine`` doubles ``pool_size``)."""
+    pool = engine.pool
+    return 2 * pool.size() if isinstance(pool, QueuePool) else 1_000
 
 
 def engine_from_settings(settings: Settings) -> Engine:

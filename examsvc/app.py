@@ -95,9 +95,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     document_errors(app)
     app.add_middleware(AdmissionMiddleware, pool_capacity=pool_capacity(engine))
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, auth_router, users_router, sites_router, workstations_router, banks_router,
-                   audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
-                   candidates_router, attempt_router, proctor_router, results_router, retraining_router,
+    # Routes are matched in order: the exam day's hottest (the candidate's saves) come first.
+    for router in (health_router, attempt_router, auth_router, users_router, sites_router, workstations_router,
+                   banks_router, audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
+                   candidates_router, proctor_router, results_router, retraining_router,
                    practical_router, practical_rules_router, practical_exam_router, qualification_router):
         app.include_router(router)
     assert_every_route_declares_access(app)

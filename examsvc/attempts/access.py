@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from examsvc.audit.actors import Actor
 from examsvc.candidates.models import Registration
-from examsvc.db import get_db_session
 from examsvc.errors import Forbidden, NotAuthenticated
 from examsvc.identity.access import AccessRequirement, workstation_key_scheme
 from examsvc.identity.tokens import digest_secret
@@ -41,29 +40,45 @@ class CurrentCandidate:
         return Actor.workstation(self.workstation.id, self.workstation.site_id)
 
 
+@dataclass(frozen=True)
+class CandidateCredentials:
+    """The two secrets a candidate call carries, checked by ``authenticate`` in the route's transaction."""
+
+    request: Request
+    credential: str
+    session: str
+
+
 class CandidateSessionRequirement(AccessRequirement):
-    def __call__(
+    """Reads the credentials without the database, so that the route can check them, do its work and
+    commit in one worker thread (``in_request_transaction``); missing credentials are refused here
+    already, before the body is read."""
+
+    async def __call__(
         self,
         request: Request,
         credential: Annotated[str | None, Depends(workstation_key_scheme)],
         session: Annotated[str | None, Depends(candidate_session_scheme)],
-        db_session: Annotated[Session, Depends(get_db_session, scope="function")],
-    ) -> CurrentCandidate:
+    ) -> CandidateCredentials:
         if not credential:
             raise NotAuthenticated("请求必须来自已登记并获批准的考试机。", code="workstation_required")
-        workstation = sites.authenticate_workstation(db_session=db_session, credential=credential)
         if not session:
             raise NotAuthenticated("请先在本机登录考生账号。", code="candidate_session_required")
-        found = db_session.execute(select(CandidateCheckIn, Registration).join(
-            Registration, Registration.id == CandidateCheckIn.registration_id).where(
-            CandidateCheckIn.session_digest == digest_secret(session))).first()
-        if found is None:
-            raise NotAuthenticated("考生会话无效或已被监考员重置，请重新登录。", code="candidate_session_invalid")
-        check_in, registration = found
-        if check_in.workstation_id != workstation.id:
-            raise Forbidden("考生会话只能在其座位的考试机上使用。", code="wrong_workstation")
-        request.scope.setdefault("state", {})["principal_label"] = f"workstation:{workstation.id}"
-        return CurrentCandidate(check_in=check_in, registration=registration, workstation=workstation)
+        return CandidateCredentials(request=request, credential=credential, session=session)
+
+
+def authenticate(db_session: Session, credentials: CandidateCredentials) -> CurrentCandidate:
+    workstation = sites.authenticate_workstation(db_session=db_session, credential=credentials.credential)
+    found = db_session.execute(select(CandidateCheckIn, Registration).join(
+        Registration, Registration.id == CandidateCheckIn.registration_id).where(
+        CandidateCheckIn.session_digest == digest_secret(credentials.session))).first()
+    if found is None:
+        raise NotAuthenticated("考生会话无效或已被监考员重置，请重新登录。", code="candidate_session_invalid")
+    check_in, registration = found
+    if check_in.workstation_id != workstation.id:
+        raise Forbidden("考生会话只能在其座位的考试机上使用。", code="wrong_workstation")
+    credentials.request.scope.setdefault("state", {})["principal_label"] = f"workstation:{workstation.id}"
+    return CurrentCandidate(check_in=check_in, registration=registration, workstation=workstation)
 
 
 require_candidate = CandidateSessionRequirement()

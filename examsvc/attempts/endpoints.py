@@ -6,13 +6,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from examsvc.attempts import clock, proctor, service
-from examsvc.attempts.access import CurrentCandidate, require_candidate
+from examsvc.attempts import autosave, clock, proctor, service
+from examsvc.attempts.access import CandidateCredentials, authenticate, require_candidate
 from examsvc.attempts.models import Answer, AnswerSheet, Attempt, AttemptStatus, IncidentKind
 from examsvc.blueprints import service as blueprints
 from examsvc.candidates.models import Registration
-from examsvc.db import DbSession, utcnow
+from examsvc.config import Settings
+from examsvc.db import DbSession, in_request_transaction, utcnow
 from examsvc.dependencies import SettingsDep
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
@@ -23,7 +25,7 @@ from examsvc.sittings.service import theory_rule
 
 candidate_router = APIRouter(prefix="/attempt", tags=["answering"])
 proctor_router = APIRouter(prefix="/sittings/{code}", tags=["answering"])
-Candidate = Annotated[CurrentCandidate, Depends(require_candidate)]
+Candidate = Annotated[CandidateCredentials, Depends(require_candidate)]
 Proctor = Annotated[CurrentUser, Depends(require_roles(Role.PROCTOR, Role.CHIEF_EXAMINER))]
 Watcher = Annotated[CurrentUser, Depends(require_roles(Role.PROCTOR, Role.CHIEF_EXAMINER, Role.EXAM_ADMIN,
                                                        Role.INSPECTOR))]
@@ -103,43 +105,70 @@ class SubmitRead(BaseModel):
 
 @candidate_router.post("/start", response_model=StartRead,
                        summary="The candidate's paper (stems and options, never answers) and the server's deadline")
-def start(candidate: Candidate, request: Request, db_session: DbSession, settings: SettingsDep) -> StartRead:
-    now = utcnow()
-    started = service.start(db_session=db_session, candidate=candidate, now=now,
-                            grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys)
-    return StartRead(clock=Clock.of(started.attempt, now), items=[ItemRead.model_validate(i) for i in started.paper],
-                     answers=[AnswerRead.model_validate(a) for a in started.answers])
+async def start(credentials: Candidate, request: Request) -> StartRead:
+    settings = _settings(request)
+
+    def work(db_session: Session) -> StartRead:
+        now = utcnow()
+        started = service.start(db_session=db_session, candidate=authenticate(db_session, credentials), now=now,
+                                grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys)
+        return StartRead(clock=Clock.of(started.attempt, now),
+                         items=[ItemRead.model_validate(i) for i in started.paper],
+                         answers=[AnswerRead.model_validate(a) for a in started.answers])
+
+    return await in_request_transaction(request, work)
 
 
 @candidate_router.get("", response_model=StateRead, summary="Remaining time and saved answers")
-def state(candidate: Candidate, request: Request, db_session: DbSession, settings: SettingsDep) -> StateRead:
-    now = utcnow()
-    attempt, answers = service.current(db_session=db_session, candidate=candidate, now=now,
-                                       grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys)
-    return StateRead(clock=Clock.of(attempt, now), answers=[AnswerRead.model_validate(a) for a in answers])
+async def state(credentials: Candidate, request: Request) -> StateRead:
+    settings = _settings(request)
+
+    def work(db_session: Session) -> StateRead:
+        now = utcnow()
+        attempt, answers = service.current(db_session=db_session, candidate=authenticate(db_session, credentials),
+                                           now=now, grace_seconds=settings.answer_grace_seconds,
+                                           keys=request.app.state.paper_keys)
+        return StateRead(clock=Clock.of(attempt, now), answers=[AnswerRead.model_validate(a) for a in answers])
+
+    return await in_request_transaction(request, work)
 
 
 @candidate_router.put("/answers/{position}", response_model=SaveRead,
                       summary="Save one answer (durable before the response; a stale seq changes nothing)")
-def save(position: int, body: SaveBody, candidate: Candidate, request: Request, db_session: DbSession,
-         settings: SettingsDep) -> SaveRead:
-    now = utcnow()
-    saved = service.save(db_session=db_session, candidate=candidate, position=position, response=body.response,
-                         seq=body.seq, flagged=body.flagged, now=now, grace_seconds=settings.answer_grace_seconds,
-                         keys=request.app.state.paper_keys)
-    return SaveRead(accepted=saved.accepted, answer=AnswerRead.model_validate(saved.answer),
-                    clock=Clock.of(saved.attempt, now))
+async def save(position: int, body: SaveBody, credentials: Candidate, request: Request) -> SaveRead:
+    settings = _settings(request)
+
+    def work(db_session: Session) -> SaveRead:
+        now = utcnow()
+        saved = autosave.save(db_session=db_session, credentials=credentials, position=position,
+                              response=body.response, seq=body.seq, flagged=body.flagged, now=now,
+                              grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys)
+        return SaveRead(accepted=saved.accepted, answer=AnswerRead.model_validate(saved.answer),
+                        clock=Clock.of(saved.attempt, now))
+
+    return await in_request_transaction(request, work)
 
 
 @candidate_router.post("/submit", response_model=SubmitRead, summary="Hand in (交卷): the answer sheet is sealed")
-def submit(body: SubmitBody, candidate: Candidate, request: Request, db_session: DbSession,
-           settings: SettingsDep) -> SubmitRead:
-    attempt, result = service.submit(db_session=db_session, candidate=candidate, now=utcnow(),
-                                     grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys)
-    return _submitted(db_session, attempt, result)
+async def submit(body: SubmitBody, credentials: Candidate, request: Request) -> SubmitRead:
+    settings = _settings(request)
+
+    def work(db_session: Session) -> SubmitRead:
+        now = utcnow()
+        attempt, result = service.submit(db_session=db_session, candidate=authenticate(db_session, credentials),
+                                         now=now, grace_seconds=settings.answer_grace_seconds,
+                                         keys=request.app.state.paper_keys)
+        return _submitted(db_session, attempt, result)
+
+    return await in_request_transaction(request, work)
 
 
-def _submitted(db_session: DbSession, attempt: Attempt, result: Result) -> SubmitRead:
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _submitted(db_session: Session, attempt: Attempt, result: Result) -> SubmitRead:
     sitting = db_session.get(Sitting, attempt.sitting_id)
     sheet = db_session.get(AnswerSheet, attempt.id)
     assert sitting is not None and sheet is not None and attempt.submitted_at is not None

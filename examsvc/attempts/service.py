@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from examsvc.attempts import clock, content
@@ -215,7 +214,7 @@ def normalise_response(shape: str, position: int, response: str) -> str:
     return value
 
 
-def _answering(db_session: Session, registration: Registration, *, share: bool, now: datetime, grace_seconds: int,
+def answering(db_session: Session, registration: Registration, *, share: bool, now: datetime, grace_seconds: int,
                keys: KeyProvider) -> Attempt:
     """The candidate's running, unpaused attempt, locked: shared for a save, exclusive for a submit."""
     attempt = attempt_of(db_session, registration.id, share=share, lock=not share)
@@ -228,40 +227,9 @@ def _answering(db_session: Session, registration: Registration, *, share: bool, 
     return attempt
 
 
-@dataclass(frozen=True)
-class Saved:
-    attempt: Attempt
-    answer: Answer
-    accepted: bool  # False: a newer save (higher seq) was already stored; nothing changed
-
-
-def save(*, db_session: Session, candidate: CurrentCandidate, position: int, response: str, seq: int, flagged: bool,
-         now: datetime, grace_seconds: int, keys: KeyProvider) -> Saved:
-    registration = candidate.registration
-    attempt = _answering(db_session, registration, share=True, now=now, grace_seconds=grace_seconds, keys=keys)
-    if not clock.accepts_saves(attempt, now, grace_seconds):
-        raise _time_up(attempt, registration)  # not reached: a due attempt was submitted above
-    shapes = attempt.shape.split(",")
-    if not 0 <= position < len(shapes):
-        raise InvalidInput("试题序号超出范围。", code="bad_position",
-                           detail={"position": position, "field": "position", "items": len(shapes)})
-    value = normalise_response(shapes[position], position, response)
-    insert = postgresql.insert if db_session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(Answer).values(attempt_id=attempt.id, position=position, response=value, flagged=flagged,
-                                      seq=seq, saved_at=now)
-    db_session.execute(statement.on_conflict_do_update(
-        index_elements=[Answer.attempt_id, Answer.position],
-        set_={"response": statement.excluded.response, "flagged": statement.excluded.flagged,
-              "seq": statement.excluded.seq, "saved_at": statement.excluded.saved_at},
-        where=Answer.seq < statement.excluded.seq))
-    stored = db_session.scalars(select(Answer).where(Answer.attempt_id == attempt.id, Answer.position == position)
-                                .execution_options(populate_existing=True)).one()
-    return Saved(attempt=attempt, answer=stored, accepted=stored.seq == seq)
-
-
 def submit(*, db_session: Session, candidate: CurrentCandidate, now: datetime, grace_seconds: int,
            keys: KeyProvider) -> tuple[Attempt, Result]:
-    attempt = _answering(db_session, candidate.registration, share=False, now=now, grace_seconds=grace_seconds,
+    attempt = answering(db_session, candidate.registration, share=False, now=now, grace_seconds=grace_seconds,
                          keys=keys)
     # A click inside the network grace counts as made at the deadline, never later.
     ended_at = min(now, clock.deadline(attempt))

@@ -72,6 +72,34 @@ async def _loop(n: int, seconds: float, call: Callable[[int, int], Awaitable[boo
     return latencies, errors, time.perf_counter() - started
 
 
+async def _paced(n: int, seconds: float, rate: float,
+                 call: Callable[[int, int], Awaitable[bool]]) -> tuple[list[float], int, float]:
+    """n workstations together offering ``rate`` calls per second, each every n/rate seconds with one
+    call in flight at most (a workstation autosaves on its own schedule); latency from the send."""
+    latencies: list[float] = []
+    errors = 0
+    interval = n / rate
+    began = time.perf_counter()
+    deadline = began + seconds
+
+    async def worker(w: int) -> None:
+        nonlocal errors
+        due = began + w / rate
+        for i in range(100_000):
+            due += interval
+            if due >= deadline:
+                return
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            started = time.perf_counter()
+            if await call(w, i):
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors += 1
+
+    await asyncio.gather(*(worker(w) for w in range(n)))
+    return latencies, errors, time.perf_counter() - began
+
+
 async def _once(stations: list[Station], call: Callable[[int], Awaitable[bool]]) -> tuple[list[float], int, float]:
     latencies: list[float] = []
     errors = 0
@@ -89,7 +117,7 @@ async def _once(stations: list[Station], call: Callable[[int], Awaitable[bool]])
     return latencies, errors, time.perf_counter() - started
 
 
-async def _day(base: str, stations: list[Station], seconds: float) -> float:
+async def _day(base: str, stations: list[Station], seconds: float, save_rate: float) -> float:
     # aiohttp, not httpx, drives the load: httpx's async pool collapses past ~50 concurrent connections
     # on this machine (180 req/s at 64), which would measure the client instead of the server.
     connector = aiohttp.TCPConnector(limit=len(stations))
@@ -122,12 +150,19 @@ async def _day(base: str, stations: list[Station], seconds: float) -> float:
             latencies, errors, took = await _once(stations, again)
             _report("starts retried 8 at a time (a reload returns the same paper)", latencies, took, errors)
 
-        async def save(w: int, i: int) -> bool:
-            return await status("PUT", f"/attempt/answers/{i % 70}", stations[w].headers,
-                                {"response": "T" if i % 2 else "F", "seq": i + 1}) == 200
+        seq = [0] * len(stations)
 
+        async def save(w: int, i: int) -> bool:
+            seq[w] += 1
+            return await status("PUT", f"/attempt/answers/{seq[w] % 70}", stations[w].headers,
+                                {"response": "T" if i % 2 else "F", "seq": seq[w]}) == 200
+
+        latencies, errors, took = await _paced(len(stations), seconds, save_rate, save)
+        _report(f"answer saves paced at {save_rate:.0f}/s (each workstation every {len(stations) / save_rate:.2f} s)",
+                latencies, took, errors)
         latencies, errors, took = await _loop(len(stations), seconds, save)
-        saves = _report("answer saves (durable, committed before the response)", latencies, took, errors)
+        saves = _report("answer saves as fast as they go (durable, committed before the response)", latencies,
+                        took, errors)
 
         async def submit(w: int) -> bool:
             return await status("POST", "/attempt/submit", stations[w].headers, {"confirm": True}) == 200
@@ -142,6 +177,9 @@ def main() -> None:
     parser.add_argument("--workstations", type=int, default=256)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--save-rate", type=float, default=1000.0, help="saves per second offered in the paced phase")
+    parser.add_argument("--concurrency", type=int, default=0,
+                        help="EXAMSVC_REQUEST_CONCURRENCY per worker (default: the service's own)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, postgres_engine() as engine:
         if engine is None:
@@ -155,7 +193,9 @@ def main() -> None:
         print(f"setup: {len(stations)} workstations checked in and signed in in {time.perf_counter() - started:.0f} s")
         port = _free_port()
         env = os.environ | {"EXAMSVC_DATABASE_URL": url, "EXAMSVC_DATA_DIR": folder, "EXAMSVC_LOG_LEVEL": "WARNING",
-                            "EXAMSVC_DB_POOL_SIZE": "20"}
+                            }
+        if args.concurrency:
+            env["EXAMSVC_REQUEST_CONCURRENCY"] = str(args.concurrency)
         server = subprocess.Popen([sys.executable, "-m", "examsvc.cli", "serve", "--host", "127.0.0.1", "--port",
                                    str(port), "--workers", str(args.workers)], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -167,7 +207,7 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.2)
-            ratio = asyncio.run(_day(base, stations, args.seconds))
+            ratio = asyncio.run(_day(base, stations, args.seconds, args.save_rate))
         finally:
             server.terminate()
             try:

@@ -1,10 +1,13 @@
-"""Admission: at most as many requests at work as the database pool can serve at once.
+"""Admission: at most ``request_concurrency`` requests at work at once, and never more than the
+database pool can serve.
 
 A synchronous endpoint hops between worker threads (its dependencies, the endpoint, the commit) while
 it holds a pooled connection. Under a burst (a start storm) every thread can end up waiting for a
 connection while every connection is held by a request waiting for a thread: nothing moves until the
 pool's timeout fails them all. The gate admits a request only while a connection is sure to be free
 and lets the rest wait here, in the event loop, where waiting costs no thread and no connection.
+Fewer still is faster: the requests' database work runs in threads, and past a handful of them the
+threads mostly wait for each other's turn at the GIL.
 ``/healthz`` (liveness, no database) is never held back.
 """
 
@@ -22,9 +25,9 @@ UNGATED_PATHS = frozenset({"/healthz"})
 
 
 class AdmissionMiddleware:
-    def __init__(self, app: ASGIApp, *, pool_capacity: int) -> None:
+    def __init__(self, app: ASGIApp, *, concurrency: int, pool_capacity: int) -> None:
         self.app = app
-        self.slots = max(1, pool_capacity - RESERVED_CONNECTIONS)
+        self.slots = max(1, min(concurrency, pool_capacity - RESERVED_CONNECTIONS))
         # One gate per event loop: a test may serve the same app from several loops, one after the other.
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary())

@@ -93,7 +93,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.paper_keys = paper_key_provider(settings)
     install_error_handlers(app)
     document_errors(app)
-    app.add_middleware(AdmissionMiddleware, pool_capacity=pool_capacity(engine))
+    app.add_middleware(AdmissionMiddleware, concurrency=settings.request_concurrency,
+                       pool_capacity=pool_capacity(engine))
     app.add_middleware(RequestContextMiddleware)
     # Routes are matched in order: the exam day's hottest (the candidate's saves) come first.
     for router in (health_router, attempt_router, auth_router, users_router, sites_router, workstations_router,

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=2.0, ge=0, le=600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Requests at work at once per worker process; the rest wait in the event loop (examsvc.admission).
+    # Few is fast: the database work runs in threads, and more threads than this contend for the GIL
+    # (docs/performance.md has the measurements). Capped by the pool.
+    request_concurrency: int = Field(default=4, ge=1, le=400)
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> Settings:

@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from examsvc import __version__
 from examsvc.admission import AdmissionMiddleware
-from examsvc.attempts.background import sweep_loop
+from examsvc.attempts.background import credit_outage_once, sweep_loop
 from examsvc.attempts.endpoints import candidate_router as attempt_router
 from examsvc.attempts.endpoints import proctor_router
 from examsvc.audit.background import checkpoint_loop
@@ -71,6 +73,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         if settings.checkpoint_interval_seconds > 0:
             tasks.append(asyncio.create_task(checkpoint_loop(app, settings.checkpoint_interval_seconds)))
         if settings.sweep_interval_seconds > 0:
+            # Before the first request: a restart after a crash credits the downtime to running attempts.
+            with contextlib.suppress(SQLAlchemyError):
+                await run_in_threadpool(credit_outage_once, app)
             tasks.append(asyncio.create_task(sweep_loop(app, settings.sweep_interval_seconds)))
         yield
         for task in tasks:

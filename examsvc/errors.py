@@ -7,11 +7,13 @@ and details never carry question content, secrets, SQL or stack traces.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -112,8 +114,19 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return _response(422, error_body("invalid_input", "提交的数据有误，请按提示修改。", {"fields": fields}))
 
 
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    # The database restarts or is unreachable: nothing was committed, and the same request can be sent
+    # again (saves are idempotent by seq). The log keeps the type only; the text may quote parameters.
+    logging.getLogger("examsvc.errors").warning("database unavailable",
+                                                extra={"exception_type": type(exc).__name__})
+    return _response(503, error_body("database_unavailable", "数据库暂时不可用，请稍后重试。"),
+                     headers={"Retry-After": "1"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ExamServiceError, _service_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
@@ -127,7 +140,7 @@ ERROR_SCHEMA: dict[str, Any] = {
 
 def document_errors(app: FastAPI) -> None:
     """The OpenAPI document describes the error shape examsvc really sends: FastAPI's own 422 schema
-    (``HTTPValidationError``) is replaced by ``Error``, and 401/403/404/409 are listed on every route."""
+    (``HTTPValidationError``) is replaced by ``Error``, and 401/403/404/409/503 are listed on every route."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -144,7 +157,8 @@ def document_errors(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 for status, description in (("401", "Not authenticated"), ("403", "Forbidden"),
                                             ("404", "Not found"), ("409", "Conflict with the current state"),
-                                            ("422", "Invalid input")):
+                                            ("422", "Invalid input"),
+                                            ("503", "The database is unavailable: nothing was done; retry")):
                     responses[status] = {"description": description, "content": error}
         app.openapi_schema = document
         return document

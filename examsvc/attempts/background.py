@@ -1,4 +1,5 @@
-"""Submits attempts whose time is up, every few seconds (one of three equivalent paths; see service)."""
+"""Every few seconds: marks the service alive, crediting an outage it finds (see outage), then submits
+attempts whose time is up (one of three equivalent paths; see service)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,24 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from examsvc.attempts.outage import credit_outage, threshold
 from examsvc.attempts.service import sweep
 from examsvc.db import utcnow
 
 logger = logging.getLogger("examsvc.attempts")
 
 
+def credit_outage_once(app: FastAPI) -> int:
+    settings = app.state.settings
+    with app.state.session_factory() as db_session, db_session.begin():
+        credited = credit_outage(db_session, now=utcnow(), longer_than=threshold(settings.sweep_interval_seconds))
+    if credited:
+        logger.warning("service outage credited to running attempts", extra={"credited_ms": credited})
+    return credited
+
+
 def sweep_once(app: FastAPI) -> list[str]:
+    credit_outage_once(app)  # first: an attempt whose deadline fell in the outage gets its time back
     with app.state.session_factory() as db_session, db_session.begin():
         return sweep(db_session=db_session, now=utcnow(), grace_seconds=app.state.settings.answer_grace_seconds,
                      keys=app.state.paper_keys, via="sweep")

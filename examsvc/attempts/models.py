@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from examsvc.db import Base, UtcDateTime, utcnow
@@ -98,3 +98,14 @@ class Incident(Base):
     details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     actor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ServiceClock(Base):
+    """When the service was last seen alive (the deadline sweep touches it every few seconds): a gap
+    longer than an outage's threshold is credited to the attempts that were running (examsvc.attempts.outage)."""
+
+    __tablename__ = "service_clock"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alive_at: Mapped[datetime] = mapped_column(UtcDateTime)

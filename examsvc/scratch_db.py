@@ -20,7 +20,8 @@ def scratch_postgres(url: str, prefix: str) -> Iterator[Engine]:
     """Creates ``<prefix>_<random>`` on ``url``'s server (raises if it is unreachable)."""
     server = make_url(url)
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    # pre-ping: the fault tests restart the server in between, which ends the pooled connection
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine = make_engine(server.set(database=name).render_as_string(hide_password=False))

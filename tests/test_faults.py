@@ -1,0 +1,27 @@
+"""Exam-day faults against a real ``examsvc serve`` process, in a small form (bench/faults.py runs
+larger ones): the server killed with SIGKILL and restarted, PostgreSQL restarted, a workstation's
+connection dropped. Each checks that no acknowledged answer is lost, that every deadline is exactly
+the start's plus the logged outage credits (a server outage credited in full), and that
+``examsvc audit verify`` passes on the exported log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bench import faults
+
+
+@pytest.mark.parametrize("fault", ["kill", "drop", "postgres"])
+def test_an_exam_survives_the_fault(fault: str, fresh_engine: Engine, tmp_path: Path) -> None:
+    if fault == "postgres" and (fresh_engine.dialect.name != "postgresql" or faults.pg_ctlcluster() is None):
+        pytest.skip("restarting PostgreSQL needs the local cluster and the right to restart it")
+    outcome = faults.run(fault, fresh_engine, tmp_path, workstations=3, seconds=3)
+    assert outcome.problems == []
+    assert outcome.saves > 10
+    if fault == "kill":
+        assert outcome.credited_ms >= 7000 and outcome.retries > 0
+    if fault == "drop":
+        assert outcome.credited_ms == 0

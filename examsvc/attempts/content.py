@@ -10,12 +10,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from examsvc.banks import service as banks_service
 from examsvc.banks.document import QuestionType
-from examsvc.blueprints import service as blueprints
+from examsvc.banks.models import BankVersion
 from examsvc.blueprints.models import BlueprintVersion
 from examsvc.crypto.envelope import KeyProvider
 from examsvc.errors import Conflict
@@ -51,12 +51,30 @@ def _bank(db_session: Session, version_id: int, digest: str) -> dict[str, BankQu
     return loaded
 
 
-def questions(db_session: Session, blueprint: BlueprintVersion) -> dict[tuple[str, str], BankQuestion]:
-    """(part, key) → question, for the bank versions the rule draws from."""
-    out: dict[tuple[str, str], BankQuestion] = {}
-    for version in blueprints.bank_versions(db_session, blueprint):
-        out.update(((version.part, key), q) for key, q in _bank(db_session, version.id, version.content_digest).items())
-    return out
+_MERGED: dict[tuple[tuple[str, str], ...], dict[tuple[str, str], BankQuestion]] = {}
+_RULE_BANKS = select(BankVersion.part, BankVersion.id, BankVersion.content_digest).join(
+    BlueprintVersion, or_(BlueprintVersion.national_bank_version_id == BankVersion.id,
+                          BlueprintVersion.provincial_bank_version_id == BankVersion.id)).where(
+    BlueprintVersion.id == bindparam("rule")).order_by(BankVersion.part)
+
+
+def questions(db_session: Session, blueprint_version_id: int) -> dict[tuple[str, str], BankQuestion]:
+    """(part, key) → question, for the bank versions the rule draws from: one query, then memory."""
+    versions = db_session.execute(_RULE_BANKS, {"rule": blueprint_version_id}).all()
+    digests = tuple((v.part, v.content_digest) for v in versions)
+    with _CACHE_LOCK:
+        found = _MERGED.get(digests)
+    if found is not None:
+        return found
+    merged: dict[tuple[str, str], BankQuestion] = {}
+    for version in versions:
+        bank = _bank(db_session, version.id, version.content_digest)
+        merged.update(((version.part, key), q) for key, q in bank.items())
+    with _CACHE_LOCK:
+        if len(_MERGED) >= _CACHE_LIMIT:
+            _MERGED.pop(next(iter(_MERGED)))
+        _MERGED[digests] = merged
+    return merged
 
 
 @dataclass(frozen=True)
@@ -103,7 +121,6 @@ def find_paper(db_session: Session, sitting_code: str, admission_number: str) ->
 
 
 def open_paper(db_session: Session, paper: Paper, paper_set: PaperSet, keys: KeyProvider) -> OpenedPaper:
-    document = papers.read_paper(db_session=db_session, paper_set_id=paper_set.id, candidate=paper.candidate,
-                                 keys=keys)
-    blueprint = blueprints.get(db_session=db_session, blueprint_id=paper_set.blueprint_version_id)
-    return OpenedPaper(paper=paper, paper_set=paper_set, document=document, bank=questions(db_session, blueprint))
+    papers.require_unsealed(paper_set)
+    return OpenedPaper(paper=paper, paper_set=paper_set, document=papers.open_paper_document(paper, paper_set, keys),
+                       bank=questions(db_session, paper_set.blueprint_version_id))

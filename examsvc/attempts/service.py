@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from examsvc.attempts import clock, content
 from examsvc.attempts.access import CurrentCandidate
@@ -32,12 +32,6 @@ from examsvc.sittings.models import Sitting, SittingStatus
 from examsvc.sittings.presence import room_staffed
 
 DEADLINE_ACTOR = Actor.system("deadline")
-
-
-def _sitting(db_session: Session, sitting_id: int) -> Sitting:
-    sitting = db_session.get(Sitting, sitting_id)
-    assert sitting is not None
-    return sitting
 
 
 def attempt_of(db_session: Session, registration_id: int, *, lock: bool = False,
@@ -129,9 +123,12 @@ def start(*, db_session: Session, candidate: CurrentCandidate, now: datetime, gr
     """The candidate's paper in paper order (stems and options only) and the server's deadline.
     Calling it again (after a reload, a move or a reopen) returns the same paper and the saved answers."""
     registration = candidate.registration
-    sitting = _sitting(db_session, registration.sitting_id)
     attempt = attempt_of(db_session, registration.id, lock=True)
     if attempt is None:
+        # Only the sitting's own columns: its rooms and staff (eager by default) are not needed here.
+        sitting = db_session.get(Sitting, registration.sitting_id, options=[
+            lazyload(Sitting.site), lazyload(Sitting.rooms), lazyload(Sitting.staff)])
+        assert sitting is not None
         if sitting.status != SittingStatus.OPEN:
             raise Conflict("考试场次尚未开考或已结束。", code="sitting_not_open",
                            detail={"sitting": sitting.code, "status": sitting.status})

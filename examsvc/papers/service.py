@@ -222,11 +222,15 @@ def close_set(*, db_session: Session, paper_set_id: int, keys: KeyProvider, acto
                     {"seed": seed.hex(), "seed_commitment": paper_set.seed_commitment})
 
 
-def read_paper(*, db_session: Session, paper_set_id: int, candidate: str, keys: KeyProvider) -> dict[str, Any]:
-    paper_set = get(db_session=db_session, paper_set_id=paper_set_id)
+def require_unsealed(paper_set: PaperSet) -> None:
     if paper_set.status not in (PaperSetStatus.OPENED, PaperSetStatus.CLOSED):
         raise Conflict("试卷仍处于密封状态，场次开考前任何人都不能查看。", code="paper_sealed",
-                       detail={"paper_set_id": paper_set_id})
+                       detail={"paper_set_id": paper_set.id})
+
+
+def read_paper(*, db_session: Session, paper_set_id: int, candidate: str, keys: KeyProvider) -> dict[str, Any]:
+    paper_set = get(db_session=db_session, paper_set_id=paper_set_id)
+    require_unsealed(paper_set)
     paper = db_session.scalars(select(Paper).where(Paper.paper_set_id == paper_set_id,
                                                    Paper.candidate == candidate)).first()
     if paper is None:

@@ -157,6 +157,9 @@ async def _day(base: str, everyone: list[Station], workstations: int, seconds: f
 
         latencies, errors, took = await _loop(len(stations), seconds, echo)
         baseline = _report("echo baseline (GET /healthz)", latencies, took, errors)
+        latencies, errors, took = await _paced(len(stations), seconds, save_rate, echo)
+        _report(f"echo paced at {save_rate:.0f}/s (the latency floor of this client on this machine)", latencies,
+                took, errors)
 
         async def start(w: int) -> bool:
             return await status("POST", "/attempt/start", everyone[w].headers) == 200

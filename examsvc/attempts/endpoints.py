@@ -13,9 +13,8 @@ from examsvc.attempts.access import CandidateCredentials, authenticate, require_
 from examsvc.attempts.models import Answer, AnswerSheet, Attempt, AttemptStatus, IncidentKind
 from examsvc.blueprints import service as blueprints
 from examsvc.candidates.models import Registration
-from examsvc.config import Settings
 from examsvc.db import DbSession, in_request_transaction, utcnow
-from examsvc.dependencies import SettingsDep
+from examsvc.dependencies import SettingsDep, get_settings
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.results.models import Result
@@ -106,7 +105,7 @@ class SubmitRead(BaseModel):
 @candidate_router.post("/start", response_model=StartRead,
                        summary="The candidate's paper (stems and options, never answers) and the server's deadline")
 async def start(credentials: Candidate, request: Request) -> StartRead:
-    settings = _settings(request)
+    settings = get_settings(request)
 
     def work(db_session: Session) -> StartRead:
         now = utcnow()
@@ -121,7 +120,7 @@ async def start(credentials: Candidate, request: Request) -> StartRead:
 
 @candidate_router.get("", response_model=StateRead, summary="Remaining time and saved answers")
 async def state(credentials: Candidate, request: Request) -> StateRead:
-    settings = _settings(request)
+    settings = get_settings(request)
 
     def work(db_session: Session) -> StateRead:
         now = utcnow()
@@ -136,7 +135,7 @@ async def state(credentials: Candidate, request: Request) -> StateRead:
 @candidate_router.put("/answers/{position}", response_model=SaveRead,
                       summary="Save one answer (durable before the response; a stale seq changes nothing)")
 async def save(position: int, body: SaveBody, credentials: Candidate, request: Request) -> SaveRead:
-    settings = _settings(request)
+    settings = get_settings(request)
 
     def work(db_session: Session) -> SaveRead:
         now = utcnow()
@@ -151,7 +150,7 @@ async def save(position: int, body: SaveBody, credentials: Candidate, request: R
 
 @candidate_router.post("/submit", response_model=SubmitRead, summary="Hand in (交卷): the answer sheet is sealed")
 async def submit(body: SubmitBody, credentials: Candidate, request: Request) -> SubmitRead:
-    settings = _settings(request)
+    settings = get_settings(request)
 
     def work(db_session: Session) -> SubmitRead:
         now = utcnow()
@@ -161,11 +160,6 @@ async def submit(body: SubmitBody, credentials: Candidate, request: Request) -> 
         return _submitted(db_session, attempt, result)
 
     return await in_request_transaction(request, work)
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _submitted(db_session: Session, attempt: Attempt, result: Result) -> SubmitRead:

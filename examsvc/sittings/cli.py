@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from examsvc.attempts import outage
 from examsvc.attempts import service as answering
 from examsvc.audit.actors import Actor
 from examsvc.banks.problems import ImportRejected, report_rejected
@@ -54,7 +55,15 @@ def register(commands: Any) -> None:
 
 
 def run_sweep(_: argparse.Namespace, settings: Settings) -> int:
-    with transaction(engine_from_settings(settings)) as db_session:
+    engine = engine_from_settings(settings)
+    credited = 0
+    if settings.sweep_interval_seconds > 0:  # as the service's own sweep: a down service's gap first
+        with transaction(engine) as db_session:
+            credited = outage.credit_outage(db_session, now=utcnow(),
+                                            longer_than=outage.threshold(settings.sweep_interval_seconds))
+    if credited:
+        print(f"service outage: {credited} ms credited to the running attempts")
+    with transaction(engine) as db_session:
         done = answering.sweep(db_session=db_session, now=utcnow(), grace_seconds=settings.answer_grace_seconds,
                                keys=paper_key_provider(settings), via="cli")
     print(f"{len(done)} attempt(s) submitted at their deadline" + (": " + ", ".join(done) if done else ""))

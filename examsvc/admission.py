@@ -8,20 +8,36 @@ pool's timeout fails them all. The gate admits a request only while a connection
 and lets the rest wait here, in the event loop, where waiting costs no thread and no connection.
 Fewer still is faster: the requests' database work runs in threads, and past a handful of them the
 threads mostly wait for each other's turn at the GIL.
-``/healthz`` (liveness, no database) is never held back.
+
+A slot is held only while the request works: its body is read before it is admitted (a practical
+exam's evidence upload over a slow link must not hold up every save on its worker), and the slot is
+given back when the response starts, because by then the transaction has committed (``db``: commit
+before the response) and no route streams from the database. ``/healthz`` (liveness, no database)
+is never held back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import weakref
 
 import anyio.to_thread
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from examsvc.errors import error_body
+from examsvc.uploads import MAX_UPLOAD_BYTES, UploadTooLarge
 
 # The deadline sweep and the checkpoint signer use the pool beside requests.
 RESERVED_CONNECTIONS = 2
 UNGATED_PATHS = frozenset({"/healthz"})
+
+
+async def _too_large(send: Send) -> None:
+    body = json.dumps(error_body(UploadTooLarge.code, UploadTooLarge.message), ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": UploadTooLarge.status_code,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class AdmissionMiddleware:
@@ -46,5 +62,36 @@ class AdmissionMiddleware:
         if scope["type"] != "http" or scope["path"] in UNGATED_PATHS:
             await self.app(scope, receive, send)
             return
-        async with self._gate():
-            await self.app(scope, receive, send)
+        received: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client went away before its request was whole: nothing to do
+            received.append(message)
+            size += len(message.get("body", b""))
+            if size > MAX_UPLOAD_BYTES:
+                await _too_large(send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return received.pop(0) if received else await receive()
+
+        gate = self._gate()
+        await gate.acquire()
+        held = True
+
+        async def send_and_release(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start" and held:
+                held = False
+                gate.release()
+            await send(message)
+
+        try:
+            await self.app(scope, replay, send_and_release)
+        finally:
+            if held:
+                gate.release()

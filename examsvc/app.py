@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -69,6 +70,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # What is loaded by now lives as long as the process: kept out of the garbage collector's full
+        # passes, which otherwise stop the worker for ~100 ms (200,000 objects) every so often.
+        gc.collect()
+        gc.freeze()
         tasks = []
         if settings.checkpoint_interval_seconds > 0:
             tasks.append(asyncio.create_task(checkpoint_loop(app, settings.checkpoint_interval_seconds)))

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from examsvc import __version__
 from examsvc.admission import AdmissionMiddleware
+from examsvc.attempts.autosave import LoopConnections
 from examsvc.attempts.background import credit_outage_once, sweep_loop
 from examsvc.attempts.endpoints import candidate_router as attempt_router
 from examsvc.attempts.endpoints import proctor_router
@@ -65,15 +66,20 @@ OPENAPI_TAGS = [
 ]
 
 
+def freeze_loaded_objects() -> None:
+    """For a serving process, once its app is built: what is loaded by now (modules, metadata, about
+    200,000 objects) lives as long as the process, so it is kept out of the garbage collector's full
+    passes, which otherwise stop the worker for ~100 ms every so often. Not for tests, which build many
+    apps in one process: frozen objects are never collected."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     engine = engine or engine_from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # What is loaded by now lives as long as the process: kept out of the garbage collector's full
-        # passes, which otherwise stop the worker for ~100 ms (200,000 objects) every so often.
-        gc.collect()
-        gc.freeze()
         tasks = []
         if settings.checkpoint_interval_seconds > 0:
             tasks.append(asyncio.create_task(checkpoint_loop(app, settings.checkpoint_interval_seconds)))
@@ -87,6 +93,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if app.state.loop_connections is not None:
+            await app.state.loop_connections.close()
         engine.dispose()
 
     app = FastAPI(
@@ -101,6 +109,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.log_signer = load_signer(settings)
     app.state.paper_keys = paper_key_provider(settings)
+    app.state.loop_connections = (LoopConnections(engine.url.render_as_string(hide_password=False))
+                                  if engine.dialect.name == "postgresql" else None)
     install_error_handlers(app)
     document_errors(app)
     app.add_middleware(AdmissionMiddleware, concurrency=settings.request_concurrency,

@@ -36,7 +36,7 @@ def register(commands: Any) -> None:
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from examsvc.app import create_app
+    from examsvc.app import create_app, freeze_loaded_objects
     from examsvc.requestlog import configure_logging
 
     configure_logging(settings.log_level)
@@ -60,7 +60,9 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
         uvicorn.run("examsvc.asgi:app", host=args.host, port=args.port, workers=args.workers, log_config=None)
         return 0
-    uvicorn.run(create_app(settings, engine=engine), host=args.host, port=args.port, log_config=None)
+    app = create_app(settings, engine=engine)
+    freeze_loaded_objects()
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
 
 

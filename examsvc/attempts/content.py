@@ -6,7 +6,6 @@ in memory by content digest: a start storm reads each bank once.
 
 from __future__ import annotations
 
-import gc
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +48,6 @@ def _bank(db_session: Session, version_id: int, digest: str) -> dict[str, BankQu
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[digest] = loaded
-    gc.freeze()  # a bank is kept for the day: out of the collector's full passes, as at start-up (app)
     return loaded
 
 

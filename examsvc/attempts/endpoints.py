@@ -136,6 +136,15 @@ async def state(credentials: Candidate, request: Request) -> StateRead:
                       summary="Save one answer (durable before the response; a stale seq changes nothing)")
 async def save(position: int, body: SaveBody, credentials: Candidate, request: Request) -> SaveRead:
     settings = get_settings(request)
+    connections: autosave.LoopConnections | None = request.app.state.loop_connections
+    if connections is not None:
+        now = utcnow()
+        done = await autosave.save_on_loop(connections, credentials=credentials, position=position,
+                                           response=body.response, seq=body.seq, flagged=body.flagged, now=now,
+                                           grace_seconds=settings.answer_grace_seconds)
+        if done is not None:
+            return SaveRead(accepted=done.accepted, answer=AnswerRead.model_validate(done.answer),
+                            clock=Clock.of(done.attempt, now))
 
     def work(db_session: Session) -> SaveRead:
         now = utcnow()

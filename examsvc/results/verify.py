@@ -52,6 +52,8 @@ def _log_details(db_session: Session, sitting_id: int) -> Iterator[tuple[str, di
 
 
 def verify_results(*, db_session: Session, code: str, service_key: Verifier, keys: KeyProvider) -> ResultsVerification:
+    # A verifier reads the database as it stands, never rows this session loaded (and kept) earlier.
+    db_session.expire_all()
     sitting = get_sitting(db_session=db_session, code=code)
     submitted: dict[str, dict[str, Any]] = {}
     reviewed: dict[str, dict[str, Any]] = {}

@@ -20,7 +20,8 @@ def _finish(exam: Exam) -> None:
         exam.start(i)
     right = exam.correct(0)
     for position, response in enumerate(right):
-        exam.save(0, position, exam.wrong(response) if position < 5 else response, seq=1)
+        saved = exam.save(0, position, exam.wrong(response) if position < 5 else response, seq=1)
+        assert saved.status_code == 200, saved.text
     for i in (0, 1):
         assert exam.submit(i).status_code == 200
     assert exam.client.post(f"/sittings/{exam.code}/close", headers=exam.chief,

@@ -2,9 +2,10 @@
 
 A save that finds its attempt running reads everything it needs in one statement (the workstation by
 its credential, the candidate session on that workstation, the attempt under a shared lock), writes
-with one upsert and commits: three round trips, Core statements only. Anything else (no such session,
-not started, paused, submitted, time up) goes the full way through ``access.authenticate`` and
-``service``, which name the refusal exactly or submit an attempt whose time is up.
+with one upsert and commits: Core statements only. On PostgreSQL that runs on the event loop
+(``save_on_loop``), elsewhere in the request's worker thread (``save``). Anything else (no such
+session, not started, paused, submitted, time up) goes the full way through ``access.authenticate``
+and ``service``, which name the refusal exactly or submit an attempt whose time is up.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Table, bindparam, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -156,7 +158,9 @@ class LoopConnections:
         return await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
 
     async def release(self, connection: psycopg.AsyncConnection[Any]) -> None:
-        if connection.broken or connection.closed:
+        # Only a connection known to be clean goes back: not one broken, nor one left inside a
+        # transaction (a save interrupted before its rollback finished).
+        if connection.broken or connection.closed or connection.info.transaction_status != TransactionStatus.IDLE:
             await connection.close()
             return
         self._idle.setdefault(asyncio.get_running_loop(), []).append(connection)

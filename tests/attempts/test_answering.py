@@ -162,3 +162,28 @@ def test_submit_needs_confirmation_seals_the_sheet_and_shows_the_score(exam: Exa
     assert entry["details"]["answer_sheet"] == body["answer_sheet"] and entry["details"]["how"] == "candidate"
     assert exam.submit(0).json()["error"] == "attempt_submitted"
     assert exam.save(0, 11, "T", seq=1).json()["error"] == "attempt_submitted"
+
+
+def test_saves_on_a_database_that_commits_are_durable_and_idempotent(fresh_engine: Engine,
+                                                                      settings: Settings) -> None:
+    """The save path of a served database (on PostgreSQL: on the event loop, its own connections),
+    where the other tests' shared transaction would hide the rows from it."""
+    live = settings.model_copy(update={"database_url": fresh_engine.url.render_as_string(hide_password=False)})
+    with TestClient(create_app(live, engine=fresh_engine), raise_server_exceptions=False) as client, \
+            Session(fresh_engine, expire_on_commit=False) as db_session:
+        exam = Exam(Day(Actors(client=client, db_session=db_session), db_session), candidates=1)
+        assert exam.start(0).status_code == 200
+        first = exam.save(0, 3, "T", seq=2).json()
+        assert first["accepted"] is True and first["answer"] == {"position": 3, "response": "T", "flagged": False,
+                                                                 "seq": 2}
+        stale = exam.save(0, 3, "F", seq=1).json()
+        assert stale["accepted"] is False and stale["answer"]["response"] == "T"
+        assert exam.save(0, 3, "T", seq=2).json()["accepted"] is True  # a lost reply's retry
+        assert exam.save(0, 200, "T", seq=3).json()["error"] == "bad_position"
+        assert exam.save(0, 3, "X", seq=3).json()["error"] == "bad_response"
+        assert exam.act(0, "pause").status_code == 200
+        assert exam.save(0, 4, "T", seq=1).json()["error"] == "attempt_paused"
+        stored = db_session.execute(select(Answer.position, Answer.response, Answer.seq)).all()
+        db_session.commit()
+        assert [tuple(r) for r in stored] == [(3, "T", 2)]
+        assert exam.client.get("/attempt", headers=exam.sessions[0]).json()["clock"]["paused"] is True

@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -293,16 +292,13 @@ def run(fault: str, engine: Engine, folder: Path, workstations: int, seconds: fl
         day.start_all()
         saving = day.keep_saving()
         time.sleep(seconds / 2)
-        window: tuple[float, float] | None = None
-        faults: dict[str, Callable[[], object]] = {
-            "kill": lambda: kill_server(day, down_seconds=7.0),
-            "postgres": lambda: restart_postgres(day),
-            "drop": lambda: drop_connections(day),
-        }
-        result = faults[fault]()
+        window = None
         if fault == "kill":
-            assert isinstance(result, tuple)
-            window = result
+            window = kill_server(day, down_seconds=7.0)
+        elif fault == "postgres":
+            restart_postgres(day)
+        else:
+            drop_connections(day)
         time.sleep(seconds / 2)
         day.stop_saving(saving)
         if not day.outcome.saves:

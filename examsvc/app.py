@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -85,8 +86,12 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
             tasks.append(asyncio.create_task(checkpoint_loop(app, settings.checkpoint_interval_seconds)))
         if settings.sweep_interval_seconds > 0:
             # Before the first request: a restart after a crash credits the downtime to running attempts.
-            with contextlib.suppress(SQLAlchemyError):
+            # A database still down is no reason not to serve: the sweep credits the gap once it is back.
+            try:
                 await run_in_threadpool(credit_outage_once, app)
+            except SQLAlchemyError as exc:
+                logging.getLogger("examsvc.attempts").warning(
+                    "outage check at start-up failed", extra={"exception_type": type(exc).__name__})
             tasks.append(asyncio.create_task(sweep_loop(app, settings.sweep_interval_seconds)))
         yield
         for task in tasks:

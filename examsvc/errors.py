@@ -116,8 +116,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
-    # The database restarts or is unreachable: nothing was committed, and the same request can be sent
-    # again (saves are idempotent by seq). The log keeps the type only; the text may quote parameters.
+    # The database restarts or is unreachable. Almost always nothing was committed; a failure during
+    # COMMIT itself cannot tell. Either way the same request can be sent again: a save is idempotent
+    # by seq, and any other action answers a repeat with the conflict it causes. The log keeps the
+    # exception's type only; its text may quote parameters.
     logging.getLogger("examsvc.errors").warning("database unavailable",
                                                 extra={"exception_type": type(exc).__name__})
     return _response(503, error_body("database_unavailable", "数据库暂时不可用，请稍后重试。"),
@@ -162,7 +164,7 @@ def document_errors(app: FastAPI) -> None:
                 for status, description in (("401", "Not authenticated"), ("403", "Forbidden"),
                                             ("404", "Not found"), ("409", "Conflict with the current state"),
                                             ("422", "Invalid input"),
-                                            ("503", "The database is unavailable: nothing was done; retry")):
+                                            ("503", "The database is unavailable; send the request again")):
                     responses[status] = {"description": description, "content": error}
         app.openapi_schema = document
         return document

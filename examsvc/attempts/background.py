@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from examsvc.attempts.outage import credit_outage, threshold
+from examsvc.attempts.outage import credit_outage
 from examsvc.attempts.service import sweep
 from examsvc.db import utcnow
 
@@ -20,7 +20,7 @@ logger = logging.getLogger("examsvc.attempts")
 def credit_outage_once(app: FastAPI) -> int:
     settings = app.state.settings
     with app.state.session_factory() as db_session, db_session.begin():
-        credited = credit_outage(db_session, now=utcnow(), longer_than=threshold(settings.sweep_interval_seconds))
+        credited = credit_outage(db_session, now=utcnow(), sweep_interval_seconds=settings.sweep_interval_seconds)
     if credited:
         logger.warning("service outage credited to running attempts", extra={"credited_ms": credited})
     return credited

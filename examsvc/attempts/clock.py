@@ -39,12 +39,16 @@ def pause(attempt: Attempt, now: datetime) -> None:
         attempt.paused_at = now
 
 
+def milliseconds_up(span: timedelta) -> int:
+    """A span in whole milliseconds, rounded up: a credit never leaves a candidate short."""
+    return -(-(span.days * 86_400_000_000 + span.seconds * 1_000_000 + span.microseconds) // 1000)
+
+
 def resume(attempt: Attempt, now: datetime) -> int:
     """Credits the paused span (milliseconds, rounded up so that no candidate ever loses time)."""
     if attempt.paused_at is None:
         return 0
-    span = now - attempt.paused_at
-    credit = -(-(span.days * 86_400_000_000 + span.seconds * 1_000_000 + span.microseconds) // 1000)
+    credit = milliseconds_up(now - attempt.paused_at)
     attempt.pause_credit_ms += max(credit, 0)
     attempt.paused_at = None
     return credit

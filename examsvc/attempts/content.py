@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -32,6 +32,9 @@ class BankQuestion:
     answer: str  # "T"/"F" or sorted letters
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
 _CACHE: dict[str, dict[str, BankQuestion]] = {}
 _CACHE_LOCK = threading.Lock()
 _CACHE_LIMIT = 16
@@ -44,11 +47,16 @@ def _bank(db_session: Session, version_id: int, digest: str) -> dict[str, BankQu
         return found
     loaded = {q.key: BankQuestion(QuestionType(q.type), q.stem, {label: text for label, text in q.options}, q.answer)
               for q in banks_service.list_questions(db_session=db_session, version_id=version_id)}
+    return _keep(_CACHE, digest, loaded)
+
+
+def _keep(cache: dict[K, V], key: K, value: V) -> V:
+    """Stores ``value`` in a cache of at most ``_CACHE_LIMIT`` entries, the oldest leaving first."""
     with _CACHE_LOCK:
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[digest] = loaded
-    return loaded
+        if len(cache) >= _CACHE_LIMIT:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
+    return value
 
 
 _MERGED: dict[tuple[tuple[str, str], ...], dict[tuple[str, str], BankQuestion]] = {}
@@ -70,11 +78,7 @@ def questions(db_session: Session, blueprint_version_id: int) -> dict[tuple[str,
     for version in versions:
         bank = _bank(db_session, version.id, version.content_digest)
         merged.update(((version.part, key), q) for key, q in bank.items())
-    with _CACHE_LOCK:
-        if len(_MERGED) >= _CACHE_LIMIT:
-            _MERGED.pop(next(iter(_MERGED)))
-        _MERGED[digests] = merged
-    return merged
+    return _keep(_MERGED, digests, merged)
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,11 @@ class SaveRead(BaseModel):
     answer: AnswerRead
     clock: Clock
 
+    @classmethod
+    def of(cls, saved: autosave.Saved, now: datetime) -> SaveRead:
+        return cls(accepted=saved.accepted, answer=AnswerRead.model_validate(saved.answer),
+                   clock=Clock.of(saved.attempt, now))
+
 
 class SubmitBody(BaseModel):
     confirm: Literal[True] = Field(description="the candidate confirmed on screen that they hand in")
@@ -143,16 +148,14 @@ async def save(position: int, body: SaveBody, credentials: Candidate, request: R
                                            response=body.response, seq=body.seq, flagged=body.flagged, now=now,
                                            grace_seconds=settings.answer_grace_seconds)
         if done is not None:
-            return SaveRead(accepted=done.accepted, answer=AnswerRead.model_validate(done.answer),
-                            clock=Clock.of(done.attempt, now))
+            return SaveRead.of(done, now)
 
     def work(db_session: Session) -> SaveRead:
         now = utcnow()
         saved = autosave.save(db_session=db_session, credentials=credentials, position=position,
                               response=body.response, seq=body.seq, flagged=body.flagged, now=now,
                               grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys)
-        return SaveRead(accepted=saved.accepted, answer=AnswerRead.model_validate(saved.answer),
-                        clock=Clock.of(saved.attempt, now))
+        return SaveRead.of(saved, now)
 
     return await in_request_transaction(request, work)
 

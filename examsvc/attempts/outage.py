@@ -30,18 +30,18 @@ def threshold(sweep_interval_seconds: float) -> timedelta:
     return timedelta(seconds=max(5.0, 3 * sweep_interval_seconds))
 
 
-def credit_outage(db_session: Session, *, now: datetime, longer_than: timedelta) -> int:
-    """Marks the service alive at ``now``; if it was not seen for longer than ``longer_than``, credits
-    the gap to the running attempts. Returns the credit in milliseconds (0: no outage)."""
+def credit_outage(db_session: Session, *, now: datetime, sweep_interval_seconds: float) -> int:
+    """Marks the service alive at ``now``; if it was not seen for longer than the ``threshold`` of the
+    sweep's interval, credits the gap to the running attempts. Returns the credit in milliseconds
+    (0: no outage)."""
     seen = db_session.get(ServiceClock, 1, with_for_update=True, populate_existing=True)
     if seen is None:
         db_session.add(ServiceClock(id=1, alive_at=now))
         return 0
     last_alive, seen.alive_at = seen.alive_at, max(now, seen.alive_at)
-    if now - last_alive <= longer_than:
+    if now - last_alive <= threshold(sweep_interval_seconds):
         return 0
-    span = now - last_alive
-    credit_ms = -(-(span.days * 86_400_000_000 + span.seconds * 1_000_000 + span.microseconds) // 1000)
+    credit_ms = clock.milliseconds_up(now - last_alive)
     running = db_session.execute(
         select(Attempt, Registration.admission_number).join(Registration, Registration.id == Attempt.registration_id)
         .where(Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.paused_at.is_(None))

@@ -60,7 +60,7 @@ def run_sweep(_: argparse.Namespace, settings: Settings) -> int:
     if settings.sweep_interval_seconds > 0:  # as the service's own sweep: a down service's gap first
         with transaction(engine) as db_session:
             credited = outage.credit_outage(db_session, now=utcnow(),
-                                            longer_than=outage.threshold(settings.sweep_interval_seconds))
+                                            sweep_interval_seconds=settings.sweep_interval_seconds)
     if credited:
         print(f"service outage: {credited} ms credited to the running attempts")
     with transaction(engine) as db_session:

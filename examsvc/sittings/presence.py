@@ -86,9 +86,9 @@ def missing_staff(db_session: Session, sitting: Sitting) -> list[dict[str, Any]]
     chiefs = [a.user_id for a in sitting.staff if a.role == StaffRole.CHIEF_EXAMINER]
     if not chiefs or chiefs[0] not in here:
         missing.append({"role": "chief_examiner", "assigned": bool(chiefs)})
+    proctors = present_proctors(db_session, sitting)
     for room in sitting.rooms:
-        proctors = [a.user_id for a in sitting.staff if a.role == StaffRole.PROCTOR and a.room_id == room.room_id]
-        count = sum(1 for user_id in proctors if user_id in here)
+        count = proctors.get(room.room_id, 0)
         if count < sitting.proctors_per_room:
             missing.append({"role": "proctor", "room_id": room.room_id, "present": count,
                             "required": sitting.proctors_per_room})
@@ -103,15 +103,21 @@ def missing_staff(db_session: Session, sitting: Sitting) -> list[dict[str, Any]]
     return missing
 
 
-def room_staffed(db_session: Session, sitting: Sitting, room_id: int) -> bool:
-    """New starts in a room are refused while it is below its proctor minimum (as ``missing_staff``
-    counts them, in one query: every start of a start storm asks)."""
-    here = db_session.scalar(select(func.count()).select_from(StaffAssignment).join(Presence, and_(
+def present_proctors(db_session: Session, sitting: Sitting, room_id: int | None = None) -> dict[int, int]:
+    """Room → its assigned proctors checked in now, in one query (every start of a start storm asks)."""
+    query = select(StaffAssignment.room_id, func.count()).join(Presence, and_(
         Presence.sitting_id == StaffAssignment.sitting_id, Presence.user_id == StaffAssignment.user_id,
         Presence.checked_out_at.is_(None))).where(
-        StaffAssignment.sitting_id == sitting.id, StaffAssignment.role == StaffRole.PROCTOR,
-        StaffAssignment.room_id == room_id))
-    return (here or 0) >= sitting.proctors_per_room
+        StaffAssignment.sitting_id == sitting.id, StaffAssignment.role == StaffRole.PROCTOR).group_by(
+        StaffAssignment.room_id)
+    if room_id is not None:
+        query = query.where(StaffAssignment.room_id == room_id)
+    return {row[0]: row[1] for row in db_session.execute(query) if row[0] is not None}
+
+
+def room_staffed(db_session: Session, sitting: Sitting, room_id: int) -> bool:
+    """New starts in a room are refused while it is below its proctor minimum (as for opening)."""
+    return present_proctors(db_session, sitting, room_id).get(room_id, 0) >= sitting.proctors_per_room
 
 
 def open_sitting(*, db_session: Session, code: str, now: datetime, window_minutes: int, keys: KeyProvider,

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from examsvc.attempts import clock
 from examsvc.attempts.models import ServiceClock
-from examsvc.attempts.outage import credit_outage, threshold
+from examsvc.attempts.outage import credit_outage
 from examsvc.audit import repository
 from examsvc.db import utcnow
 from tests.attempts.exam import Exam
@@ -43,7 +43,7 @@ def test_an_outage_is_credited_exactly_to_the_attempts_that_were_running(day: Da
     _mark_alive(exam, 90)
 
     db = exam.day.db_session
-    credited = credit_outage(db, now=utcnow(), longer_than=threshold(2))
+    credited = credit_outage(db, now=utcnow(), sweep_interval_seconds=2)
     db.commit()
 
     assert 90_000 <= credited < 100_000
@@ -56,7 +56,7 @@ def test_an_outage_is_credited_exactly_to_the_attempts_that_were_running(day: Da
     state = exam.client.get("/attempt", headers=exam.sessions[0]).json()
     assert state["clock"]["remaining_seconds"] > 119 * 60 + 59  # the 90 s outage cost the candidate nothing
     # Alive again: the next tick finds no gap and credits nothing more.
-    assert credit_outage(db, now=utcnow(), longer_than=threshold(2)) == 0
+    assert credit_outage(db, now=utcnow(), sweep_interval_seconds=2) == 0
     db.commit()
     assert len(_credits(exam)) == 1
 
@@ -67,7 +67,7 @@ def test_a_short_gap_is_no_outage(day: Day) -> None:
     before = clock.deadline(exam.attempt(0))
     _mark_alive(exam, 3)
     db = exam.day.db_session
-    assert credit_outage(db, now=utcnow(), longer_than=threshold(1)) == 0
+    assert credit_outage(db, now=utcnow(), sweep_interval_seconds=1) == 0
     db.commit()
     assert clock.deadline(exam.attempt(0)) == before and _credits(exam) == []
     alive = db.scalars(select(ServiceClock.alive_at)).one()

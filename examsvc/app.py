@@ -42,6 +42,7 @@ from examsvc.requestlog import RequestContextMiddleware
 from examsvc.results.endpoints import retraining_router
 from examsvc.results.endpoints import router as results_router
 from examsvc.sites.endpoints import sites_router, workstations_router
+from examsvc.sittings.access import assert_sitting_routes_scoped
 from examsvc.sittings.endpoints import candidates_router
 from examsvc.sittings.endpoints import router as sittings_router
 
@@ -128,4 +129,5 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
                    practical_router, practical_rules_router, practical_exam_router, qualification_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
+    assert_sitting_routes_scoped(app)
     return app

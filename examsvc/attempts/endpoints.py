@@ -15,9 +15,9 @@ from examsvc.blueprints import service as blueprints
 from examsvc.candidates.models import Registration
 from examsvc.db import DbSession, in_request_transaction, utcnow
 from examsvc.dependencies import SettingsDep, get_settings
-from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.results.models import Result
+from examsvc.sittings.access import Scope, SittingCaller, require_sitting
 from examsvc.sittings.models import Sitting
 from examsvc.sittings.service import get as get_sitting
 from examsvc.sittings.service import theory_rule
@@ -25,9 +25,11 @@ from examsvc.sittings.service import theory_rule
 candidate_router = APIRouter(prefix="/attempt", tags=["answering"])
 proctor_router = APIRouter(prefix="/sittings/{code}", tags=["answering"])
 Candidate = Annotated[CandidateCredentials, Depends(require_candidate)]
-Proctor = Annotated[CurrentUser, Depends(require_roles(Role.PROCTOR, Role.CHIEF_EXAMINER))]
-Watcher = Annotated[CurrentUser, Depends(require_roles(Role.PROCTOR, Role.CHIEF_EXAMINER, Role.EXAM_ADMIN,
-                                                       Role.INSPECTOR))]
+Proctor = Annotated[SittingCaller, Depends(require_sitting({
+    Role.PROCTOR: Scope.ASSIGNED, Role.CHIEF_EXAMINER: Scope.ASSIGNED}))]
+Watcher = Annotated[SittingCaller, Depends(require_sitting({
+    Role.PROCTOR: Scope.ASSIGNED, Role.CHIEF_EXAMINER: Scope.ASSIGNED, Role.EXAM_ADMIN: Scope.PROVINCE,
+    Role.INSPECTOR: Scope.PROVINCE}))]
 
 
 class AnswerRead(BaseModel):

@@ -25,7 +25,7 @@ from examsvc.identity.roles import Role
 
 WORKSTATION_HEADER = "X-Workstation-Token"
 
-_bearer = HTTPBearer(auto_error=False, description="登录后获得的访问令牌 (access token)")
+bearer_scheme = _bearer = HTTPBearer(auto_error=False, description="登录后获得的访问令牌 (access token)")
 workstation_key_scheme = APIKeyHeader(name=WORKSTATION_HEADER, auto_error=False,
                                 description="考试机登记后获得的凭据 (workstation credential)")
 
@@ -78,6 +78,11 @@ class RoleRequirement(AccessRequirement):
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         db_session: Annotated[Session, Depends(get_db_session, scope="function")],
     ) -> CurrentUser:
+        return self.authenticate(request, credentials, db_session)
+
+    def authenticate(self, request: Request, credentials: HTTPAuthorizationCredentials | None,
+                     db_session: Session) -> CurrentUser:
+        """The caller's token, then their roles: a wrong role is refused before anything is looked up."""
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise NotAuthenticated()
         user = service.authenticate_token(db_session=db_session, secret=credentials.credentials)

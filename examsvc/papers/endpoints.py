@@ -11,12 +11,17 @@ from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.papers import service
 from examsvc.papers.models import PaperSetStatus
+from examsvc.sittings.access import Scope, SittingCaller, require_sitting
 
 router = APIRouter(prefix="/paper-sets", tags=["papers"])
 ExamAdmin = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN))]
-ChiefExaminer = Annotated[CurrentUser, Depends(require_roles(Role.CHIEF_EXAMINER))]
-Reader = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN, Role.CHIEF_EXAMINER, Role.AUDITOR))]
-PaperReader = Annotated[CurrentUser, Depends(require_roles(Role.CHIEF_EXAMINER, Role.AUDITOR))]
+SetAdmin = Annotated[SittingCaller, Depends(require_sitting({Role.EXAM_ADMIN: Scope.PROVINCE}))]
+ChiefExaminer = Annotated[SittingCaller, Depends(require_sitting({Role.CHIEF_EXAMINER: Scope.ASSIGNED}))]
+Reader = Annotated[SittingCaller, Depends(require_sitting({
+    Role.EXAM_ADMIN: Scope.PROVINCE, Role.CHIEF_EXAMINER: Scope.ASSIGNED, Role.AUDITOR: Scope.PROVINCE}))]
+# Papers themselves: the sitting's own chief examiner once opened; auditors once the sitting is over.
+PaperReader = Annotated[SittingCaller, Depends(require_sitting({
+    Role.CHIEF_EXAMINER: Scope.ASSIGNED, Role.AUDITOR: Scope.CLOSED}))]
 
 
 class PaperSetCreate(BaseModel):
@@ -67,7 +72,7 @@ def get(paper_set_id: int, _: Reader, db_session: DbSession) -> PaperSetRead:
 
 @router.post("/{paper_set_id}/supplements", response_model=PaperSetRead, status_code=status.HTTP_201_CREATED,
              summary="Papers for candidates added late, under a supplementary manifest of their own")
-def supplement(paper_set_id: int, body: Supplement, current: ExamAdmin, request: Request,
+def supplement(paper_set_id: int, body: Supplement, current: SetAdmin, request: Request,
                db_session: DbSession) -> PaperSetRead:
     paper_set = service.supplement(db_session=db_session, paper_set_id=paper_set_id, candidates=body.candidates,
                                    signer=request.app.state.log_signer, keys=_keys(request), actor=current.actor)

@@ -19,16 +19,20 @@ from examsvc.practical import evidence, exam, qualification, results
 from examsvc.practical.document import Subject
 from examsvc.practical.scoring import CriterionMark
 from examsvc.sites.access import CurrentWorkstation, require_workstation
+from examsvc.sittings.access import Scope, SittingCaller, require_sitting
 from examsvc.sittings.service import get as get_sitting
 from examsvc.uploads import upload_body
 
 router = APIRouter(prefix="/sittings/{code}/practical", tags=["practical"])
 qualification_router = APIRouter(prefix="/qualifications", tags=["practical"])
-Evaluator = Annotated[CurrentUser, Depends(require_roles(Role.EVALUATOR))]
-EvaluatorOrChief = Annotated[CurrentUser, Depends(require_roles(Role.EVALUATOR, Role.CHIEF_EXAMINER))]
-ChiefExaminer = Annotated[CurrentUser, Depends(require_roles(Role.CHIEF_EXAMINER))]
-Reader = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN, Role.CHIEF_EXAMINER, Role.AUDITOR))]
-EvidenceReader = Annotated[CurrentUser, Depends(require_roles(Role.CHIEF_EXAMINER, Role.AUDITOR))]
+Evaluator = Annotated[SittingCaller, Depends(require_sitting({Role.EVALUATOR: Scope.ASSIGNED}))]
+EvaluatorOrChief = Annotated[SittingCaller, Depends(require_sitting({
+    Role.EVALUATOR: Scope.ASSIGNED, Role.CHIEF_EXAMINER: Scope.ASSIGNED}))]
+ChiefExaminer = Annotated[SittingCaller, Depends(require_sitting({Role.CHIEF_EXAMINER: Scope.ASSIGNED}))]
+Reader = Annotated[SittingCaller, Depends(require_sitting({
+    Role.EXAM_ADMIN: Scope.PROVINCE, Role.CHIEF_EXAMINER: Scope.ASSIGNED, Role.AUDITOR: Scope.CLOSED}))]
+EvidenceReader = Annotated[SittingCaller, Depends(require_sitting({
+    Role.CHIEF_EXAMINER: Scope.ASSIGNED, Role.AUDITOR: Scope.CLOSED}))]
 AtStation = Annotated[CurrentWorkstation, Depends(require_workstation)]
 
 

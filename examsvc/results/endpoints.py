@@ -18,12 +18,14 @@ from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.results import service
 from examsvc.results.models import Retraining
+from examsvc.sittings.access import Scope, SittingCaller, require_sitting
 from examsvc.sittings.service import get as get_sitting
 
 router = APIRouter(prefix="/sittings/{code}/results", tags=["results"])
 retraining_router = APIRouter(prefix="/retrainings", tags=["results"])
-ChiefExaminer = Annotated[CurrentUser, Depends(require_roles(Role.CHIEF_EXAMINER))]
-Reader = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN, Role.CHIEF_EXAMINER, Role.AUDITOR))]
+ChiefExaminer = Annotated[SittingCaller, Depends(require_sitting({Role.CHIEF_EXAMINER: Scope.ASSIGNED}))]
+Reader = Annotated[SittingCaller, Depends(require_sitting({
+    Role.EXAM_ADMIN: Scope.PROVINCE, Role.CHIEF_EXAMINER: Scope.ASSIGNED, Role.AUDITOR: Scope.CLOSED}))]
 ExamAdmin = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN))]
 
 

@@ -16,14 +16,22 @@ from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.sites.access import CurrentWorkstation, require_workstation
 from examsvc.sittings import checkin, flows, presence, record, service
+from examsvc.sittings.access import Scope, SittingCaller, is_province_wide, require_sitting
 from examsvc.sittings.models import Sitting, SittingStatus, StaffRole
 from examsvc.uploads import upload_body
 
 router = APIRouter(prefix="/sittings", tags=["sittings"])
 ExamAdmin = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN))]
-CandidateReader = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN, Role.CHIEF_EXAMINER))]
-Reader = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN, Role.CHIEF_EXAMINER, Role.AUDITOR,
-                                                      Role.INSPECTOR))]
+SittingAdmin = Annotated[SittingCaller, Depends(require_sitting({Role.EXAM_ADMIN: Scope.PROVINCE}))]
+CandidateReader = Annotated[SittingCaller, Depends(require_sitting({
+    Role.EXAM_ADMIN: Scope.PROVINCE, Role.CHIEF_EXAMINER: Scope.ASSIGNED}))]
+# Exam admins, inspectors and auditors see every sitting's schedule; staff see the sittings they work in.
+PROVINCE_READERS = (Role.EXAM_ADMIN, Role.AUDITOR, Role.INSPECTOR)
+Lister = Annotated[CurrentUser, Depends(require_roles(*PROVINCE_READERS, Role.CHIEF_EXAMINER, Role.PROCTOR,
+                                                      Role.EVALUATOR))]
+Reader = Annotated[SittingCaller, Depends(require_sitting({
+    Role.EXAM_ADMIN: Scope.PROVINCE, Role.AUDITOR: Scope.PROVINCE, Role.INSPECTOR: Scope.PROVINCE,
+    Role.CHIEF_EXAMINER: Scope.ASSIGNED, Role.PROCTOR: Scope.ASSIGNED, Role.EVALUATOR: Scope.ASSIGNED}))]
 
 
 class SittingCreate(BaseModel):
@@ -99,8 +107,10 @@ def create(body: SittingCreate, current: ExamAdmin, db_session: DbSession, setti
 
 
 @router.get("", response_model=list[SittingRead])
-def list_sittings(_: Reader, db_session: DbSession) -> list[SittingRead]:
-    return [SittingRead.of(s) for s in service.list_all(db_session=db_session)]
+def list_sittings(current: Lister, db_session: DbSession) -> list[SittingRead]:
+    everything = is_province_wide(current, *PROVINCE_READERS)
+    return [SittingRead.of(s) for s in service.list_all(db_session=db_session,
+                                                         staff_user_id=None if everything else current.id)]
 
 
 @router.get("/{code}", response_model=SittingRead)
@@ -110,7 +120,7 @@ def get(code: str, _: Reader, db_session: DbSession) -> SittingRead:
 
 @router.post("/{code}/staff", response_model=StaffRead, status_code=status.HTTP_201_CREATED,
              summary="Assign a staff member; every conflict is refused by name")
-def assign(code: str, body: StaffCreate, current: ExamAdmin, db_session: DbSession) -> StaffRead:
+def assign(code: str, body: StaffCreate, current: SittingAdmin, db_session: DbSession) -> StaffRead:
     assignment = flows.assign_staff(db_session=db_session, code=code, user_id=body.user_id, role=body.role,
                                     room_code=body.room, actor=current.actor)
     return StaffRead.model_validate(assignment)
@@ -118,7 +128,7 @@ def assign(code: str, body: StaffCreate, current: ExamAdmin, db_session: DbSessi
 
 @router.delete("/{code}/staff/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Remove an assignment before the sitting opens (with a reason)")
-def unassign(code: str, assignment_id: int, body: StaffRemoval, current: ExamAdmin, db_session: DbSession) -> None:
+def unassign(code: str, assignment_id: int, body: StaffRemoval, current: SittingAdmin, db_session: DbSession) -> None:
     service.unassign(db_session=db_session, code=code, assignment_id=assignment_id, reason=body.reason,
                      actor=current.actor)
 
@@ -136,7 +146,7 @@ class RegistrationRead(BaseModel):
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
                      "schema": {"type": "string", "format": "binary"}}}}},
              summary="Register candidates from a CSV or xlsx list (all or nothing; every problem by row)")
-def register(code: str, current: ExamAdmin, db_session: DbSession, settings: SettingsDep,
+def register(code: str, current: SittingAdmin, db_session: DbSession, settings: SettingsDep,
              body: Annotated[bytes, Depends(upload_body)],
              filename: Annotated[str, Query(min_length=1, max_length=255)]) -> list[RegistrationRead]:
     made = candidates.register(db_session=db_session, code=code, data=body, filename=filename,
@@ -156,11 +166,13 @@ def _registration(registration: Registration) -> RegistrationRead:
                             training_institution=registration.training_institution)
 
 
-StaffOnSite = Annotated[CurrentUser, Depends(require_roles(Role.CHIEF_EXAMINER, Role.PROCTOR, Role.EVALUATOR,
-                                                           Role.INSPECTOR))]
-ChiefExaminer = Annotated[CurrentUser, Depends(require_roles(Role.CHIEF_EXAMINER))]
-PresenceReader = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN, Role.CHIEF_EXAMINER, Role.INSPECTOR,
-                                                              Role.AUDITOR))]
+StaffOnSite = Annotated[SittingCaller, Depends(require_sitting({
+    Role.CHIEF_EXAMINER: Scope.ASSIGNED, Role.PROCTOR: Scope.ASSIGNED, Role.EVALUATOR: Scope.ASSIGNED,
+    Role.INSPECTOR: Scope.ASSIGNED}))]
+ChiefExaminer = Annotated[SittingCaller, Depends(require_sitting({Role.CHIEF_EXAMINER: Scope.ASSIGNED}))]
+PresenceReader = Annotated[SittingCaller, Depends(require_sitting({
+    Role.EXAM_ADMIN: Scope.PROVINCE, Role.INSPECTOR: Scope.PROVINCE, Role.CHIEF_EXAMINER: Scope.ASSIGNED,
+    Role.AUDITOR: Scope.CLOSED}))]
 AtWorkstation = Annotated[CurrentWorkstation, Depends(require_workstation)]
 
 
@@ -210,7 +222,7 @@ def open_sitting(code: str, current: ChiefExaminer, request: Request, db_session
     return SittingRead.of(sitting)
 
 
-Proctor = Annotated[CurrentUser, Depends(require_roles(Role.PROCTOR))]
+Proctor = Annotated[SittingCaller, Depends(require_sitting({Role.PROCTOR: Scope.ASSIGNED}))]
 candidates_router = APIRouter(prefix="/candidate-sessions", tags=["sittings"])
 
 

@@ -34,8 +34,13 @@ def get(*, db_session: Session, code: str) -> Sitting:
     return sitting
 
 
-def list_all(*, db_session: Session) -> list[Sitting]:
-    return list(db_session.scalars(select(Sitting).order_by(Sitting.scheduled_start, Sitting.code)))
+def list_all(*, db_session: Session, staff_user_id: int | None = None) -> list[Sitting]:
+    """Every sitting, or with ``staff_user_id`` those the user is assigned to."""
+    query = select(Sitting).order_by(Sitting.scheduled_start, Sitting.code)
+    if staff_user_id is not None:
+        query = query.where(Sitting.id.in_(select(StaffAssignment.sitting_id).where(
+            StaffAssignment.user_id == staff_user_id)))
+    return list(db_session.scalars(query))
 
 
 def _rule(db_session: Session, blueprint_id: int | None, practical_rule_id: int | None) -> tuple[str, int]:

@@ -91,9 +91,10 @@ def check(data_dir: Path, row: Evidence) -> Checked:
     return Checked(row, digest.hexdigest() == row.digest)
 
 
-def read(*, db_session: Session, data_dir: Path, evidence_id: int) -> tuple[Evidence, bytes]:
+def read(*, db_session: Session, data_dir: Path, sitting: Sitting, evidence_id: int) -> tuple[Evidence, bytes]:
+    """An evidence file of this sitting (the one the caller was admitted to), never another's."""
     row = db_session.get(Evidence, evidence_id)
-    if row is None:
+    if row is None or row.sitting_id != sitting.id:
         raise NotFound("证据不存在。", code="evidence_not_found", detail={"evidence_id": evidence_id})
     if not check(data_dir, row).matches:
         raise Conflict("证据文件已被改动或丢失，与日志中的摘要不符。", code="evidence_altered",

@@ -82,6 +82,21 @@ def require_evaluator(db_session: Session, ctx: Context, actor: Actor) -> None:
                         detail={"sitting": ctx.sitting.code})
 
 
+def visible_sheets(ctx: Context, sheets: Sequence[PracticalMark], state: SubjectState,
+                   actor: Actor) -> list[PracticalMark]:
+    """Sheets a viewer may see: the chief examiner all of them; an evaluator of the candidate's room
+    their own, and the other's only once the subject is settled (double marking stays blind)."""
+    if any(a.user_id == actor.user_id and a.role == StaffRole.CHIEF_EXAMINER for a in ctx.sitting.staff):
+        return list(sheets)
+    if not any(a.user_id == actor.user_id and a.role == StaffRole.EVALUATOR and a.room_id == ctx.room_id
+               for a in ctx.sitting.staff):
+        raise Forbidden("只有本考场的考评员或本场次主考官可以查看该考生。", code="not_evaluator_of_room",
+                        detail={"sitting": ctx.sitting.code})
+    if state.score is not None:
+        return list(sheets)
+    return [s for s in sheets if s.evaluator_id == actor.user_id]
+
+
 def draws_of(db_session: Session, registration_id: int) -> dict[Subject, str]:
     return {Subject(d.subject): d.item_key for d in db_session.scalars(
         select(PracticalDraw).where(PracticalDraw.registration_id == registration_id))}

@@ -68,7 +68,7 @@ def _on_site(db_session: DbSession, code: str, station: CurrentWorkstation) -> N
              status_code=status.HTTP_201_CREATED,
              summary="Draw one item per subject (K1–K4) at the candidate's start: by the system from the sitting's "
                      "seed, or recording the lots the candidate drew; logged, never redrawn")
-def draw(code: str, admission_number: str, body: DrawBody, current: Evaluator, station: AtStation, request: Request,
+def draw(code: str, admission_number: str, body: DrawBody, station: AtStation, current: Evaluator, request: Request,
          db_session: DbSession) -> list[DrawnItem]:
     _on_site(db_session, code, station)
     drawn = exam.draw(db_session=db_session, code=code, admission_number=admission_number,
@@ -77,7 +77,7 @@ def draw(code: str, admission_number: str, body: DrawBody, current: Evaluator, s
 
 
 @router.get("/candidates/{admission_number}", summary="The candidate's drawn items and the state of each subject")
-def candidate(code: str, admission_number: str, _: EvaluatorOrChief, db_session: DbSession) -> dict[str, Any]:
+def candidate(code: str, admission_number: str, current: EvaluatorOrChief, db_session: DbSession) -> dict[str, Any]:
     ctx = exam.context(db_session, code, admission_number)
     drawn = exam.draws_of(db_session, ctx.registration.id)
     sheets, decisions = exam.marks_of(db_session, ctx.registration.id), exam.decisions_of(db_session,
@@ -85,9 +85,10 @@ def candidate(code: str, admission_number: str, _: EvaluatorOrChief, db_session:
     subjects = {}
     for subject in Subject:
         state = exam.subject_state(ctx.rule, sheets.get(subject, []), decisions.get(subject))
+        shown = exam.visible_sheets(ctx, sheets.get(subject, []), state, current.actor)
         subjects[str(subject)] = {
             "sheets": [{"evaluator": s.evaluator_id, "score": s.tenths, "veto_failed": s.veto_failed,
-                        "digest": s.digest} for s in sheets.get(subject, [])],
+                        "digest": s.digest} for s in shown],
             "score": state.score.tenths if state.score else None, "waiting_for": state.waiting_for}
     return {"admission_number": admission_number, "items": [i.model_dump() for i in _drawn(ctx, drawn)],
             "subjects": subjects}
@@ -113,8 +114,8 @@ class SheetRead(BaseModel):
 @router.post("/candidates/{admission_number}/scores/{subject}", response_model=SheetRead,
              status_code=status.HTTP_201_CREATED,
              summary="An evaluator's score sheet for one subject, from their own station; sealed at once")
-def score(code: str, admission_number: str, subject: Subject, body: ScoreBody, current: Evaluator,
-          station: AtStation, db_session: DbSession) -> SheetRead:
+def score(code: str, admission_number: str, subject: Subject, body: ScoreBody, station: AtStation,
+          current: Evaluator, db_session: DbSession) -> SheetRead:
     _on_site(db_session, code, station)
     row = exam.score(db_session=db_session, code=code, admission_number=admission_number, subject=subject,
                      marks=[CriterionMark(m.code, m.points, m.veto_failed) for m in body.marks], now=utcnow(),
@@ -165,7 +166,8 @@ def upload(code: str, admission_number: str, subject: Subject, current: Evaluato
             summary="An evidence file, served only while its bytes match the digest in the log")
 def read_evidence(code: str, evidence_id: int, _: EvidenceReader, db_session: DbSession,
                   settings: SettingsDep) -> Response:
-    row, data = evidence.read(db_session=db_session, data_dir=settings.data_dir, evidence_id=evidence_id)
+    row, data = evidence.read(db_session=db_session, data_dir=settings.data_dir,
+                              sitting=get_sitting(db_session=db_session, code=code), evidence_id=evidence_id)
     return Response(data, media_type=row.content_type, headers={"X-Evidence-SHA256": row.digest})
 
 

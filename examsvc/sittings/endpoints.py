@@ -192,7 +192,7 @@ class CheckOut(BaseModel):
 
 @router.post("/{code}/presence", response_model=PresenceRead, status_code=status.HTTP_201_CREATED,
              summary="Check in yourself, logged in on an approved workstation of the sitting's site")
-def check_in(code: str, current: StaffOnSite, workstation: AtWorkstation, db_session: DbSession) -> PresenceRead:
+def check_in(code: str, workstation: AtWorkstation, current: StaffOnSite, db_session: DbSession) -> PresenceRead:
     row = presence.check_in(db_session=db_session, code=code, user_id=current.id,
                             workstation=workstation.workstation, actor=current.actor)
     return PresenceRead.model_validate(row)

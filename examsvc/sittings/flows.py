@@ -13,7 +13,7 @@ from examsvc.sittings.models import StaffAssignment, StaffRole
 
 
 def assign_staff(*, db_session: Session, code: str, user_id: int, role: StaffRole, room_code: str | None,
-                 actor: Actor) -> StaffAssignment:
+                 actor: Actor, substitution: bool = False) -> StaffAssignment:
     """Assigns a staff member after the 考教分离 check against the candidates already registered."""
     sitting = service.get(db_session=db_session, code=code)
     user = identity.get_user(db_session=db_session, user_id=user_id)
@@ -24,4 +24,4 @@ def assign_staff(*, db_session: Session, code: str, user_id: int, role: StaffRol
         raise service.staff_conflict("考教分离：该人员所属培训机构有考生参加本场次。", "trains_candidates",
                                      user_id=user_id, training_institutions=clash)
     return service.assign(db_session=db_session, code=code, user_id=user_id, role=role, room_code=room_code,
-                          actor=actor)
+                          actor=actor, substitution=substitution)

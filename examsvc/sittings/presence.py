@@ -161,7 +161,7 @@ def substitute(*, db_session: Session, code: str, out_user_id: int, in_user_id: 
     if out_user_id in present(db_session, sitting):
         check_out(db_session=db_session, code=code, user_id=out_user_id, reason=reason, actor=actor)
     flows.assign_staff(db_session=db_session, code=code, user_id=in_user_id, role=StaffRole.PROCTOR,
-                       room_code=room_code, actor=actor)
+                       room_code=room_code, actor=actor, substitution=True)
     audit.record(db_session=db_session, actor=actor, action="sitting.staff_substituted", subject_type="sitting",
                  subject_id=sitting.id, details={"out_user_id": out_user_id, "in_user_id": in_user_id,
                                                  "room": room_code, "reason": reason})

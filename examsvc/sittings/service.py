@@ -103,10 +103,15 @@ def staff_conflict(message: str, conflict: str, **detail: object) -> Conflict:
 
 
 def assign(*, db_session: Session, code: str, user_id: int, role: StaffRole, room_code: str | None,
-           actor: Actor) -> StaffAssignment:
+           actor: Actor, substitution: bool = False) -> StaffAssignment:
+    """Before opening, the exam admin assigns; once open, only the chief examiner's substitution does
+    (``substitution``): an admin must not be able to slip a new proctor into a running room."""
     sitting = get(db_session=db_session, code=code)
     if sitting.status == SittingStatus.CLOSED:
         raise Conflict("考试场次已结束。", code="sitting_closed", detail={"sitting": code})
+    if sitting.status != SittingStatus.SCHEDULED and not substitution:
+        raise Conflict("开考后的人员变动须由主考官办理替换。", code="sitting_not_scheduled",
+                       detail={"sitting": code, "status": sitting.status})
     user = identity.get_user(db_session=db_session, user_id=user_id)
     if role not in user.role_names:
         raise staff_conflict("该人员没有此角色，不能如此安排。", "missing_role", user_id=user_id, role=str(role))

@@ -140,7 +140,7 @@ def test_only_an_assigned_evaluator_on_site_scores_and_a_sheet_never_changes(day
     token = auth_header(login(practical.client, stranger.username)) | practical.station
     refused = practical.client.post(f"/sittings/{practical.code}/practical/candidates/{admission}/scores/K1",
                                     headers=token, json={"marks": full_marks(items["K1"])})
-    assert refused.json()["error"] == "not_evaluator_of_room"
+    assert refused.json()["error"] == "not_assigned"
     assert practical.score(admission, "K1", full_marks(items["K1"]), 0).status_code == 201
     again = practical.score(admission, "K1", full_marks(items["K1"], lose=3), 0)
     assert (again.status_code, again.json()["error"]) == (409, "already_scored")
@@ -197,12 +197,16 @@ def test_evidence_whose_bytes_change_no_longer_matches_the_log(ready: tuple[Exam
     assert logged["details"]["sha256"] == digest
     url = f"/sittings/{practical.code}/practical/evidence/{evidence_id}"
     auditor = practical.day.client and _auditor(practical)
-    assert practical.client.get(url, headers=auditor).content == JPEG
+    early = practical.client.get(url, headers=auditor)  # auditors read a sitting once it is closed
+    assert (early.status_code, early.json()["error"]) == (403, "sitting_not_closed")
+    assert practical.client.get(url, headers=practical.chief).content == JPEG
     assert practical.client.get(url, headers=practical.evaluator(0)).status_code == 403
+    elsewhere = practical.client.get(f"/sittings/NOPE/practical/evidence/{evidence_id}", headers=practical.chief)
+    assert elsewhere.status_code == 404  # the sitting in the path is the evidence's own, or nothing
     settings = practical.client.app.state.settings  # type: ignore[attr-defined]
     path = evidence_store.path_of(settings.data_dir, digest)
     path.write_bytes(JPEG[:-1] + b"\x00")
-    altered = practical.client.get(url, headers=auditor)
+    altered = practical.client.get(url, headers=practical.chief)
     assert (altered.status_code, altered.json()["error"]) == (409, "evidence_altered")
     rows = evidence_store.of_sitting(practical.day.db_session, _sitting_id(practical))
     assert [evidence_store.check(settings.data_dir, r).matches for r in rows] == [False]
@@ -220,3 +224,24 @@ def test_seed_rows_exist_only_for_practical_sittings(ready: tuple[Exam, Practica
     seeds = practical.day.db_session.scalars(select(PracticalSeed)).all()
     assert [s.sitting_id for s in seeds] == [_sitting_id(practical)]
     assert _entries(practical, "practical.seed_committed")[0]["details"]["seed_commitment"] == seeds[0].commitment
+
+
+def test_the_second_evaluator_sees_nothing_of_the_first_sheet_until_the_subject_is_settled(
+        ready: tuple[Exam, Practical]) -> None:
+    _, practical = ready
+    admission = practical.admissions[0]  # type: ignore[attr-defined]
+    items = {i["subject"]: i for i in practical.draw(admission).json()}
+    assert practical.score(admission, "K1", full_marks(items["K1"]), 0).status_code == 201
+    url = f"/sittings/{practical.code}/practical/candidates/{admission}"
+
+    def sheets(headers: dict[str, str]) -> list[int]:
+        response = practical.client.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+        return [s["evaluator"] for s in response.json()["subjects"]["K1"]["sheets"]]
+
+    first, second = (e.id for e in practical.evaluators)
+    assert sheets(practical.evaluator(1)) == []  # blind: the first sheet is not shown to the second
+    assert sheets(practical.evaluator(0)) == [first]
+    assert sheets(practical.chief) == [first]
+    assert practical.score(admission, "K1", full_marks(items["K1"]), 1).status_code == 201
+    assert sorted(sheets(practical.evaluator(1))) == sorted([first, second])  # settled: both are shown

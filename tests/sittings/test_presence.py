@@ -65,7 +65,7 @@ def test_only_this_sittings_chief_examiner_opens_it(actors: Actors, day: Day) ->
     Crew(day, "S-1")
     stranger = actors.user_with(Role.CHIEF_EXAMINER)
     refused = day.client.post("/sittings/S-1/open", headers=stranger)
-    assert (refused.status_code, refused.json()["error"]) == (403, "not_this_chief_examiner")
+    assert (refused.status_code, refused.json()["error"]) == (403, "not_assigned")
 
 
 def test_check_in_only_from_the_sittings_site_and_only_when_assigned(actors: Actors, day: Day) -> None:

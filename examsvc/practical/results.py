@@ -137,6 +137,7 @@ def review(*, db_session: Session, code: str, admission_number: str, reason: str
            passphrase: str, service_signer: Signer, actor: Actor) -> PracticalResult:
     """复核 by a chief examiner: subject scores replaced with a reason; a new result and manifest version."""
     sitting, rule, rule_digest = _practical(db_session, code)
+    require_chief_of(sitting, actor)
     published = manifests(db_session, sitting.id)
     if not published:
         raise Conflict("成绩尚未发布，不能复核。", code="results_not_published", detail={"sitting": code})

@@ -181,6 +181,7 @@ def review(*, db_session: Session, code: str, admission_number: str, reason: str
            void: bool | None, passphrase: str, service_signer: Signer, keys: KeyProvider, actor: Actor) -> Result:
     """A 复核 by a chief examiner: a new result version and a new manifest, both logged with the reason."""
     sitting = get_sitting(db_session=db_session, code=code)
+    require_chief_of(sitting, actor)
     published = manifests(db_session, sitting.id)
     if not published:
         raise Conflict("成绩尚未发布，不能复核。", code="results_not_published", detail={"sitting": code})

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from examsvc.attempts import content
 from examsvc.attempts.models import Answer, AnswerSheet, Attempt, AttemptStatus
 from examsvc.attempts.sheet import sealed_bytes, sheet_document
-from examsvc.audit import repository
 from examsvc.blueprints import service as blueprints
 from examsvc.candidates.models import Registration
 from examsvc.crypto.canonical_json import canonical_json
@@ -28,6 +27,7 @@ from examsvc.papers.models import Paper, PaperSet
 from examsvc.results import service
 from examsvc.results.models import Result
 from examsvc.results.service import Adjustment, first_document, manifest_text, reviewed_document
+from examsvc.results.signers import actor_id, logged_chiefs, sitting_entries
 from examsvc.sittings.service import get as get_sitting
 from examsvc.sittings.service import theory_rule
 
@@ -43,12 +43,22 @@ class ResultsVerification:
     manifests: int
 
 
-def _log_details(db_session: Session, sitting_id: int) -> Iterator[tuple[str, dict[str, Any]]]:
-    for raw in repository.entries(db_session, 0, repository.committed_size(db_session)):
-        entry = json.loads(raw)
-        subject = entry.get("subject") or {}
-        if subject.get("type") == "sitting" and subject.get("id") == str(sitting_id):
-            yield entry["action"], entry.get("details") or {}
+def _log_details(entries: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for entry in entries:
+        yield entry["action"], entry.get("details") or {}
+
+
+def require_chief_signers(entries: list[dict[str, Any]], signers: dict[str, int]) -> None:
+    """Every manifest and review signer is the sitting's chief examiner as assigned in the log."""
+    chiefs = logged_chiefs(entries)
+    for entry in entries:
+        if entry["action"] in ("results.published", "results.reviewed") and actor_id(entry) not in chiefs:
+            raise ResultsMismatch(f"log entry {entry['index']} ({entry['action']}): made by user {actor_id(entry)}, "
+                                  "who is not the sitting's assigned chief examiner")
+    for where, user_id in signers.items():
+        if user_id not in chiefs:
+            raise ResultsMismatch(f"{where}: signed by user {user_id}, who is not the sitting's assigned chief "
+                                  "examiner")
 
 
 def verify_results(*, db_session: Session, code: str, service_key: Verifier, keys: KeyProvider) -> ResultsVerification:
@@ -58,7 +68,8 @@ def verify_results(*, db_session: Session, code: str, service_key: Verifier, key
     submitted: dict[str, dict[str, Any]] = {}
     reviewed: dict[str, dict[str, Any]] = {}
     roots: dict[int, str] = {}
-    for action, details in _log_details(db_session, sitting.id):
+    entries = list(sitting_entries(db_session, sitting.id))
+    for action, details in _log_details(entries):
         if action == "attempt.submitted":
             submitted[details["admission_number"]] = details
         elif action == "results.reviewed":
@@ -100,6 +111,10 @@ def verify_results(*, db_session: Session, code: str, service_key: Verifier, key
             raise ResultsMismatch(f"{where}: its root is not the one in the log")
     if len(manifests) < len(roots):
         raise ResultsMismatch("the log names a results manifest that is not in the database")
+    signers = {f"results manifest version {m.version}": m.signed_by for m in manifests}
+    signers |= {f"{numbers[r.registration_id]}: result version {r.version} (复核)": json.loads(r.document)["review"]
+                ["reviewer"] for r in reviews}
+    require_chief_signers(entries, signers)
     return ResultsVerification(sheets=len(rows), results=len(checked_results), manifests=len(manifests))
 
 

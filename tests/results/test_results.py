@@ -133,3 +133,34 @@ def test_a_rewritten_result_document_is_caught(exam: Exam) -> None:
                {"d": json.dumps(forged, sort_keys=True, separators=(",", ":")), "i": row.id})
     with pytest.raises(ResultsMismatch, match=exam.admissions[1]):
         _verify(exam)
+
+
+def test_a_review_by_a_chief_examiner_of_another_sitting_is_refused_and_caught(
+        exam: Exam, monkeypatch: pytest.MonkeyPatch) -> None:
+    from examsvc.audit.actors import Actor
+    from examsvc.identity.roles import Role
+    from examsvc.results import service as results
+    from tests.builders import auth_header, login, make_user
+
+    _finish(exam)
+    _publish(exam)
+    outsider = make_user(exam.day.db_session, Role.CHIEF_EXAMINER)
+    headers = auth_header(login(exam.client, outsider.username))
+    assert exam.client.post("/examiners/me/key", headers=headers, json={"passphrase": PASSPHRASE}).status_code == 201
+    body = {"reason": "改为合格", "adjustments": [{"position": n, "points": 10} for n in range(5)],
+            "passphrase": PASSPHRASE}
+    refused = exam.client.post(f"/sittings/{exam.code}/results/{exam.admissions[1]}/review", headers=headers,
+                               json=body)
+    assert (refused.status_code, refused.json()["error"]) == (403, "not_assigned")
+    _verify(exam)
+    # Had a service let them through (as before), the result would verify as signed, but not as signed by
+    # the sitting's chief examiner: the verifier asks the log who that is.
+    monkeypatch.setattr(results, "require_chief_of", lambda sitting, actor: None)
+    results.review(db_session=exam.day.db_session, code=exam.code, admission_number=exam.admissions[1],
+                   reason="改为合格", adjustments=[results.Adjustment(0, 10)], void=None, passphrase=PASSPHRASE,
+                   service_signer=load_signer(exam.client.app.state.settings),  # type: ignore[attr-defined]
+                   keys=exam.client.app.state.paper_keys,  # type: ignore[attr-defined]
+                   actor=Actor.user(outsider.id, outsider.username, ("chief_examiner",)))
+    exam.day.db_session.commit()
+    with pytest.raises(ResultsMismatch, match="not the sitting's assigned chief examiner"):
+        _verify(exam)

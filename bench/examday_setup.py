@@ -22,6 +22,7 @@ from examsvc.blueprints.document import Blueprint, Section
 from examsvc.bootstrap import transaction
 from examsvc.candidates import service as candidates
 from examsvc.candidates.id_number import check_character
+from examsvc.candidates.sheets import read_sheet
 from examsvc.config import Settings
 from examsvc.db import utcnow
 from examsvc.examiners import service as examiners
@@ -115,7 +116,7 @@ def exam_morning(engine: Engine, settings: Settings, count: int) -> list[Station
             presence.check_in(db_session=db, code=SITTING, user_id=person.user_id,
                               workstation=workstations[-1].workstation, actor=person)
         sheet = "姓名,身份证号,培训机构,工作单位\n" + "".join(f"考生{n},{_id_number(n)},,\n" for n in range(count))
-        registered = candidates.register(db_session=db, code=SITTING, data=sheet.encode(), filename="基准名单.csv",
+        registered = candidates.register(db_session=db, code=SITTING, sheet=read_sheet(sheet.encode(), "基准名单.csv"),
                                          min_age=18, max_age=70, actor=ADMIN)
         numbers = [r.admission_number for r in registered]
         made = papers.generate(db_session=db, blueprint_id=row.id, sitting_code=SITTING, candidates=numbers,

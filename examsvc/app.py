@@ -41,6 +41,7 @@ from examsvc.practical.rule_endpoints import router as practical_rules_router
 from examsvc.requestlog import RequestContextMiddleware
 from examsvc.results.endpoints import retraining_router
 from examsvc.results.endpoints import router as results_router
+from examsvc.security_headers import SecurityHeadersMiddleware
 from examsvc.sites.endpoints import sites_router, workstations_router
 from examsvc.sittings.access import assert_sitting_routes_scoped
 from examsvc.sittings.endpoints import candidates_router
@@ -109,6 +110,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         description="Proctored computer-based exam engine for safety-qualification exams (三项岗位人员).",
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
+        # Production leaves the documentation off unless EXAMSVC_API_DOCS turns it on.
+        docs_url="/docs" if settings.api_docs_enabled else None,
+        redoc_url="/redoc" if settings.api_docs_enabled else None,
+        openapi_url="/openapi.json" if settings.api_docs_enabled else None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -122,6 +127,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(AdmissionMiddleware, concurrency=settings.request_concurrency,
                        pool_capacity=pool_capacity(engine))
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: the gate's own refusals (503, 413) carry the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     # Routes are matched in order: the exam day's hottest (the candidate's saves) come first.
     for router in (health_router, attempt_router, auth_router, users_router, sites_router, workstations_router,
                    banks_router, audit_router, examiners_router, blueprints_router, papers_router, sittings_router,

@@ -14,6 +14,12 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_LOG_ORIGIN = "examsvc.localhost/dev-log"
+# What production refuses below (scrypt N = 2**17, the default) and above (tokens live one working day).
+PRODUCTION_MIN_PASSWORD_COST_LOG2 = 17
+PRODUCTION_MAX_TOKEN_TTL_MINUTES = 12 * 60
+# What production refuses below (scrypt N = 2**17, the default) and above (tokens live one working day).
+PRODUCTION_MIN_PASSWORD_COST_LOG2 = 17
+PRODUCTION_MAX_TOKEN_TTL_MINUTES = 12 * 60
 
 
 def default_data_dir() -> Path:
@@ -42,8 +48,19 @@ class Settings(BaseSettings):
     # How often the log signs a new checkpoint when it has grown; 0 turns the background signer off.
     checkpoint_interval_seconds: float = Field(default=5.0, ge=0, le=3600)
     access_token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    # Failed credential checks back off instead of locking (examsvc.identity.throttle): after this many
+    # consecutive failures of one user name (known or not), one examiner's passphrase or one user's
+    # current password, each further try waits, the wait doubling from login_backoff_seconds up to
+    # login_backoff_max_seconds. A system admin can clear it (``examsvc users unlock``).
     login_max_failures: int = Field(default=5, ge=1, le=100)
-    login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_backoff_seconds: float = Field(default=2.0, gt=0, le=3600)
+    login_backoff_max_seconds: float = Field(default=300.0, gt=0, le=24 * 3600)
+    # The same per client address, across names: more failures before it (a site's staff may share one
+    # address), a longer wait at most.
+    source_max_failures: int = Field(default=20, ge=1, le=10_000)
+    source_backoff_max_seconds: float = Field(default=900.0, gt=0, le=24 * 3600)
+    # Failures followed by this long without another are forgotten.
+    login_failure_memory_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     # scrypt cost (N = 2**cost). Lower it only for tests.
     password_cost_log2: int = Field(default=17, ge=10, le=20)
     # Sitting defaults (考试场次): how late a candidate may still start, and proctors per room.
@@ -60,12 +77,32 @@ class Settings(BaseSettings):
     # How often the server submits attempts whose time is up; 0 turns the background sweep off (the
     # next request and ``examsvc sittings sweep`` still do it).
     sweep_interval_seconds: float = Field(default=2.0, ge=0, le=600)
+    # The API documentation (/docs, /redoc, /openapi.json): on in development; in production off unless
+    # this says true (it maps every route for whoever asks).
+    api_docs: bool | None = None
+    # The API documentation (/docs, /redoc, /openapi.json): on in development; in production off unless
+    # this says true (it maps every route for whoever asks).
+    api_docs: bool | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # Requests at work at once per worker process; the rest wait in the event loop (examsvc.admission).
     # Few is fast: the database work runs in threads, and more threads than this contend for the GIL
     # (docs/performance.md has the measurements). Capped by the pool.
     request_concurrency: int = Field(default=4, ge=1, le=400)
+    # Password and passphrase checks (scrypt, 128 MiB and ~0.4 s each) at work at once per worker, in a
+    # share of their own beside the main gate, so that a flood of logins never starves saves; beyond
+    # credential_queue waiting, such a request is refused at once with 503 (examsvc.admission).
+    credential_concurrency: int = Field(default=1, ge=1, le=16)
+    credential_queue: int = Field(default=32, ge=1, le=10_000)
+    # Request bodies (examsvc.admission): at most this many bytes on any route; the upload routes take
+    # up to 50 MB (examsvc.uploads) from a caller that presents a credential.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=50 * 1024 * 1024)
+    # A body must arrive within this many seconds (slow-loris: 408); an upload within the second.
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    upload_read_timeout_seconds: float = Field(default=600.0, gt=0, le=3600)
+    # Bodies being received at once per worker, and of them large uploads; past either, 503 at once.
+    max_body_reads: int = Field(default=64, ge=1, le=10_000)
+    max_upload_reads: int = Field(default=4, ge=1, le=100)
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> Settings:
@@ -74,6 +111,28 @@ class Settings(BaseSettings):
         problems = []
         if not self.database_url:
             problems.append("EXAMSVC_DATABASE_URL is not set (the embedded SQLite default is for development)")
+        elif self.database_url.startswith("sqlite"):
+            problems.append("EXAMSVC_DATABASE_URL names SQLite (one writer at a time: for development and tests)")
+        if self.password_cost_log2 < PRODUCTION_MIN_PASSWORD_COST_LOG2:
+            problems.append(f"EXAMSVC_PASSWORD_COST_LOG2 is {self.password_cost_log2}, below "
+                            f"{PRODUCTION_MIN_PASSWORD_COST_LOG2} (password hashes and examiner keys keep the "
+                            "cost they were made with)")
+        if self.checkpoint_interval_seconds == 0:
+            problems.append("EXAMSVC_CHECKPOINT_INTERVAL_SECONDS is 0 (the log's checkpoint signer is off)")
+        if self.access_token_ttl_minutes > PRODUCTION_MAX_TOKEN_TTL_MINUTES:
+            problems.append(f"EXAMSVC_ACCESS_TOKEN_TTL_MINUTES is {self.access_token_ttl_minutes}, above "
+                            f"{PRODUCTION_MAX_TOKEN_TTL_MINUTES} (one working day)")
+        elif self.database_url.startswith("sqlite"):
+            problems.append("EXAMSVC_DATABASE_URL names SQLite (one writer at a time: for development and tests)")
+        if self.password_cost_log2 < PRODUCTION_MIN_PASSWORD_COST_LOG2:
+            problems.append(f"EXAMSVC_PASSWORD_COST_LOG2 is {self.password_cost_log2}, below "
+                            f"{PRODUCTION_MIN_PASSWORD_COST_LOG2} (password hashes and examiner keys keep the "
+                            "cost they were made with)")
+        if self.checkpoint_interval_seconds == 0:
+            problems.append("EXAMSVC_CHECKPOINT_INTERVAL_SECONDS is 0 (the log's checkpoint signer is off)")
+        if self.access_token_ttl_minutes > PRODUCTION_MAX_TOKEN_TTL_MINUTES:
+            problems.append(f"EXAMSVC_ACCESS_TOKEN_TTL_MINUTES is {self.access_token_ttl_minutes}, above "
+                            f"{PRODUCTION_MAX_TOKEN_TTL_MINUTES} (one working day)")
         if self.log_origin == DEVELOPMENT_LOG_ORIGIN:
             problems.append("EXAMSVC_LOG_ORIGIN is still the development origin")
         if "EXAMSVC_DATA_DIR" not in os.environ and self.data_dir == default_data_dir():
@@ -81,6 +140,14 @@ class Settings(BaseSettings):
         if problems:
             raise ProductionSettingsError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
 
     @property
     def uses_embedded_database(self) -> bool:

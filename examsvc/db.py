@@ -118,6 +118,7 @@ def request_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         else:
             db_session.rollback()
             discard_audit_entries()
+            _after_rollback(factory, exc)
         raise
     except BaseException:
         db_session.rollback()
@@ -125,6 +126,18 @@ def request_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         db_session.close()
+
+
+def _after_rollback(factory: sessionmaker[Session], exc: ExamServiceError) -> None:
+    """A refusal whose trace must outlive the rolled-back work (a wrong examiner passphrase is counted
+    toward its back-off) writes it in a transaction of its own, once the request's is gone."""
+    trace = getattr(exc, "after_rollback", None)
+    if trace is None:
+        return
+    with factory() as db_session:
+        trace(db_session)
+        db_session.commit()
+        confirm_audit_entries()
 
 
 def get_db_session(request: Request) -> Iterator[Session]:

@@ -14,7 +14,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -126,7 +126,25 @@ async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
                      headers={"Retry-After": "1"})
 
 
+_OUT_OF_RANGE = error_body("out_of_range", "提交的编号或数值超出范围，不可能存在这样的对象。")
+
+
+async def _integer_overflow(_: Request, exc: Exception) -> JSONResponse:
+    # An id too large for its column, in a path or a body, reaches the driver: SQLite's refuses to bind
+    # one past 64 bits (OverflowError), PostgreSQL one past the column's integer type
+    # (numeric_value_out_of_range). It names nothing that can exist: 422, not 500. Any other overflow
+    # is a fault and stays one.
+    if isinstance(exc, OverflowError) and "SQLite INTEGER" not in str(exc):
+        raise exc
+    if isinstance(exc, DataError) and not isinstance(exc.orig, psycopg.errors.NumericValueOutOfRange):
+        raise exc
+    return _response(422, _OUT_OF_RANGE)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(OverflowError, _integer_overflow)
+    app.add_exception_handler(DataError, _integer_overflow)
+    app.add_exception_handler(psycopg.errors.NumericValueOutOfRange, _integer_overflow)  # saves on the loop
     app.add_exception_handler(ExamServiceError, _service_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from examsvc import bootstrap, migrate
@@ -19,6 +21,11 @@ def register(commands: Any) -> None:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only)")
     serve.add_argument("--migrate", action="store_true",
                        help="upgrade a non-embedded database before serving (the embedded SQLite is always upgraded)")
+    serve.add_argument("--tls-cert", type=Path, metavar="FILE", help="serve HTTPS: the certificate chain (PEM)")
+    serve.add_argument("--tls-key", type=Path, metavar="FILE", help="serve HTTPS: its private key (PEM)")
+    serve.add_argument("--behind-proxy", metavar="ADDRESSES",
+                       help="a reverse proxy terminates TLS in front: trust X-Forwarded-For/-Proto from these "
+                            "comma-separated addresses only (uvicorn's forwarded_allow_ips)")
     serve.set_defaults(handler=run_serve)
 
     db = commands.add_parser("db", help="database schema (Alembic migrations)")
@@ -33,12 +40,55 @@ def register(commands: Any) -> None:
     current.set_defaults(handler=run_db_current)
 
 
+class ServeRefused(Exception):
+    """``serve`` was asked for a set-up that would put credentials on the network in clear."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def transport_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """uvicorn's TLS and proxy options for ``serve``. In production, listening beyond loopback needs
+    TLS here (--tls-cert/--tls-key) or a TLS proxy in front (--behind-proxy): passwords, tokens and
+    papers cross the network."""
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ServeRefused("--tls-cert and --tls-key go together")
+    for path in (args.tls_cert, args.tls_key):
+        if path is not None and not path.is_file():
+            raise ServeRefused(f"no such file: {path}")
+    tls = args.tls_cert is not None
+    if (settings.environment == "production" and not _is_loopback(args.host) and not tls
+            and not args.behind_proxy):
+        raise ServeRefused(f"in production, serving on {args.host} without TLS is refused: give --tls-cert FILE "
+                           "--tls-key FILE, or put a TLS proxy in front and name it with --behind-proxy ADDRESSES")
+    options: dict[str, Any] = {
+        # Without a named proxy no forwarded header is believed (uvicorn would trust 127.0.0.1's by default).
+        "proxy_headers": bool(args.behind_proxy),
+    }
+    if args.behind_proxy:
+        options["forwarded_allow_ips"] = args.behind_proxy
+    if tls:
+        options |= {"ssl_certfile": str(args.tls_cert), "ssl_keyfile": str(args.tls_key)}
+    return options
+
+
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from examsvc.app import create_app, freeze_loaded_objects
     from examsvc.requestlog import configure_logging
 
+    try:
+        transport = transport_options(args, settings)
+    except ServeRefused as exc:
+        print(f"examsvc: {exc}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     settings.ensure_data_dir()
     engine = engine_from_settings(settings)
@@ -58,11 +108,12 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             print("examsvc: several workers need PostgreSQL; the embedded SQLite runs one", file=sys.stderr)
             return 2
         engine.dispose()
-        uvicorn.run("examsvc.asgi:app", host=args.host, port=args.port, workers=args.workers, log_config=None)
+        uvicorn.run("examsvc.asgi:app", host=args.host, port=args.port, workers=args.workers, log_config=None,
+                    **transport)
         return 0
     app = create_app(settings, engine=engine)
     freeze_loaded_objects()
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, **transport)
     return 0
 
 

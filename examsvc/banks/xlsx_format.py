@@ -8,12 +8,10 @@ workbook imports back to the same digest.
 from __future__ import annotations
 
 import io
-import zipfile
 from datetime import date
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl import Workbook
 
 from examsvc.banks.document import (
     CATEGORY_LABELS,
@@ -33,6 +31,7 @@ from examsvc.banks.document import (
 )
 from examsvc.banks.problems import BankImportRejected, Problem
 from examsvc.banks.validate import MAX_KNOWLEDGE_POINTS, MAX_QUESTIONS, RawBank, RawRecord
+from examsvc.xlsx_container import check_container, open_workbook
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 400 * 1024 * 1024  # a zip bomb stops here
@@ -68,25 +67,13 @@ def _header(ws: Any) -> list[str]:
 
 
 def _check_container(data: bytes, file: str) -> None:
-    if len(data) > MAX_FILE_BYTES:
-        raise BankImportRejected.one(file, f"文件过大（不超过 {MAX_FILE_BYTES // 1024 // 1024} MB）。")
-    if not data.startswith(b"PK\x03\x04"):
-        raise BankImportRejected.one(file, "不是 Excel 2007 及以上的 .xlsx 文件（.xls 请另存为 .xlsx）。")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise BankImportRejected.one(file, "文件已损坏，无法作为 .xlsx 打开。") from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise BankImportRejected.one(file, "文件解压后过大，拒绝导入。")
+    check_container(data, file, rejected=BankImportRejected, max_bytes=MAX_FILE_BYTES,
+                    max_unpacked_bytes=MAX_UNPACKED_BYTES)
 
 
 def read_xlsx(data: bytes, file: str) -> RawBank:
-    _check_container(data, file)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError):
-        raise BankImportRejected.one(file, "文件已损坏，无法作为 .xlsx 打开。") from None
+    workbook = open_workbook(data, file, rejected=BankImportRejected, max_bytes=MAX_FILE_BYTES,
+                             max_unpacked_bytes=MAX_UNPACKED_BYTES)
     problems: list[Problem] = []
     for sheet in (QUESTIONS_SHEET, META_SHEET, KP_SHEET):
         if sheet not in workbook.sheetnames:

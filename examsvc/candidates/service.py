@@ -22,7 +22,7 @@ from examsvc.banks.problems import Problem
 from examsvc.blueprints import service as blueprints
 from examsvc.candidates.id_number import parse_id_number
 from examsvc.candidates.models import Candidate, Registration
-from examsvc.candidates.sheets import RegistrationRejected, read_candidates
+from examsvc.candidates.sheets import CandidateSheet, RegistrationRejected, read_candidates
 from examsvc.identity.models import StaffAffiliation
 from examsvc.identity.roles import AffiliationKind
 from examsvc.practical import rules as practical_rules
@@ -49,13 +49,15 @@ def candidate_institutions(db_session: Session, sitting_id: int) -> set[str]:
         Registration.sitting_id == sitting_id)) if i}
 
 
-def register(*, db_session: Session, code: str, data: bytes, filename: str, min_age: int, max_age: int,
+def register(*, db_session: Session, code: str, sheet: CandidateSheet, min_age: int, max_age: int,
              actor: Actor) -> list[Registration]:
+    """``sheet`` is read (``sheets.read_sheet``) by the caller before its transaction begins."""
+    filename = sheet.file
     sitting = get_sitting(db_session=db_session, code=code)
     if sitting.status != SittingStatus.SCHEDULED:
         raise RegistrationRejected.one(filename, "场次已开考或结束，不能再登记考生。")
     day = sitting.scheduled_start.date()
-    rows, problems = read_candidates(data, filename, today=day)
+    rows, problems = read_candidates(sheet, today=day)
     practical = sitting.practical_rule_id is not None
     if practical:
         assert sitting.practical_rule_id is not None

@@ -9,20 +9,25 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 
-from openpyxl import load_workbook
-
 from examsvc.banks.problems import ImportRejected, Problem
 from examsvc.candidates.id_number import InvalidIdNumber, parse_id_number
+from examsvc.xlsx_container import open_workbook
 
 COLUMNS = {"姓名": "name", "身份证号": "id_number", "培训机构": "training_institution", "工作单位": "employer",
            "照片摘要": "photo_digest", "人员类别": "personnel_category"}
 REQUIRED = ("姓名", "身份证号")
 MAX_ROWS = 5_000
+# Rows read at all, blank or not: a sheet of a million styled empty rows is refused here.
+MAX_SHEET_ROWS = 4 * MAX_ROWS
+MAX_COLUMNS = 64
 MAX_BYTES = 10 * 1024 * 1024
+# A list of 5,000 candidates unpacks to a few MB; a workbook that unpacks to more is not a list.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -43,46 +48,87 @@ class CandidateRow:
     personnel_category: str | None  # as the list says it (checked against the sitting's rule)
 
 
-def _rows(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
+@dataclass(frozen=True)
+class CandidateSheet:
+    """A list read and cut to size, not yet checked row by row (that needs the sitting's day)."""
+
+    file: str
+    header_line: int
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (line as the program shows it, cells), blank lines left out
+
+
+def _csv_rows(data: bytes, file: str) -> Iterator[tuple[int, list[str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RegistrationRejected.one(file, "文件不是 UTF-8 编码（请用 UTF-8 另存为 CSV）。",
+                                       line=data[: exc.start].count(b"\n") + 1) from None
+    for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        yield n, [c.strip() for c in row]
+
+
+def _xlsx_rows(data: bytes, file: str) -> Iterator[tuple[int, list[str]]]:
+    workbook = open_workbook(data, file, rejected=RegistrationRejected, max_bytes=MAX_BYTES,
+                             max_unpacked_bytes=MAX_UNPACKED_BYTES)
+    try:
+        if not workbook.worksheets:
+            raise RegistrationRejected.one(file, "文件中没有工作表。")
+        # max_col: a sheet may declare a width of 16,384 columns, and read-only rows are padded to it.
+        for n, row in enumerate(workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+            cells = ["" if v is None else str(v).strip() for v in row]
+            while cells and not cells[-1]:  # iter_rows pads every row to max_col
+                cells.pop()
+            yield n, cells
+    finally:
+        workbook.close()
+
+
+def read_sheet(data: bytes, filename: str) -> CandidateSheet:
+    """Reads the list as a stream and stops at the first row past the limits (a file of millions of
+    rows is refused after reading a few thousand). Needs no database: the register endpoint calls it
+    before its transaction takes any lock."""
+    file = PurePath(filename).name
     suffix = PurePath(filename).suffix.lower()
     if len(data) > MAX_BYTES:
-        raise RegistrationRejected.one(filename, "文件过大（不超过 10 MB）。")
+        raise RegistrationRejected.one(file, f"文件过大（不超过 {MAX_BYTES // 1024 // 1024} MB）。")
     if suffix == ".csv":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise RegistrationRejected.one(filename, "文件不是 UTF-8 编码（请用 UTF-8 另存为 CSV）。",
-                                           line=data[: exc.start].count(b"\n") + 1) from None
-        return [(n, [c.strip() for c in row]) for n, row in enumerate(csv.reader(io.StringIO(text)), start=1)]
-    if suffix == ".xlsx":
-        if not data.startswith(b"PK\x03\x04"):
-            raise RegistrationRejected.one(filename, "不是 .xlsx 文件。")
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        return [(n, ["" if v is None else str(v).strip() for v in row])
-                for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    raise RegistrationRejected.one(filename, "不支持的文件类型：只接受 .csv 或 .xlsx。")
-
-
-def read_candidates(data: bytes, filename: str, *, today: date) -> tuple[list[CandidateRow], list[Problem]]:
-    """The good rows and the problems of the bad ones (row and column each); a file whose header or
-    type is wrong raises ``RegistrationRejected`` at once."""
-    name = PurePath(filename).name
-    rows = [(n, r) for n, r in _rows(data, name) if any(r)]
+        stream = _csv_rows(data, file)
+    elif suffix == ".xlsx":
+        stream = _xlsx_rows(data, file)
+    else:
+        raise RegistrationRejected.one(file, "不支持的文件类型：只接受 .csv 或 .xlsx。")
+    rows: list[tuple[int, list[str]]] = []
+    for line, row in stream:
+        if line > MAX_SHEET_ROWS:
+            raise RegistrationRejected.one(file, f"表格超过 {MAX_SHEET_ROWS} 行（读到第 {line} 行），"
+                                                 "请删除多余的空行或拆分名单。", line=line)
+        if not any(row):
+            continue
+        rows.append((line, row))
+        if len(rows) > MAX_ROWS + 1:  # the header and MAX_ROWS candidates
+            raise RegistrationRejected.one(file, f"考生超过 {MAX_ROWS} 人（第 {line} 行是第 {MAX_ROWS + 1} 位考生），"
+                                                 "请拆分名单。", line=line)
     if not rows:
-        raise RegistrationRejected.one(name, "文件为空。")
-    header_line, header = rows[0]
-    problems = [Problem(file=name, line=header_line, field=h, message=f"未知的列“{h}”。")
+        raise RegistrationRejected.one(file, "文件为空。")
+    (header_line, header), body = rows[0], rows[1:]
+    problems = [Problem(file=file, line=header_line, field=h, message=f"未知的列“{h}”。")
                 for h in header if h and h not in COLUMNS]
-    problems += [Problem(file=name, line=header_line, field=h, message=f"缺少必需的列“{h}”。")
+    problems += [Problem(file=file, line=header_line, field=h, message=f"缺少必需的列“{h}”。")
                  for h in REQUIRED if h not in header]
-    if len(rows) - 1 > MAX_ROWS:
-        problems.append(Problem(file=name, message=f"考生超过 {MAX_ROWS} 人，请拆分名单。"))
     if problems:
         raise RegistrationRejected(problems)
+    return CandidateSheet(file=file, header_line=header_line, header=header, rows=body)
+
+
+def read_candidates(sheet: CandidateSheet, *, today: date) -> tuple[list[CandidateRow], list[Problem]]:
+    """The good rows and the problems of the bad ones (row and column each)."""
+    name, header = sheet.file, sheet.header
+    problems: list[Problem] = []
     index = {COLUMNS[h]: i for i, h in enumerate(header) if h in COLUMNS}
     out: list[CandidateRow] = []
     seen: dict[str, int] = {}
-    for line, row in rows[1:]:
+    for line, row in sheet.rows:
         def cell(field: str, row: list[str] = row) -> str:
             i = index.get(field)
             return row[i] if i is not None and i < len(row) else ""

@@ -12,8 +12,11 @@ from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.crypto.envelope import EnvelopeError, open_sealed, seal
 from examsvc.crypto.signed_note import Ed25519Signer, Verifier
+from examsvc.db import utcnow
 from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from examsvc.examiners import exchange
 from examsvc.examiners.models import ExaminerKey
+from examsvc.identity import throttle
 from examsvc.identity.models import UserAccount
 
 MIN_PASSPHRASE = 12
@@ -51,6 +54,8 @@ def create_key(*, db_session: Session, user: UserAccount, passphrase: str, origi
     verifier = Verifier(name=name, public_key=public)
     audit.record(db_session=db_session, actor=actor, action="examiner.key_created", subject_type="user",
                  subject_id=user.id, details={"vkey": verifier.vkey()})
+    # The X25519 key paper sets are sealed to (issue 14 item 13), derived from the same private key.
+    exchange.private_key(db_session, user.id, Ed25519Signer(name, private), actor)
     return verifier
 
 
@@ -61,8 +66,16 @@ def verifier_for(*, db_session: Session, user_id: int) -> Verifier:
     return Verifier(name=row.key_name, public_key=bytes(row.public_key))
 
 
-def unlock(*, db_session: Session, user_id: int, passphrase: str) -> Ed25519Signer:
-    """The examiner's signer, for one signature; a wrong passphrase gets nothing."""
+def unlock(*, db_session: Session, user_id: int, passphrase: str,
+           rule: throttle.Rule = throttle.DEFAULT_RULE) -> Ed25519Signer:
+    """The examiner's signer, for one signature; a wrong passphrase gets nothing.
+
+    Wrong passphrases are counted and logged, and past ``rule.free_failures`` in a row the examiner
+    must wait, doubling (429, before any hashing; issue 14 item 7). The caller's work is rolled back
+    on the refusal, so the count is written after that rollback, in a transaction of its own
+    (``WrongPassphrase.after_rollback``, run by db.request_transaction)."""
+    now = utcnow()
+    throttle.refuse_if_waiting(db_session, scope=throttle.Scope.PASSPHRASE, subject=str(user_id), now=now)
     row = db_session.get(ExaminerKey, user_id)
     if row is None:
         raise NotFound("该主考官尚未创建签名密钥。", code="examiner_key_missing", detail={"user_id": user_id})
@@ -70,5 +83,22 @@ def unlock(*, db_session: Session, user_id: int, passphrase: str) -> Ed25519Sign
         raw = open_sealed(_derive(passphrase, bytes(row.kdf_salt), row.kdf_cost_log2), bytes(row.sealed_private_key),
                           _binding(user_id, row.key_name))
     except EnvelopeError:
-        raise Forbidden("签名口令不正确。", code="wrong_passphrase") from None
+        raise WrongPassphrase(user_id, rule) from None
+    throttle.forget(db_session, scope=throttle.Scope.PASSPHRASE, subject=str(user_id))
     return Ed25519Signer(row.key_name, Ed25519PrivateKey.from_private_bytes(raw))
+
+
+class WrongPassphrase(Forbidden):
+    code = "wrong_passphrase"
+    message = "签名口令不正确。"
+
+    def __init__(self, user_id: int, rule: throttle.Rule) -> None:
+        super().__init__()
+        self.user_id, self.rule = user_id, rule
+
+    def after_rollback(self, db_session: Session) -> None:
+        failure = throttle.record_failure(db_session, scope=throttle.Scope.PASSPHRASE, subject=str(self.user_id),
+                                          rule=self.rule, now=utcnow())
+        audit.record(db_session=db_session, actor=Actor.system("passphrase"),
+                     action="examiner.passphrase_throttled" if failure.wait else "examiner.passphrase_failed",
+                     subject_type="user", subject_id=self.user_id, details=failure.details())

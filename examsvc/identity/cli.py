@@ -49,6 +49,11 @@ def register(commands: Any) -> None:
         p = sub.add_parser(name, help=text)
         p.add_argument("username")
         p.set_defaults(handler=handler)
+    unlock = sub.add_parser("unlock", help="clear the back-off of an account (or of a client address) after "
+                                           "failed logins, passwords or passphrases")
+    unlock.add_argument("username", nargs="?")
+    unlock.add_argument("--source", help="a client address instead of an account")
+    unlock.set_defaults(handler=run_unlock)
 
 
 def _password_options(parser: argparse.ArgumentParser) -> None:
@@ -138,3 +143,17 @@ def run_disable(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_enable(args: argparse.Namespace, settings: Settings) -> int:
     return _set_disabled(args, settings, False)
+
+
+def run_unlock(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.username is None) == (args.source is None):
+        raise SystemExit("examsvc: 请给出用户名，或用 --source 给出客户端地址（二者选一）")
+    with transaction(engine_from_settings(settings)) as db_session:
+        if args.source is not None:
+            cleared = service.unlock_source(db_session=db_session, source=args.source, actor=Actor.cli())
+            print(f"{args.source}: {'已解除限制' if cleared else '没有限制'}")
+            return 0
+        user = service.unlock_account(db_session=db_session, user_id=_user(db_session, args.username).id,
+                                      actor=Actor.cli())
+        print(f"{user.username}: 已解除限制")
+    return 0

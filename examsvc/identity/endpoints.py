@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
 from examsvc.config import Settings
 from examsvc.db import DbSession
 from examsvc.dependencies import SettingsDep
-from examsvc.identity import service
+from examsvc.identity import service, throttle
 from examsvc.identity.access import ALL_ROLES, CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.identity.schemas import (
@@ -32,16 +32,23 @@ SystemAdmin = Annotated[CurrentUser, Depends(require_roles(Role.SYSTEM_ADMIN))]
 def login_policy(settings: Settings) -> service.LoginPolicy:
     return service.LoginPolicy(
         token_ttl=timedelta(minutes=settings.access_token_ttl_minutes),
-        max_failures=settings.login_max_failures,
-        lockout=timedelta(minutes=settings.login_lockout_minutes),
+        throttle=throttle.ThrottlePolicy.from_settings(settings),
         password_cost_log2=settings.password_cost_log2,
     )
 
 
-@auth_router.post("/login", response_model=TokenRead, summary="Log in and receive a bearer token")
-def login(body: LoginRequest, db_session: DbSession, settings: SettingsDep) -> TokenRead:
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy on this host, uvicorn takes it from
+    X-Forwarded-For: see docs/security.md)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+@auth_router.post("/login", response_model=TokenRead, summary="Log in and receive a bearer token",
+                  description="Wrong passwords back off per name and per client address: past the allowed "
+                              "failures, 429 `too_many_attempts` with `retry_after_seconds` until the wait ends.")
+def login(body: LoginRequest, request: Request, db_session: DbSession, settings: SettingsDep) -> TokenRead:
     issued = service.login(db_session=db_session, username=body.username, password=body.password,
-                           policy=login_policy(settings))
+                           source=client_address(request), policy=login_policy(settings))
     return TokenRead(access_token=issued.secret, expires_at=issued.expires_at)
 
 
@@ -55,7 +62,7 @@ def logout(current: AnyUser, db_session: DbSession) -> None:
 def change_password(body: PasswordChange, current: AnyUser, db_session: DbSession, settings: SettingsDep) -> None:
     service.change_password(db_session=db_session, user=current.user, current_password=body.current_password,
                             new_password=body.new_password, keep_token=current.token, actor=current.actor,
-                            password_cost_log2=settings.password_cost_log2)
+                            policy=login_policy(settings))
 
 
 @auth_router.get("/me", response_model=UserRead, summary="The logged-in user and their roles")
@@ -119,3 +126,10 @@ def enable_user(user_id: int, current: SystemAdmin, db_session: DbSession) -> Us
 def revoke_tokens(user_id: int, current: SystemAdmin, db_session: DbSession) -> RevokedTokens:
     return RevokedTokens(revoked=service.revoke_all_tokens(db_session=db_session, user_id=user_id,
                                                            actor=current.actor))
+
+
+@users_router.post("/{user_id}/unlock", response_model=UserRead,
+                   summary="Clear a user's back-off after failed logins, passwords or passphrases")
+def unlock_user(user_id: int, current: SystemAdmin, db_session: DbSession) -> UserRead:
+    return UserRead.model_validate(service.unlock_account(db_session=db_session, user_id=user_id,
+                                                          actor=current.actor))

@@ -73,3 +73,18 @@ class AccessToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     user: Mapped[UserAccount] = relationship()
+
+
+class LoginThrottle(Base):
+    """Consecutive failed credential checks of one subject in one scope, and how long it must wait
+    (examsvc.identity.throttle). ``subject`` is a name as typed, a client address or a user id."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(128))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -21,11 +21,14 @@ class WeakPasswordError(ValueError):
     pass
 
 
-def check_password_policy(password: str) -> None:
+def check_password_policy(password: str, *, username: str) -> None:
     if len(password) < _MIN_PASSWORD_LENGTH:
         raise WeakPasswordError(f"密码至少需要 {_MIN_PASSWORD_LENGTH} 个字符。")
     if password.strip() != password:
         raise WeakPasswordError("密码首尾不能是空白字符。")
+    # The first guess of anyone who knows the name (issue 14 item 12).
+    if username and username.casefold() in password.casefold():
+        raise WeakPasswordError("密码不能包含用户名。")
 
 
 def _derive(password: str, salt: bytes, cost_log2: int, r: int, p: int) -> bytes:

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.db import utcnow
-from examsvc.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts
-from examsvc.identity import passwords, repository
+from examsvc.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from examsvc.identity import passwords, repository, throttle
 from examsvc.identity.models import AccessToken, StaffAffiliation, UserAccount, UserRole
 from examsvc.identity.roles import AffiliationKind, Role
 from examsvc.identity.tokens import digest_secret, new_secret
@@ -20,11 +20,13 @@ from examsvc.identity.tokens import digest_secret, new_secret
 TOKEN_PREFIX = "exu"  # noqa: S105 - a visible prefix, not a secret
 
 
+LOGIN_ACTOR = Actor.system("login")
+
+
 @dataclass(frozen=True)
 class LoginPolicy:
     token_ttl: timedelta
-    max_failures: int
-    lockout: timedelta
+    throttle: throttle.ThrottlePolicy
     password_cost_log2: int = passwords.DEFAULT_COST_LOG2
 
 
@@ -57,7 +59,7 @@ def create_user(
     password_cost_log2: int = passwords.DEFAULT_COST_LOG2,
 ) -> UserAccount:
     try:
-        passwords.check_password_policy(password)
+        passwords.check_password_policy(password, username=username)
     except passwords.WeakPasswordError as exc:
         raise InvalidInput(str(exc), code="weak_password", detail={"field": "password"}) from exc
     if repository.get_user_by_username(db_session, username) is not None:
@@ -79,36 +81,44 @@ def create_user(
     return user
 
 
-def login(*, db_session: Session, username: str, password: str, policy: LoginPolicy) -> IssuedToken:
+def end_read_transaction(db_session: Session) -> None:
+    """Ends the request's transaction before a password or passphrase is hashed: on SQLite every
+    transaction holds the write lock (BEGIN IMMEDIATE, see db), and scrypt takes ~0.4 s, during which
+    no candidate's save could commit (issue 14 item 8). Only reads may precede it: they are dropped
+    here, and the objects read are loaded again when next used."""
+    db_session.rollback()
+
+
+def login(*, db_session: Session, username: str, password: str, source: str, policy: LoginPolicy) -> IssuedToken:
     """Checks the password and issues a bearer token.
 
-    Failures are counted per account; after ``max_failures`` the account is locked for ``lockout``
-    and even the right password is refused until then. The failure count must survive the refusal,
-    so the raised errors ask the request's transaction to keep its changes.
+    Three steps, so that no transaction is open while scrypt runs: read the user and the throttle
+    (a waiting name or source is refused at once, 429), verify with no transaction open, then write.
+    An unknown name spends the same hashing and is counted and throttled as a known one; only a known
+    account's failures are logged (``auth.login_failed``, ``auth.login_throttled`` when a wait
+    begins), and a source's wait (``auth.source_throttled``). The failure must survive the refusal, so
+    the raised error asks the request's transaction to keep its changes.
     """
     now = utcnow()
-    user = repository.get_user_by_username(db_session, username)
-    if user is None:
+    throttle.refuse_if_waiting(db_session, scope=throttle.Scope.ACCOUNT, subject=username, now=now)
+    throttle.refuse_if_waiting(db_session, scope=throttle.Scope.SOURCE, subject=source, now=now)
+    found = repository.get_user_by_username(db_session, username)
+    user_id, stored_hash = (found.id, found.password_hash) if found is not None else (None, None)
+    end_read_transaction(db_session)
+    if stored_hash is None:
         passwords.burn_time(password, cost_log2=policy.password_cost_log2)
-        raise NotAuthenticated("用户名或密码错误。", code="invalid_credentials")
-    if user.locked_until is not None and user.locked_until > now:
-        raise TooManyAttempts(detail={"locked_until": user.locked_until.isoformat()})
-    if not passwords.verify_password(password, user.password_hash):
-        user.failed_login_count += 1
-        failures = user.failed_login_count
-        locked = failures >= policy.max_failures
-        if locked:
-            user.locked_until = now + policy.lockout
-            user.failed_login_count = 0
-        audit.record(db_session=db_session, actor=Actor.system("login"),
-                     action="auth.account_locked" if locked else "auth.login_failed", subject_type="user",
-                     subject_id=user.id, details={"failures": failures})
-        if locked:
-            assert user.locked_until is not None
-            raise TooManyAttempts(detail={"locked_until": user.locked_until.isoformat()}, keep_changes=True)
+        correct = False
+    else:
+        correct = passwords.verify_password(password, stored_hash)
+    now = utcnow()
+    if not correct:
+        _count_login_failure(db_session, username=username, user_id=user_id, source=source, policy=policy, now=now)
         raise NotAuthenticated("用户名或密码错误。", code="invalid_credentials", keep_changes=True)
+    assert user_id is not None
+    user = get_user(db_session=db_session, user_id=user_id)
     if user.disabled:
         raise NotAuthenticated("该账号已停用。", code="account_disabled")
+    throttle.forget(db_session, scope=throttle.Scope.ACCOUNT, subject=username)
     user.failed_login_count = 0
     user.locked_until = None
     secret = new_secret(TOKEN_PREFIX)
@@ -119,6 +129,50 @@ def login(*, db_session: Session, username: str, password: str, policy: LoginPol
                  action="auth.logged_in", subject_type="access_token", subject_id=token.id,
                  details={"expires_at": audit.rfc3339(token.expires_at)})
     return IssuedToken(secret=secret, expires_at=token.expires_at)
+
+
+def _count_login_failure(db_session: Session, *, username: str, user_id: int | None, source: str,
+                         policy: LoginPolicy, now: datetime) -> None:
+    by_name = throttle.record_failure(db_session, scope=throttle.Scope.ACCOUNT, subject=username,
+                                      rule=policy.throttle.per_name, now=now)
+    by_source = throttle.record_failure(db_session, scope=throttle.Scope.SOURCE, subject=source,
+                                        rule=policy.throttle.per_source, now=now)
+    if user_id is not None:
+        # Mirrored on the account, for administrators reading it (UserRead.locked_until).
+        user = get_user(db_session=db_session, user_id=user_id)
+        user.failed_login_count = by_name.failures
+        if by_name.wait is not None:
+            user.locked_until = now + by_name.wait
+        audit.record(db_session=db_session, actor=LOGIN_ACTOR,
+                     action="auth.login_throttled" if by_name.wait else "auth.login_failed",
+                     subject_type="user", subject_id=user_id, details=by_name.details() | {"source": source})
+    if by_source.wait is not None:
+        # Not each failure: a made-up name is never written to the log, only that a source must wait.
+        audit.record(db_session=db_session, actor=LOGIN_ACTOR, action="auth.source_throttled",
+                     subject_type="client_address", subject_id=source, details=by_source.details())
+
+
+def unlock_account(*, db_session: Session, user_id: int, actor: Actor) -> UserAccount:
+    """Clears an account's back-off (its login name, its current-password and passphrase checks)."""
+    user = get_user(db_session=db_session, user_id=user_id)
+    cleared = [str(scope) for scope, subject in ((throttle.Scope.ACCOUNT, user.username),
+                                                 (throttle.Scope.CURRENT_PASSWORD, str(user.id)),
+                                                 (throttle.Scope.PASSPHRASE, str(user.id)))
+               if throttle.forget(db_session, scope=scope, subject=subject)]
+    user.failed_login_count = 0
+    user.locked_until = None
+    db_session.flush()
+    audit.record(db_session=db_session, actor=actor, action="user.unlocked", subject_type="user",
+                 subject_id=user.id, details={"cleared": cleared})
+    return user
+
+
+def unlock_source(*, db_session: Session, source: str, actor: Actor) -> bool:
+    """Clears a client address's back-off; whether it had one."""
+    cleared = throttle.forget(db_session, scope=throttle.Scope.SOURCE, subject=source)
+    audit.record(db_session=db_session, actor=actor, action="auth.source_unlocked", subject_type="client_address",
+                 subject_id=source, details={"cleared": cleared})
+    return cleared
 
 
 def authenticate_token(*, db_session: Session, secret: str) -> UserAccount:
@@ -139,15 +193,32 @@ def logout(*, db_session: Session, secret: str, actor: Actor) -> None:
 
 
 def change_password(*, db_session: Session, user: UserAccount, current_password: str, new_password: str,
-                    keep_token: str, actor: Actor, password_cost_log2: int = passwords.DEFAULT_COST_LOG2) -> None:
-    """Replaces the password and ends every other session of the user."""
-    if not passwords.verify_password(current_password, user.password_hash):
-        raise InvalidInput("当前密码不正确。", code="wrong_current_password", detail={"field": "current_password"})
+                    keep_token: str, actor: Actor, policy: LoginPolicy) -> None:
+    """Replaces the password and ends every other session of the user.
+
+    The current password is checked like a login (issue 14 item 7): wrong ones are counted per user
+    and logged, and past ``login_max_failures`` the user must wait; hashing runs with no transaction
+    open (see ``end_read_transaction``)."""
     try:
-        passwords.check_password_policy(new_password)
+        passwords.check_password_policy(new_password, username=user.username)
     except passwords.WeakPasswordError as exc:
         raise InvalidInput(str(exc), code="weak_password", detail={"field": "new_password"}) from exc
-    user.password_hash = passwords.hash_password(new_password, cost_log2=password_cost_log2)
+    user_id, stored_hash, subject = user.id, user.password_hash, str(user.id)
+    throttle.refuse_if_waiting(db_session, scope=throttle.Scope.CURRENT_PASSWORD, subject=subject, now=utcnow())
+    end_read_transaction(db_session)
+    correct = passwords.verify_password(current_password, stored_hash)
+    new_hash = passwords.hash_password(new_password, cost_log2=policy.password_cost_log2) if correct else None
+    if new_hash is None:
+        failure = throttle.record_failure(db_session, scope=throttle.Scope.CURRENT_PASSWORD, subject=subject,
+                                          rule=policy.throttle.per_name, now=utcnow())
+        audit.record(db_session=db_session, actor=actor,
+                     action="auth.current_password_throttled" if failure.wait else "auth.current_password_failed",
+                     subject_type="user", subject_id=user_id, details=failure.details())
+        raise InvalidInput("当前密码不正确。", code="wrong_current_password", detail={"field": "current_password"},
+                           keep_changes=True)
+    user = get_user(db_session=db_session, user_id=user_id)
+    throttle.forget(db_session, scope=throttle.Scope.CURRENT_PASSWORD, subject=subject)
+    user.password_hash = new_hash
     keep = repository.get_token_by_digest(db_session, digest_secret(keep_token))
     ended = repository.revoke_tokens_of_user(db_session, user.id, utcnow(), except_token_id=keep.id if keep else None)
     audit.record(db_session=db_session, actor=actor, action="auth.password_changed", subject_type="user",

@@ -14,6 +14,7 @@ from examsvc.audit.actors import Actor
 from examsvc.banks.problems import ImportRejected, report_rejected
 from examsvc.bootstrap import transaction
 from examsvc.candidates import service as candidates
+from examsvc.candidates.sheets import read_sheet
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings, utcnow
 from examsvc.papers.keys import paper_key_provider
@@ -105,9 +106,10 @@ def run_assign(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_register(args: argparse.Namespace, settings: Settings) -> int:
     try:
+        sheet = read_sheet(args.file.read_bytes(), args.file.name)
         with transaction(engine_from_settings(settings)) as db_session:
-            made = candidates.register(db_session=db_session, code=args.code, data=args.file.read_bytes(),
-                                       filename=args.file.name, min_age=settings.candidate_min_age,
+            made = candidates.register(db_session=db_session, code=args.code, sheet=sheet,
+                                       min_age=settings.candidate_min_age,
                                        max_age=settings.candidate_max_age, actor=Actor.cli())
             for registration in made:
                 print(f"{registration.admission_number}\t{registration.candidate.name}")

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from examsvc.blueprints.schemas import Passphrase
 from examsvc.candidates import service as candidates
 from examsvc.candidates.models import Registration
+from examsvc.candidates.sheets import read_sheet
 from examsvc.db import DbSession, utcnow
 from examsvc.dependencies import SettingsDep
 from examsvc.identity.access import CurrentUser, require_roles
@@ -149,7 +150,12 @@ class RegistrationRead(BaseModel):
 def register(code: str, current: SittingAdmin, db_session: DbSession, settings: SettingsDep,
              body: Annotated[bytes, Depends(upload_body)],
              filename: Annotated[str, Query(min_length=1, max_length=255)]) -> list[RegistrationRead]:
-    made = candidates.register(db_session=db_session, code=code, data=body, filename=filename,
+    # The list is read before any lock: on SQLite the token check's read already began the transaction
+    # (BEGIN IMMEDIATE takes the write lock), so that read-only transaction is ended first; the service's
+    # first query begins the one that writes.
+    db_session.rollback()
+    sheet = read_sheet(body, filename)
+    made = candidates.register(db_session=db_session, code=code, sheet=sheet,
                                min_age=settings.candidate_min_age, max_age=settings.candidate_max_age,
                                actor=current.actor)
     return [_registration(r) for r in made]

@@ -42,27 +42,6 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client: TestClient,
     assert wrong.json() == unknown.json()
 
 
-def test_repeated_failures_lock_the_account_even_for_the_right_password(
-    client: TestClient, db_session: Session
-) -> None:
-    user = make_user(db_session, Role.PROCTOR)
-    statuses = [client.post("/auth/login", json={"username": user.username, "password": "bad password!"}).status_code
-                for _ in range(3)]  # the test settings lock after 3 failures
-    assert statuses == [401, 401, 429]
-    locked = client.post("/auth/login", json={"username": user.username, "password": DEFAULT_PASSWORD})
-    assert locked.status_code == 429
-    assert locked.json()["error"] == "locked_out"
-    db_session.refresh(user)
-    assert user.locked_until is not None and user.locked_until > utcnow()
-
-
-def test_the_lock_ends_after_its_time(client: TestClient, db_session: Session) -> None:
-    user = make_user(db_session, Role.PROCTOR)
-    user.locked_until = utcnow() - timedelta(seconds=1)
-    db_session.commit()
-    assert client.post("/auth/login", json={"username": user.username, "password": DEFAULT_PASSWORD}).status_code == 200
-
-
 def test_a_success_resets_the_failure_count(client: TestClient, db_session: Session) -> None:
     user = make_user(db_session, Role.PROCTOR)
     for _ in range(2):

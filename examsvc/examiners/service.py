@@ -14,6 +14,7 @@ from examsvc.crypto.envelope import EnvelopeError, open_sealed, seal
 from examsvc.crypto.signed_note import Ed25519Signer, Verifier
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from examsvc.examiners import exchange
 from examsvc.examiners.models import ExaminerKey
 from examsvc.identity import throttle
 from examsvc.identity.models import UserAccount
@@ -53,6 +54,8 @@ def create_key(*, db_session: Session, user: UserAccount, passphrase: str, origi
     verifier = Verifier(name=name, public_key=public)
     audit.record(db_session=db_session, actor=actor, action="examiner.key_created", subject_type="user",
                  subject_id=user.id, details={"vkey": verifier.vkey()})
+    # The X25519 key paper sets are sealed to (issue 14 item 13), derived from the same private key.
+    exchange.private_key(db_session, user.id, Ed25519Signer(name, private), actor)
     return verifier
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -17,48 +15,31 @@ from sqlalchemy.orm import Session
 from examsvc.attempts import content
 from examsvc.attempts.models import Answer, AnswerSheet, Attempt, AttemptStatus
 from examsvc.attempts.sheet import sealed_bytes, sheet_document
-from examsvc.audit import repository
 from examsvc.blueprints import service as blueprints
 from examsvc.candidates.models import Registration
 from examsvc.crypto.canonical_json import canonical_json
 from examsvc.crypto.envelope import KeyProvider
-from examsvc.crypto.signed_note import NoteError, Verifier, open_note
-from examsvc.examiners import service as examiners
+from examsvc.crypto.signed_note import Verifier
 from examsvc.papers.models import Paper, PaperSet
+from examsvc.practical.verify import verify_practical_results
 from examsvc.results import service
+from examsvc.results.manifest_check import ResultsMismatch, ResultsVerification, log_details, verify_manifests
 from examsvc.results.models import Result
-from examsvc.results.service import Adjustment, first_document, manifest_text, reviewed_document
+from examsvc.results.service import Adjustment, first_document, reviewed_document
 from examsvc.sittings.service import get as get_sitting
 from examsvc.sittings.service import theory_rule
-
-
-class ResultsMismatch(Exception):
-    """What does not match, and where (admission number, version, manifest)."""
-
-
-@dataclass(frozen=True)
-class ResultsVerification:
-    sheets: int
-    results: int
-    manifests: int
-
-
-def _log_details(db_session: Session, sitting_id: int) -> Iterator[tuple[str, dict[str, Any]]]:
-    for raw in repository.entries(db_session, 0, repository.committed_size(db_session)):
-        entry = json.loads(raw)
-        subject = entry.get("subject") or {}
-        if subject.get("type") == "sitting" and subject.get("id") == str(sitting_id):
-            yield entry["action"], entry.get("details") or {}
 
 
 def verify_results(*, db_session: Session, code: str, service_key: Verifier, keys: KeyProvider) -> ResultsVerification:
     # A verifier reads the database as it stands, never rows this session loaded (and kept) earlier.
     db_session.expire_all()
     sitting = get_sitting(db_session=db_session, code=code)
+    if sitting.practical_rule_id is not None:
+        return verify_practical_results(db_session=db_session, sitting=sitting, service_key=service_key)
     submitted: dict[str, dict[str, Any]] = {}
     reviewed: dict[str, dict[str, Any]] = {}
     roots: dict[int, str] = {}
-    for action, details in _log_details(db_session, sitting.id):
+    for action, details in log_details(db_session, sitting.id):
         if action == "attempt.submitted":
             submitted[details["admission_number"]] = details
         elif action == "results.reviewed":
@@ -77,29 +58,9 @@ def verify_results(*, db_session: Session, code: str, service_key: Verifier, key
         checked_results += _verify_attempt(db_session, attempt, registration, rule=rule, keys=keys,
                                            logged=submitted.get(registration.admission_number), reviewed=reviewed)
     manifests = service.manifests(db_session, sitting.id)
-    by_registration: dict[int, Result] = {}
-    for result in sorted(checked_results, key=lambda r: r.id):
-        if result.version == 1:
-            by_registration[result.registration_id] = result
-    reviews = sorted((r for r in checked_results if r.version > 1), key=lambda r: r.id)
-    numbers = {registration.id: registration.admission_number for _, registration in rows}
-    for manifest in manifests:
-        where = f"results manifest version {manifest.version}"
-        for review in reviews[:manifest.version - 1]:
-            by_registration[review.registration_id] = review
-        digests = [by_registration[r].digest for r in sorted(by_registration, key=lambda r: numbers[r])]
-        try:
-            text = open_note(manifest.note, service_key)
-            open_note(manifest.note, examiners.verifier_for(db_session=db_session, user_id=manifest.signed_by))
-        except NoteError as exc:
-            raise ResultsMismatch(f"{where}: a signature does not verify ({exc})") from None
-        if text != manifest_text(sitting, blueprint.digest, manifest.version, digests):
-            raise ResultsMismatch(f"{where}: it does not cover the stored results (a result changed, added or "
-                                  "removed)")
-        if roots.get(manifest.version) != manifest.merkle_root:
-            raise ResultsMismatch(f"{where}: its root is not the one in the log")
-    if len(manifests) < len(roots):
-        raise ResultsMismatch("the log names a results manifest that is not in the database")
+    verify_manifests(db_session, sitting, rule_digest=blueprint.digest, manifests=manifests, results=checked_results,
+                     numbers={registration.id: registration.admission_number for _, registration in rows},
+                     roots=roots, service_key=service_key)
     return ResultsVerification(sheets=len(rows), results=len(checked_results), manifests=len(manifests))
 
 

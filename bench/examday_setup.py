@@ -119,10 +119,11 @@ def exam_morning(engine: Engine, settings: Settings, count: int) -> list[Station
         registered = candidates.register(db_session=db, code=SITTING, sheet=read_sheet(sheet.encode(), "基准名单.csv"),
                                          min_age=18, max_age=70, actor=ADMIN)
         numbers = [r.admission_number for r in registered]
-        made = papers.generate(db_session=db, blueprint_id=row.id, sitting_code=SITTING, candidates=numbers,
-                               signer=signer, keys=keys, actor=author)
-        papers.approve(db_session=db, paper_set_id=made.id, passphrase=PASSPHRASE, actor=chief)
-        presence.open_sitting(db_session=db, code=SITTING, now=utcnow(), window_minutes=30, keys=keys, actor=chief)
+        made = papers.generate(db_session=db, sitting_code=SITTING, candidates=numbers, signer=signer, keys=keys,
+                               actor=author)
+        papers.approve(db_session=db, paper_set_id=made.id, passphrase=PASSPHRASE, keys=keys, actor=chief)
+        presence.open_sitting(db_session=db, code=SITTING, passphrase=PASSPHRASE, now=utcnow(), window_minutes=30,
+                              keys=keys, actor=chief)
         stations = []
         for n, registration in enumerate(registered):
             room_proctor = proctors[(n // ROOM_SEATS) * 2]

@@ -124,8 +124,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
                                   if engine.dialect.name == "postgresql" else None)
     install_error_handlers(app)
     document_errors(app)
-    app.add_middleware(AdmissionMiddleware, concurrency=settings.request_concurrency,
-                       pool_capacity=pool_capacity(engine))
+    app.add_middleware(AdmissionMiddleware, settings=settings, pool_capacity=pool_capacity(engine))
     app.add_middleware(RequestContextMiddleware)
     # Outermost: the gate's own refusals (503, 413) carry the headers too.
     app.add_middleware(SecurityHeadersMiddleware)

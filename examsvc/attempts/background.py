@@ -1,26 +1,46 @@
 """Every few seconds: marks the service alive, crediting an outage it finds (see outage), then submits
-attempts whose time is up (one of three equivalent paths; see service)."""
+attempts whose time is up (one of three equivalent paths; see service).
+
+Only real downtime is credited: the process keeps its own record (liveness: a heartbeat on the event
+loop, and which database failures meant the database was unreachable), so a sweep that merely ran
+late is no outage."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from examsvc.attempts.outage import credit_outage
+from examsvc.attempts.liveness import Liveness, heartbeat
+from examsvc.attempts.outage import credit_outage, threshold
 from examsvc.attempts.service import sweep
 from examsvc.db import utcnow
 
 logger = logging.getLogger("examsvc.attempts")
 
 
+def liveness_of(app: FastAPI) -> Liveness:
+    """The process's record of its downtime, begun at its first use (the start-up outage check)."""
+    liveness: Liveness | None = getattr(app.state, "liveness", None)
+    if liveness is None:
+        liveness = app.state.liveness = Liveness(stall=threshold(app.state.settings.sweep_interval_seconds))
+    return liveness
+
+
 def credit_outage_once(app: FastAPI) -> int:
-    settings = app.state.settings
-    with app.state.session_factory() as db_session, db_session.begin():
-        credited = credit_outage(db_session, now=utcnow(), sweep_interval_seconds=settings.sweep_interval_seconds)
+    settings, liveness = app.state.settings, liveness_of(app)
+    try:
+        with app.state.session_factory() as db_session, db_session.begin():
+            credited = credit_outage(db_session, now=utcnow(), sweep_interval_seconds=settings.sweep_interval_seconds,
+                                     was_down=liveness.was_down)
+    except SQLAlchemyError as exc:
+        liveness.database_failed(exc, utcnow())
+        raise
+    liveness.database_reached(utcnow())
     if credited:
         logger.warning("service outage credited to running attempts", extra={"credited_ms": credited})
     return credited
@@ -34,11 +54,19 @@ def sweep_once(app: FastAPI) -> list[str]:
 
 
 async def sweep_loop(app: FastAPI, interval: float) -> None:
-    while True:
-        try:
-            done = await run_in_threadpool(sweep_once, app)
-            if done:
-                logger.info("attempts submitted at their deadline", extra={"count": len(done)})
-        except SQLAlchemyError as exc:
-            logger.warning("deadline sweep failed", extra={"exception_type": type(exc).__name__})
-        await asyncio.sleep(interval)
+    beating = asyncio.create_task(heartbeat(liveness_of(app)))
+    try:
+        while True:
+            try:
+                done = await run_in_threadpool(sweep_once, app)
+                if done:
+                    logger.info("attempts submitted at their deadline", extra={"count": len(done)})
+            except SQLAlchemyError as exc:
+                logger.warning("deadline sweep failed", extra={"exception_type": type(exc).__name__})
+            await asyncio.sleep(interval)
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+
+

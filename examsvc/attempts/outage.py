@@ -5,12 +5,16 @@ yet the server's clock runs on. So the service notes every few seconds that it i
 sweep does), and when it finds a longer gap (after a crash and restart, or once the database is back)
 it credits the whole gap, rounded up to the millisecond, to every attempt that was running and not
 paused, as if a proctor had paused them all at the last sign of life and resumed them now. Each
-credit is logged per sitting. Short gaps (a busy moment) are not outages: see ``threshold``.
+credit is logged per sitting. Short gaps (a busy moment) are not outages: see ``threshold``; nor are
+longer ones in which the serving process saw no downtime of its own (a sweep that ran late because
+the process or the database was busy: see liveness).
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -23,6 +27,7 @@ from examsvc.audit.actors import Actor
 from examsvc.candidates.models import Registration
 
 OUTAGE_ACTOR = Actor.system("outage")
+logger = logging.getLogger("examsvc.attempts")
 
 
 def threshold(sweep_interval_seconds: float) -> timedelta:
@@ -30,16 +35,24 @@ def threshold(sweep_interval_seconds: float) -> timedelta:
     return timedelta(seconds=max(5.0, 3 * sweep_interval_seconds))
 
 
-def credit_outage(db_session: Session, *, now: datetime, sweep_interval_seconds: float) -> int:
+def credit_outage(db_session: Session, *, now: datetime, sweep_interval_seconds: float,
+                  was_down: Callable[[datetime, datetime], bool] | None = None) -> int:
     """Marks the service alive at ``now``; if it was not seen for longer than the ``threshold`` of the
-    sweep's interval, credits the gap to the running attempts. Returns the credit in milliseconds
-    (0: no outage)."""
+    sweep's interval, and ``was_down`` says the service really was down in that gap, credits the gap to
+    the running attempts. Returns the credit in milliseconds (0: no outage).
+
+    A serving process passes its own ``Liveness.was_down``. Without it (``examsvc sittings sweep``, run
+    from a shell while the service is down) every long gap counts."""
     seen = db_session.get(ServiceClock, 1, with_for_update=True, populate_existing=True)
     if seen is None:
         db_session.add(ServiceClock(id=1, alive_at=now))
         return 0
     last_alive, seen.alive_at = seen.alive_at, max(now, seen.alive_at)
     if now - last_alive <= threshold(sweep_interval_seconds):
+        return 0
+    if was_down is not None and not was_down(last_alive, now):
+        logger.warning("the service clock was marked late, with no downtime: nothing credited",
+                       extra={"late_ms": clock.milliseconds_up(now - last_alive)})
         return 0
     credit_ms = clock.milliseconds_up(now - last_alive)
     running = db_session.execute(

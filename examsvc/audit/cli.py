@@ -19,7 +19,8 @@ from examsvc.config import Settings
 from examsvc.crypto.signed_note import NoteError, parse_vkey, verifier_of
 from examsvc.db import engine_from_settings
 from examsvc.papers.keys import paper_key_provider
-from examsvc.results.verify import ResultsMismatch, verify_results
+from examsvc.results.manifest_check import ResultsMismatch
+from examsvc.results.verify import verify_results
 from examsvc.tlog.verify import ProofError, verify_consistency
 
 EXPORT_BATCH = 5_000
@@ -59,7 +60,8 @@ def run_verify_results(args: argparse.Namespace, settings: Settings) -> int:
         except ResultsMismatch as exc:
             print(f"VERIFICATION FAILED: sitting {args.sitting}: {exc}", file=sys.stderr)
             return 1
-    print(f"OK: sitting {args.sitting}: {found.sheets} answer sheets and {found.results} result versions recomputed; "
+    print(f"OK: sitting {args.sitting}: {found.sheets} {found.sheet_kind} and {found.results} result versions "
+          "recomputed; "
           f"{found.manifests} signed results manifest(s) match the log")
     return 0
 

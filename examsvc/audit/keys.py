@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from examsvc.config import Settings
+from examsvc.crypto.envelope import KeyFileModeError, require_private_file
 from examsvc.crypto.signed_note import Ed25519Signer, Signer
 
 KEY_FILE_NAME = "log-ed25519.pem"
@@ -41,8 +42,10 @@ def load_signer(settings: Settings, *, create: bool = True) -> Signer:
         if settings.log_signing_key_file is not None or not create:
             raise KeyFileError(f"the log signing key {path} does not exist")
         _generate(path)
-    if path.stat().st_mode & 0o077:
-        raise KeyFileError(f"the log signing key {path} is readable by others: chmod 600 it")
+    try:
+        require_private_file(path, "日志签名密钥文件")
+    except KeyFileModeError as exc:
+        raise KeyFileError(str(exc)) from None
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(f"{path} is not an Ed25519 private key")

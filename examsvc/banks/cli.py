@@ -17,6 +17,8 @@ from examsvc.banks.yaml_format import write_yaml
 from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings
+from examsvc.private_files import write_private
+from examsvc.text import shown
 
 
 def register(commands: Any) -> None:
@@ -83,7 +85,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
 def run_list(_: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         for v in service.list_versions(db_session=db_session):
-            print(f"{v.id}\t{v.bank_code}\t{v.part}/{v.version_label}\t{v.status}\t{v.question_count}\t{v.title}")
+            print(f"{v.id}\t{v.bank_code}\t{v.part}/{v.version_label}\t{v.status}\t{v.question_count}\t{shown(v.title)}")
     return 0
 
 
@@ -123,7 +125,8 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         document = service.document_of(db_session=db_session,
                                        version_id=_version_id(db_session, args.code, args.version))
-    args.file.write_bytes(write_xlsx(document) if suffix == ".xlsx" else write_yaml(document))
+    # The export carries every answer key: readable by its owner only.
+    write_private(args.file, write_xlsx(document) if suffix == ".xlsx" else write_yaml(document))
     print(f"wrote {args.file} ({len(document.questions)} questions, sha256 {document.digest()})")
     return 0
 

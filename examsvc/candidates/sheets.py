@@ -16,6 +16,7 @@ from pathlib import PurePath
 
 from examsvc.banks.problems import ImportRejected, Problem
 from examsvc.candidates.id_number import InvalidIdNumber, parse_id_number
+from examsvc.text import is_control
 from examsvc.xlsx_container import open_workbook
 
 COLUMNS = {"姓名": "name", "身份证号": "id_number", "培训机构": "training_institution", "工作单位": "employer",
@@ -134,8 +135,9 @@ def read_candidates(sheet: CandidateSheet, *, today: date) -> tuple[list[Candida
             return row[i] if i is not None and i < len(row) else ""
 
         person = cell("name")
-        if not person or len(person) > 50:
-            problems.append(Problem(file=name, line=line, field="姓名", message="姓名不能为空，且不超过 50 字。"))
+        if not person or len(person) > 50 or any(is_control(c) for c in person):
+            problems.append(Problem(file=name, line=line, field="姓名",
+                                    message="姓名不能为空，不超过 50 字，且不能含换行等控制字符。"))
         try:
             parsed = parse_id_number(cell("id_number"), today=today)
         except InvalidIdNumber as exc:

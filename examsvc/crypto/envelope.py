@@ -41,6 +41,19 @@ def open_sealed(key: bytes, sealed: bytes, associated_data: bytes) -> bytes:
         raise EnvelopeError("the envelope does not open: wrong key, altered bytes or wrong binding") from None
 
 
+def require_private_file(path: Path, what: str) -> None:
+    """Refuses a key file that the group or others may read (mode & 0o077, issue 14 item 12): a key the
+    whole machine can copy protects nothing. The message names the file and the fix."""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise KeyFileModeError(f"{what} {path} 的权限为 {mode:o}，同组或其他用户可读，拒绝启动："
+                               f"请执行 chmod 600 {path}")
+
+
+class KeyFileModeError(EnvelopeError):
+    pass
+
+
 class KeyProvider(Protocol):
     """Wraps and unwraps data keys. ``key_id`` names the key-encryption key used."""
 
@@ -53,7 +66,8 @@ class KeyProvider(Protocol):
 
 
 class FileKeyProvider:
-    """A 256-bit key-encryption key in a file of the data folder (mode 0600), made at first use."""
+    """A 256-bit key-encryption key in a file of the data folder (mode 0600, refused otherwise), made at
+    first use."""
 
     def __init__(self, path: Path) -> None:
         if not path.exists():
@@ -65,6 +79,7 @@ class FileKeyProvider:
             else:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(new_key())
+        require_private_file(path, "试卷密钥加密密钥文件")
         self._key = path.read_bytes()
         if len(self._key) != KEY_SIZE:
             raise EnvelopeError(f"{path} does not hold a 256-bit key")

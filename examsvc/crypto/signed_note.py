@@ -17,6 +17,8 @@ from typing import Protocol
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from examsvc.crypto.recipient import hkdf_sha256
+
 ALG_ED25519 = 0x01
 _DASH = "— "  # U+2014 EM DASH, then a space
 
@@ -157,6 +159,11 @@ class Ed25519Signer:
 
     def sign(self, message: bytes) -> bytes:
         return self._key.sign(message)
+
+    def derive_secret(self, info: bytes) -> bytes:
+        """32 bytes derived from the private key (HKDF-SHA256, RFC 5869) for one named purpose, so a second
+        key (the examiner's X25519 key) needs no secret of its own and the private key never leaves."""
+        return hkdf_sha256(self._key.private_bytes_raw(), info)
 
     def __repr__(self) -> str:
         hex_id = key_id(self._name, self._public).hex()

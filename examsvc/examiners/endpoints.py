@@ -6,9 +6,10 @@ from fastapi import APIRouter, Depends, status
 from fastapi.responses import PlainTextResponse
 
 from examsvc.blueprints.schemas import Passphrase
+from examsvc.crypto.recipient import public_bytes
 from examsvc.db import DbSession
 from examsvc.dependencies import SettingsDep
-from examsvc.examiners import service
+from examsvc.examiners import exchange, service
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 
@@ -27,6 +28,14 @@ def create_key(
                                   origin=settings.log_origin, cost_log2=settings.password_cost_log2,
                                   actor=current.actor)
     return PlainTextResponse(verifier.vkey() + "\n", status_code=201, media_type=TEXT)
+
+
+@router.post("/me/key/exchange", response_class=PlainTextResponse,
+             summary="Record the X25519 key paper sets are sealed to (for keys made before it existed)")
+def record_exchange_key(body: Passphrase, current: ChiefExaminer, db_session: DbSession) -> PlainTextResponse:
+    signer = service.unlock(db_session=db_session, user_id=current.id, passphrase=body.passphrase)
+    private = exchange.private_key(db_session, current.id, signer, current.actor)
+    return PlainTextResponse(public_bytes(private).hex() + "\n", media_type=TEXT)
 
 
 @router.get("/{user_id}/key", response_class=PlainTextResponse, summary="A chief examiner's verifier key")

@@ -21,3 +21,17 @@ class ExaminerKey(Base):
     kdf_cost_log2: Mapped[int] = mapped_column(Integer)
     sealed_private_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ExaminerExchangeKey(Base):
+    """The X25519 public key of a chief examiner, to which a paper set's data key is sealed until the
+    sitting opens (issue 14 item 13). Its private half is never stored: it is derived from the Ed25519
+    private key (``examiners.exchange``), so the same passphrase unlocks both. A row of its own, not a
+    column of ``examiner_key``: that table is immutable (database triggers), and keys made before this
+    existed get their row at their next unlock."""
+
+    __tablename__ = "examiner_exchange_key"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -15,6 +15,7 @@ from examsvc.errors import NotFound
 from examsvc.identity import repository, service
 from examsvc.identity.models import UserAccount
 from examsvc.identity.roles import AffiliationKind, Role
+from examsvc.text import shown
 
 ROLE_CHOICES = [r.value for r in Role]
 
@@ -108,8 +109,8 @@ def run_list(_: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         for user in service.list_users(db_session=db_session):
             state = "disabled" if user.disabled else "active"
-            orgs = "; ".join(f"{a.kind}={a.organisation}" for a in user.affiliations)
-            print(f"{user.id}\t{user.username}\t{user.display_name}\t{state}\t{','.join(user.role_names)}\t{orgs}")
+            orgs = "; ".join(f"{a.kind}={shown(a.organisation)}" for a in user.affiliations)
+            print(f"{user.id}\t{shown(user.username)}\t{shown(user.display_name)}\t{state}\t{','.join(user.role_names)}\t{orgs}")
     return 0
 
 

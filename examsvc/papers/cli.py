@@ -11,7 +11,7 @@ from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.crypto.signed_note import verifier_of
 from examsvc.db import engine_from_settings
-from examsvc.papers import service
+from examsvc.papers import service, verification
 from examsvc.papers.keys import paper_key_provider
 
 
@@ -36,13 +36,15 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         for paper_set in sets:
             try:
-                result = service.verify(db_session=db_session, paper_set_id=paper_set.id, service_key=service_key,
+                result = verification.verify(db_session=db_session, paper_set_id=paper_set.id, service_key=service_key,
                                         keys=keys, rederive=args.rederive)
-            except service.PaperSetMismatch as exc:
+            except verification.PaperSetMismatch as exc:
                 print(f"VERIFICATION FAILED: paper set {paper_set.id}: {exc}", file=sys.stderr)
                 return 1
             signed = "service and chief examiner" if result.examiner_signed else "service only (not yet approved)"
+            content = ("" if result.content_checked else
+                       "; content not checked: the papers stay sealed until the sitting opens (checked after opening)")
             print(f"OK: paper set {paper_set.id}: {result.papers} papers match the manifest; signatures: {signed}"
-                  + ("; every paper re-derived from the rule, the banks and the revealed seed"
-                     if result.rederived else ""))
+                  + content + ("; every paper re-derived from the rule, the banks and the revealed seed"
+                               if result.rederived else ""))
     return 0

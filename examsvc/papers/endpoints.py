@@ -25,16 +25,23 @@ PaperReader = Annotated[SittingCaller, Depends(require_sitting({
 
 
 class PaperSetCreate(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "blueprint_id": 1, "sitting_code": "TY-01-20270110-AM", "candidates": ["14010001", "14010002"]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"sitting_code": "TY01-20270110-AM"}]})
 
-    blueprint_id: int
-    sitting_code: str = Field(pattern=r"^[A-Za-z0-9_-]{2,40}$")
-    candidates: list[str] = Field(min_length=1, max_length=20_000, description="准考证号")
+    sitting_code: str = Field(pattern=r"^[A-Za-z0-9_-]{2,40}$",
+                              description="a scheduled theory sitting: its rule and its candidates are used")
+    blueprint_id: int | None = Field(default=None, description="optional; if given, must be the sitting's rule")
+    candidates: list[str] | None = Field(
+        default=None, min_length=1, max_length=20_000,
+        description="准考证号; optional (default: every registered candidate without a paper); each must be "
+                    "registered in the sitting")
 
 
 class Supplement(BaseModel):
-    candidates: list[str] = Field(min_length=1, max_length=20_000)
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, {"candidates": ["TY0120270110AM0031"]}]})
+
+    candidates: list[str] | None = Field(
+        default=None, min_length=1, max_length=20_000,
+        description="准考证号 of candidates registered late; default: every registered candidate without a paper")
 
 
 class PaperSetRead(BaseModel):
@@ -50,6 +57,7 @@ class PaperSetRead(BaseModel):
     manifest: str
     status: PaperSetStatus
     revealed_seed: str | None
+    sealed_to_user_id: int | None = Field(description="the chief examiner the data key is sealed to until opening")
 
 
 def _keys(request: Request) -> Any:
@@ -57,9 +65,10 @@ def _keys(request: Request) -> Any:
 
 
 @router.post("", response_model=PaperSetRead, status_code=status.HTTP_201_CREATED,
-             summary="Make and seal one paper per candidate under an approved rule; signs the manifest")
+             summary="Make a scheduled theory sitting's papers (its rule, its registered candidates), sealed to its "
+                     "chief examiner until the opening; signs the manifest")
 def generate(body: PaperSetCreate, current: ExamAdmin, request: Request, db_session: DbSession) -> PaperSetRead:
-    paper_set = service.generate(db_session=db_session, blueprint_id=body.blueprint_id, sitting_code=body.sitting_code,
+    paper_set = service.generate(db_session=db_session, sitting_code=body.sitting_code, blueprint_id=body.blueprint_id,
                                  candidates=body.candidates, signer=request.app.state.log_signer,
                                  keys=_keys(request), actor=current.actor)
     return PaperSetRead.model_validate(paper_set)
@@ -71,7 +80,7 @@ def get(paper_set_id: int, _: Reader, db_session: DbSession) -> PaperSetRead:
 
 
 @router.post("/{paper_set_id}/supplements", response_model=PaperSetRead, status_code=status.HTTP_201_CREATED,
-             summary="Papers for candidates added late, under a supplementary manifest of their own")
+             summary="Papers for candidates registered late, under a seed and a manifest of their own")
 def supplement(paper_set_id: int, body: Supplement, current: SetAdmin, request: Request,
                db_session: DbSession) -> PaperSetRead:
     paper_set = service.supplement(db_session=db_session, paper_set_id=paper_set_id, candidates=body.candidates,
@@ -80,22 +89,18 @@ def supplement(paper_set_id: int, body: Supplement, current: SetAdmin, request: 
 
 
 @router.post("/{paper_set_id}/approve", response_model=PaperSetRead,
-             summary="Add the chief examiner's own signature to the manifest")
-def approve(paper_set_id: int, body: Passphrase, current: ChiefExaminer, db_session: DbSession) -> PaperSetRead:
+             summary="Add the chief examiner's own signature to the manifest (the sitting's own chief only); "
+                     "a supplement approved in an open sitting is released at once")
+def approve(paper_set_id: int, body: Passphrase, current: ChiefExaminer, request: Request,
+            db_session: DbSession) -> PaperSetRead:
     return PaperSetRead.model_validate(service.approve(db_session=db_session, paper_set_id=paper_set_id,
-                                                       passphrase=body.passphrase, actor=current.actor))
+                                                       passphrase=body.passphrase, keys=_keys(request),
+                                                       actor=current.actor))
 
 
-@router.post("/{paper_set_id}/open", response_model=PaperSetRead, summary="Release the papers' key (logged)")
-def open_set(paper_set_id: int, current: ChiefExaminer, request: Request, db_session: DbSession) -> PaperSetRead:
-    return PaperSetRead.model_validate(service.open_set(db_session=db_session, paper_set_id=paper_set_id,
-                                                        keys=_keys(request), actor=current.actor))
-
-
-@router.post("/{paper_set_id}/close", response_model=PaperSetRead, summary="Close and reveal the seed (logged)")
-def close_set(paper_set_id: int, current: ChiefExaminer, request: Request, db_session: DbSession) -> PaperSetRead:
-    return PaperSetRead.model_validate(service.close_set(db_session=db_session, paper_set_id=paper_set_id,
-                                                         keys=_keys(request), actor=current.actor))
+# No route opens or closes a set by itself (issue 14 item 1): a set opens only through its sitting's
+# opening (POST /sittings/{code}/open, with the chief's passphrase) and its seed is revealed only by the
+# sitting's close (POST /sittings/{code}/close).
 
 
 @router.get("/{paper_set_id}/papers/{candidate}", summary="A paper (keys and option orders) once the set is opened")

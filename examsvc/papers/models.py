@@ -27,7 +27,12 @@ class PaperSet(Base):
     blueprint_version_id: Mapped[int] = mapped_column(ForeignKey("blueprint_version.id"))
     seed_commitment: Mapped[str] = mapped_column(String(64))
     sealed_seed: Mapped[bytes] = mapped_column(LargeBinary)  # under the data key, until revealed
+    # Empty until the sitting opens: the data key wrapped by the key-encryption key alone (what exam starts use).
     wrapped_data_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # Until then the data key exists only sealed to the sitting's chief examiner's X25519 key and wrapped by
+    # the key-encryption key on top: opening needs the chief's passphrase and the service's key together.
+    chief_sealed_data_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    sealed_to_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     key_id: Mapped[str] = mapped_column(String(100))
     paper_count: Mapped[int] = mapped_column(Integer)
     merkle_root: Mapped[str] = mapped_column(String(64))

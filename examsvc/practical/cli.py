@@ -15,6 +15,7 @@ from examsvc.db import engine_from_settings
 from examsvc.practical import evidence, service
 from examsvc.practical.validate import PracticalImportRejected
 from examsvc.sittings.service import get as get_sitting
+from examsvc.text import shown
 
 
 def register(commands: Any) -> None:
@@ -50,7 +51,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
 def run_list(_: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         for v in service.list_versions(db_session=db_session):
-            print(f"{v.id}\t{v.code} {v.version_label}\t{v.status}\t{v.operation_item} {v.operation_item_name}\t"
+            print(f"{v.id}\t{v.code} {v.version_label}\t{v.status}\t{v.operation_item} {shown(v.operation_item_name)}\t"
                   f"{v.item_count} items\t{v.content_digest[:16]}")
     return 0
 

@@ -1,7 +1,8 @@
 """Evidence of a performance (photos, video): stored by SHA-256 in the data folder, digest logged.
 
-Only JPEG, PNG and MP4 are taken, recognised by their first bytes (not by what the client claims), up
-to the upload limit. A stored file is served only while its bytes still hash to the logged digest;
+Only JPEG, PNG and MP4 are taken, as the type the client declares and only when the bytes are a
+well-formed file of that type (``media``: walked like a decoder would, markup refused), up to the upload
+limit. A stored file is served only while its bytes still hash to the logged digest;
 ``examsvc practical verify-evidence SITTING`` checks them all.
 """
 
@@ -18,22 +19,13 @@ from sqlalchemy.orm import Session
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from examsvc.practical import media
 from examsvc.practical.document import Subject
 from examsvc.practical.models import Evidence
 from examsvc.sittings.models import Sitting, StaffRole
 from examsvc.sittings.presence import present
 
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024  # the upload limit: a phone's video of a 40-minute task, compressed
-
-
-def sniff(data: bytes) -> str | None:
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[4:8] == b"ftyp":
-        return "video/mp4"
-    return None
 
 
 def path_of(data_dir: Path, digest: str) -> Path:
@@ -46,10 +38,14 @@ def store(*, db_session: Session, data_dir: Path, sitting: Sitting, registration
         raise InvalidInput("上传内容为空。", code="empty_evidence", detail={"field": "body"})
     if len(data) > MAX_EVIDENCE_BYTES:
         raise InvalidInput("文件过大。", code="evidence_too_large", detail={"max_bytes": MAX_EVIDENCE_BYTES})
-    kind = sniff(data)
-    if kind is None or (declared_type and declared_type.split(";")[0].strip() != kind):
-        raise InvalidInput("只接受 JPEG、PNG 照片或 MP4 视频，且声明的类型须与文件内容一致。", code="evidence_type",
-                           detail={"declared": declared_type, "detected": kind})
+    # Stored and served only as the declared type, and only when the bytes are that type through and
+    # through. The refusal names the allowed types, never what the client sent.
+    declared = (declared_type or "").split(";")[0].strip().lower()
+    if declared not in media.ALLOWED_TYPES or media.detected_type(data) != declared:
+        raise InvalidInput("只接受 JPEG、PNG 照片或 MP4 视频：请求的 Content-Type 须为其中之一，"
+                           "且文件内容须是完整的该类型文件。", code="evidence_type",
+                           detail={"allowed_types": list(media.ALLOWED_TYPES)})
+    kind = declared
     allowed = {a.user_id for a in sitting.staff if a.role in (StaffRole.EVALUATOR, StaffRole.CHIEF_EXAMINER)}
     if actor.user_id not in allowed or actor.user_id not in present(db_session, sitting):
         raise Forbidden("只有在岗的本场次考评员或主考官可以上传考试证据。", code="not_evaluator_of_room",

@@ -1,5 +1,9 @@
 """A practical sitting's draw seed: committed (its SHA-256 logged) when the sitting opens, kept wrapped
-under the key-encryption key, revealed into the log when the sitting closes."""
+under the key-encryption key, revealed into the log when the sitting closes.
+
+Unlike a paper set's data key it is not sealed to the chief examiner: it is drawn at the opening (which
+needs the chief's passphrase), so before the opening there is no seed to keep from anyone, and the
+draws it serves all happen after it (docs/security.md)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -21,55 +19,27 @@ from examsvc.blueprints import service as blueprints
 from examsvc.candidates.models import Registration
 from examsvc.crypto.canonical_json import canonical_json
 from examsvc.crypto.envelope import KeyProvider
-from examsvc.crypto.signed_note import NoteError, Verifier, open_note
-from examsvc.examiners import service as examiners
+from examsvc.crypto.signed_note import Verifier
 from examsvc.papers.models import Paper, PaperSet
+from examsvc.practical.verify import verify_practical_results
 from examsvc.results import service
+from examsvc.results.manifest_check import ResultsMismatch, ResultsVerification, log_details, verify_manifests
 from examsvc.results.models import Result
-from examsvc.results.service import Adjustment, first_document, manifest_text, reviewed_document
-from examsvc.results.signers import actor_id, logged_chiefs, sitting_entries
+from examsvc.results.service import Adjustment, first_document, reviewed_document
 from examsvc.sittings.service import get as get_sitting
 from examsvc.sittings.service import theory_rule
-
-
-class ResultsMismatch(Exception):
-    """What does not match, and where (admission number, version, manifest)."""
-
-
-@dataclass(frozen=True)
-class ResultsVerification:
-    sheets: int
-    results: int
-    manifests: int
-
-
-def _log_details(entries: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for entry in entries:
-        yield entry["action"], entry.get("details") or {}
-
-
-def require_chief_signers(entries: list[dict[str, Any]], signers: dict[str, int]) -> None:
-    """Every manifest and review signer is the sitting's chief examiner as assigned in the log."""
-    chiefs = logged_chiefs(entries)
-    for entry in entries:
-        if entry["action"] in ("results.published", "results.reviewed") and actor_id(entry) not in chiefs:
-            raise ResultsMismatch(f"log entry {entry['index']} ({entry['action']}): made by user {actor_id(entry)}, "
-                                  "who is not the sitting's assigned chief examiner")
-    for where, user_id in signers.items():
-        if user_id not in chiefs:
-            raise ResultsMismatch(f"{where}: signed by user {user_id}, who is not the sitting's assigned chief "
-                                  "examiner")
 
 
 def verify_results(*, db_session: Session, code: str, service_key: Verifier, keys: KeyProvider) -> ResultsVerification:
     # A verifier reads the database as it stands, never rows this session loaded (and kept) earlier.
     db_session.expire_all()
     sitting = get_sitting(db_session=db_session, code=code)
+    if sitting.practical_rule_id is not None:
+        return verify_practical_results(db_session=db_session, sitting=sitting, service_key=service_key)
     submitted: dict[str, dict[str, Any]] = {}
     reviewed: dict[str, dict[str, Any]] = {}
     roots: dict[int, str] = {}
-    entries = list(sitting_entries(db_session, sitting.id))
-    for action, details in _log_details(entries):
+    for action, details in log_details(db_session, sitting.id):
         if action == "attempt.submitted":
             submitted[details["admission_number"]] = details
         elif action == "results.reviewed":
@@ -88,33 +58,9 @@ def verify_results(*, db_session: Session, code: str, service_key: Verifier, key
         checked_results += _verify_attempt(db_session, attempt, registration, rule=rule, keys=keys,
                                            logged=submitted.get(registration.admission_number), reviewed=reviewed)
     manifests = service.manifests(db_session, sitting.id)
-    by_registration: dict[int, Result] = {}
-    for result in sorted(checked_results, key=lambda r: r.id):
-        if result.version == 1:
-            by_registration[result.registration_id] = result
-    reviews = sorted((r for r in checked_results if r.version > 1), key=lambda r: r.id)
-    numbers = {registration.id: registration.admission_number for _, registration in rows}
-    for manifest in manifests:
-        where = f"results manifest version {manifest.version}"
-        for review in reviews[:manifest.version - 1]:
-            by_registration[review.registration_id] = review
-        digests = [by_registration[r].digest for r in sorted(by_registration, key=lambda r: numbers[r])]
-        try:
-            text = open_note(manifest.note, service_key)
-            open_note(manifest.note, examiners.verifier_for(db_session=db_session, user_id=manifest.signed_by))
-        except NoteError as exc:
-            raise ResultsMismatch(f"{where}: a signature does not verify ({exc})") from None
-        if text != manifest_text(sitting, blueprint.digest, manifest.version, digests):
-            raise ResultsMismatch(f"{where}: it does not cover the stored results (a result changed, added or "
-                                  "removed)")
-        if roots.get(manifest.version) != manifest.merkle_root:
-            raise ResultsMismatch(f"{where}: its root is not the one in the log")
-    if len(manifests) < len(roots):
-        raise ResultsMismatch("the log names a results manifest that is not in the database")
-    signers = {f"results manifest version {m.version}": m.signed_by for m in manifests}
-    signers |= {f"{numbers[r.registration_id]}: result version {r.version} (复核)": json.loads(r.document)["review"]
-                ["reviewer"] for r in reviews}
-    require_chief_signers(entries, signers)
+    verify_manifests(db_session, sitting, rule_digest=blueprint.digest, manifests=manifests, results=checked_results,
+                     numbers={registration.id: registration.admission_number for _, registration in rows},
+                     roots=roots, service_key=service_key)
     return ResultsVerification(sheets=len(rows), results=len(checked_results), manifests=len(manifests))
 
 

@@ -11,6 +11,7 @@ from examsvc.config import Settings
 from examsvc.db import engine_from_settings
 from examsvc.sites import rooms, service
 from examsvc.sites.models import WorkstationStatus
+from examsvc.text import shown
 
 
 def register(commands: Any) -> None:
@@ -61,7 +62,7 @@ def run_site_create(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         created = service.create_site(db_session=db_session, code=args.code, name=args.name,
                                       address=args.address, actor=Actor.cli())
-        print(f"created site {created.site.code} {created.site.name}")
+        print(f"created site {created.site.code} {shown(created.site.name)}")
         print(f"enrolment code (shown once): {created.enrolment_code}")
     return 0
 
@@ -69,7 +70,7 @@ def run_site_create(args: argparse.Namespace, settings: Settings) -> int:
 def run_site_list(_: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         for site in service.list_sites(db_session=db_session):
-            print(f"{site.code}\t{site.name}\t{site.address}")
+            print(f"{site.code}\t{shown(site.name)}\t{shown(site.address)}")
     return 0
 
 
@@ -84,7 +85,7 @@ def run_ws_list(args: argparse.Namespace, settings: Settings) -> int:
     status = WorkstationStatus(args.status) if args.status else None
     with transaction(engine_from_settings(settings)) as db_session:
         for ws in service.list_workstations(db_session=db_session, site_code=args.site, status=status):
-            print(f"{ws.id}\t{ws.site_code}\t{ws.name}\t{ws.status}\t{ws.enrolled_at:%Y-%m-%d %H:%M}")
+            print(f"{ws.id}\t{ws.site_code}\t{shown(ws.name)}\t{ws.status}\t{ws.enrolled_at:%Y-%m-%d %H:%M}")
     return 0
 
 
@@ -92,7 +93,7 @@ def run_ws_approve(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         ws = service.approve_workstation(db_session=db_session, workstation_id=args.workstation_id,
                                          actor=Actor.cli())
-        print(f"workstation {ws.id} ({ws.name}, site {ws.site_code}): {ws.status}")
+        print(f"workstation {ws.id} ({shown(ws.name)}, site {ws.site_code}): {ws.status}")
     return 0
 
 
@@ -100,7 +101,7 @@ def run_ws_revoke(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         ws = service.revoke_workstation(db_session=db_session, workstation_id=args.workstation_id,
                                         actor=Actor.cli(), reason=args.reason)
-        print(f"workstation {ws.id} ({ws.name}, site {ws.site_code}): {ws.status}")
+        print(f"workstation {ws.id} ({shown(ws.name)}, site {ws.site_code}): {ws.status}")
     return 0
 
 
@@ -108,7 +109,7 @@ def run_add_room(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         room = rooms.create_room(db_session=db_session, site_code=args.site, code=args.room, name=args.name,
                                  seats=args.seats, actor=Actor.cli())
-        print(f"room {room.code} ({room.name}) at {args.site}: {len(room.seats)} seats")
+        print(f"room {room.code} ({shown(room.name)}) at {args.site}: {len(room.seats)} seats")
     return 0
 
 
@@ -116,7 +117,7 @@ def run_rooms(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         for room in rooms.list_rooms(db_session=db_session, site_code=args.site):
             bound = ", ".join(f"{s.number}->{s.workstation_id}" for s in room.seats if s.workstation_id)
-            print(f"{room.code}\t{room.name}\t{len(room.seats)} seats\t{bound or '-'}")
+            print(f"{room.code}\t{shown(room.name)}\t{len(room.seats)} seats\t{bound or '-'}")
     return 0
 
 

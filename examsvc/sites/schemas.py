@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from examsvc.sites.models import WorkstationStatus
+from examsvc.text import SingleLine
 
 
 class SiteCreate(BaseModel):
@@ -12,8 +13,8 @@ class SiteCreate(BaseModel):
         {"code": "TY-01", "name": "太原市安全生产考试点一", "address": "太原市小店区"}]})
 
     code: str = Field(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
-    name: str = Field(min_length=1, max_length=200)
-    address: str = Field(default="", max_length=300)
+    name: SingleLine = Field(min_length=1, max_length=200)
+    address: SingleLine = Field(default="", max_length=300)
 
 
 class SiteRead(BaseModel):
@@ -35,7 +36,7 @@ class WorkstationEnrol(BaseModel):
 
     site_code: str = Field(min_length=2, max_length=32)
     enrolment_code: str = Field(min_length=8, max_length=200)
-    name: str = Field(min_length=1, max_length=100)
+    name: SingleLine = Field(min_length=1, max_length=100)
 
 
 class WorkstationRead(BaseModel):
@@ -63,7 +64,7 @@ class RoomCreate(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"code": "01", "name": "第一考场", "seats": 40}]})
 
     code: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
-    name: str = Field(min_length=1, max_length=100)
+    name: SingleLine = Field(min_length=1, max_length=100)
     seats: int = Field(ge=1, le=200)
 
 

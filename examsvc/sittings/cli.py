@@ -20,6 +20,7 @@ from examsvc.db import engine_from_settings, utcnow
 from examsvc.papers.keys import paper_key_provider
 from examsvc.sittings import flows, service
 from examsvc.sittings.models import StaffRole
+from examsvc.text import shown
 
 
 def register(commands: Any) -> None:
@@ -91,7 +92,7 @@ def run_list(_: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         for s in service.list_all(db_session=db_session):
             print(f"{s.code}\t{s.scheduled_start.isoformat()}\t{s.status}\t{s.site.code}\t"
-                  f"{len(s.staff)} staff\t{s.title}")
+                  f"{len(s.staff)} staff\t{shown(s.title)}")
     return 0
 
 
@@ -112,7 +113,7 @@ def run_register(args: argparse.Namespace, settings: Settings) -> int:
                                        min_age=settings.candidate_min_age,
                                        max_age=settings.candidate_max_age, actor=Actor.cli())
             for registration in made:
-                print(f"{registration.admission_number}\t{registration.candidate.name}")
+                print(f"{registration.admission_number}\t{shown(registration.candidate.name)}")
     except ImportRejected as rejected:
         return report_rejected(rejected)
     return 0

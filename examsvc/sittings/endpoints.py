@@ -219,10 +219,11 @@ def list_presence(code: str, _: PresenceReader, db_session: DbSession) -> list[P
 
 
 @router.post("/{code}/open", response_model=SittingRead,
-             summary="Open the sitting (start window, staff present); releases the papers' key")
-def open_sitting(code: str, current: ChiefExaminer, request: Request, db_session: DbSession,
+             summary="Open the sitting (start window, staff present, papers approved); the chief examiner's "
+                     "passphrase releases the papers' key")
+def open_sitting(code: str, body: Passphrase, current: ChiefExaminer, request: Request, db_session: DbSession,
                  settings: SettingsDep) -> SittingRead:
-    sitting = presence.open_sitting(db_session=db_session, code=code, now=utcnow(),
+    sitting = presence.open_sitting(db_session=db_session, code=code, passphrase=body.passphrase, now=utcnow(),
                                     window_minutes=settings.open_window_minutes,
                                     keys=request.app.state.paper_keys, actor=current.actor)
     return SittingRead.of(sitting)

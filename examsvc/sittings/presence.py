@@ -2,7 +2,8 @@
 
 Staff check in themselves, logged in on an approved workstation of the sitting's own site. A sitting
 opens only inside its start window, by its own chief examiner, with the chief examiner and every
-room's minimum of proctors present; opening releases the papers' key (the papers' open step).
+room's minimum of proctors present, and with the chief examiner's passphrase: opening releases the
+papers' key, which until then is sealed to the chief examiner (docs/security.md).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from examsvc.audit.actors import Actor
 from examsvc.crypto.envelope import KeyProvider
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, Forbidden, InvalidInput
+from examsvc.examiners import exchange
+from examsvc.examiners import service as examiners
 from examsvc.papers import service as papers
 from examsvc.papers.models import PaperSetStatus
 from examsvc.practical import rules as practical_rules
@@ -120,8 +123,10 @@ def room_staffed(db_session: Session, sitting: Sitting, room_id: int) -> bool:
     return present_proctors(db_session, sitting, room_id).get(room_id, 0) >= sitting.proctors_per_room
 
 
-def open_sitting(*, db_session: Session, code: str, now: datetime, window_minutes: int, keys: KeyProvider,
-                 actor: Actor) -> Sitting:
+def open_sitting(*, db_session: Session, code: str, passphrase: str, now: datetime, window_minutes: int,
+                 keys: KeyProvider, actor: Actor) -> Sitting:
+    """Opens the sitting and releases its papers' key: the chief examiner's passphrase unlocks the key the
+    data keys are sealed to (issue 14 item 13). A wrong passphrase opens nothing (the request rolls back)."""
     sitting = get(db_session=db_session, code=code)
     require_chief_of(sitting, actor)
     if sitting.status != SittingStatus.SCHEDULED:
@@ -135,18 +140,25 @@ def open_sitting(*, db_session: Session, code: str, now: datetime, window_minute
     if missing:
         raise Conflict("考务人员未按要求到岗，不能开考。", code="staff_missing",
                        detail={"sitting": code, "missing": missing})
+    if sitting.blueprint_version_id is not None:
+        papers.require_ready_to_open(db_session=db_session, sitting_code=code)
+    assert actor.user_id is not None
+    signer = examiners.unlock(db_session=db_session, user_id=actor.user_id, passphrase=passphrase)
+    chief_key = exchange.private_key(db_session, actor.user_id, signer, actor)
     released = []
     for paper_set in papers.sets_of_sitting(db_session=db_session, sitting_code=code):
-        if paper_set.status == PaperSetStatus.APPROVED:
-            papers.open_set(db_session=db_session, paper_set_id=paper_set.id, keys=keys, actor=actor)
+        if paper_set.status == PaperSetStatus.APPROVED:  # an unapproved supplement waits for its approval
+            papers.release(db_session=db_session, paper_set=paper_set, chief_key=chief_key, keys=keys, actor=actor)
             released.append(paper_set.id)
     if sitting.practical_rule_id is not None:
+        # Made now, so before the opening there is no seed to keep from anyone (docs/security.md).
         practical_seeds.commit_seed(db_session, sitting, keys, actor)
     sitting.status = SittingStatus.OPEN
     sitting.opened_at = now
     db_session.flush()
     audit.record(db_session=db_session, actor=actor, action="sitting.opened", subject_type="sitting",
-                 subject_id=sitting.id, details={"sitting": code, "paper_sets_opened": released})
+                 subject_id=sitting.id, details={"sitting": code, "paper_sets_opened": released,
+                                                 "examiner_key": signer.name})
     return sitting
 
 

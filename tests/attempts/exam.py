@@ -12,9 +12,9 @@ from examsvc.attempts.models import Attempt
 from examsvc.banks.models import BankVersion, Question
 from examsvc.candidates.models import Registration
 from examsvc.sites import rooms
-from tests.builders import TEST_ACTOR
+from tests.builders import TEST_ACTOR, approved_papers, register_candidates
+from tests.builders import open_sitting as open_sitting_with
 from tests.sittings.conftest import Day
-from tests.sittings.test_candidates import csv_of, ident
 from tests.sittings.test_presence import Crew, _start
 
 PASSPHRASE = "the chief examiner's own passphrase"
@@ -26,8 +26,9 @@ def seat_of(i: int) -> tuple[str, int]:
 
 
 class Exam:
-    def __init__(self, day: Day, candidates: int = 2, code: str = "S-1") -> None:
+    def __init__(self, day: Day, candidates: int = 2, code: str = "S-1", open_sitting: bool = True) -> None:
         self.day, self.code, self.client = day, code, day.client
+        self.sessions: dict[int, dict[str, str]] = {}
         day.sitting(code, start=_start(10))
         self.crew = Crew(day, code)
         for person in self.crew.everyone():
@@ -41,23 +42,16 @@ class Exam:
                             workstation_id=workstation_id, actor=TEST_ACTOR)
             self.credentials[(room, seat)] = credential
         day.db_session.commit()
-        self.ids = [ident("19900101", 100 + i) for i in range(candidates)]
-        sheet = csv_of(*((f"考生{i}", self.ids[i], "某培训学校") for i in range(candidates)))
-        registered = self.client.post(f"/sittings/{code}/candidates", params={"filename": "名单.csv"},
-                                      headers=day.admin, content=sheet)
-        assert registered.status_code == 201, registered.text
-        self.admissions = [r["admission_number"] for r in registered.json()]
-        assert self.client.post("/examiners/me/key", headers=self.chief,
-                                json={"passphrase": PASSPHRASE}).status_code == 201
-        made = self.client.post("/paper-sets", headers=day.admin, json={
-            "blueprint_id": day.rule.id, "sitting_code": code, "candidates": self.admissions})
-        assert made.status_code == 201, made.text
-        self.paper_set = made.json()["id"]
-        assert self.client.post(f"/paper-sets/{self.paper_set}/approve", headers=self.chief,
-                                json={"passphrase": PASSPHRASE}).status_code == 200
-        assert self.client.post(f"/sittings/{code}/open", headers=self.chief).json()["status"] == "open"
-        self.sessions: dict[int, dict[str, str]] = {}
-        for i in range(candidates):
+        self.admissions, self.ids = register_candidates(self.client, day.admin, code, candidates)
+        self.paper_set = approved_papers(self.client, admin=day.admin, chief=self.chief, code=code,
+                                         passphrase=PASSPHRASE)
+        if not open_sitting:  # the caller opens it (with or without the right passphrase)
+            return
+        assert open_sitting_with(self.client, code, self.chief, PASSPHRASE).json()["status"] == "open"
+        self.check_in_all()
+
+    def check_in_all(self) -> None:
+        for i in range(len(self.admissions)):
             self.check_in(i)
 
     def proctor(self, room: str) -> dict[str, str]:

@@ -60,3 +60,13 @@ def test_import_of_several_files_is_all_or_nothing(shell: Path, capsys: pytest.C
     assert "bad.yaml" in err and "第" in err and "知识点 3.3" in err
     assert main(["banks", "list"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_an_exported_bank_is_readable_by_its_owner_only(shell: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (shell / "b.yaml").write_bytes(to_yaml(bank(tf("C-1"), sc("C-2"))))
+    assert main(["banks", "import", str(shell / "b.yaml")]) == 0
+    out = shell / "answers.xlsx"
+    out.write_bytes(b"")
+    out.chmod(0o644)
+    assert main(["banks", "export", "T-BANK", "2026.1", str(out)]) == 0
+    assert out.stat().st_mode & 0o777 == 0o600

@@ -17,13 +17,24 @@ from examsvc.crypto.signed_note import open_note, parse_vkey
 from examsvc.examiners import service as examiners
 from examsvc.examiners.models import ExaminerKey
 from examsvc.identity.roles import Role
+from examsvc.papers import sealing, verification
 from examsvc.papers import service as papers
 from examsvc.papers.models import Paper, PaperSet
-from tests.builders import TEST_ACTOR, Actors
+from tests.builders import (
+    TEST_ACTOR,
+    Actors,
+    TheorySitting,
+    auth_header,
+    login,
+    make_theory_sitting,
+    make_user,
+    register_candidates,
+    release_without_opening,
+)
 from tests.papers.builders import ROOT
 
 PASSPHRASE = "主考官本人的签名口令-2027"
-CANDIDATES = [f"1401{n:04d}" for n in range(1, 31)]
+CANDIDATES = range(30)  # how many candidates a world's sitting registers
 
 
 def _banks(db_session: Session) -> dict[str, int]:
@@ -52,7 +63,8 @@ class World:
         self.db_session = db_session
         self.banks = _banks(db_session)
         self.admin = actors.user_with(Role.EXAM_ADMIN)
-        self.chief = actors.user_with(Role.CHIEF_EXAMINER)
+        self.chief_user = make_user(db_session, Role.CHIEF_EXAMINER)
+        self.chief = auth_header(login(self.client, self.chief_user.username))
         self.auditor = actors.user_with(Role.AUDITOR)
         created = self.client.post("/examiners/me/key", headers=self.chief, json={"passphrase": PASSPHRASE})
         assert created.status_code == 201, created.text
@@ -73,12 +85,33 @@ class World:
         assert response.status_code == 200, response.text
         return rule_id
 
-    def paper_set(self, candidates: list[str] = CANDIDATES) -> dict[str, Any]:
-        response = self.client.post("/paper-sets", headers=self.admin, json={
-            "blueprint_id": self.approved_rule(), "sitting_code": "TY-01-AM", "candidates": candidates})
+    def sitting(self, candidates: int = len(CANDIDATES)) -> TheorySitting:
+        """A scheduled theory sitting under a freshly approved rule, this world's chief examiner assigned."""
+        return make_theory_sitting(self.client, self.db_session, admin=self.admin, blueprint_id=self.approved_rule(),
+                                   chief_id=self.chief_user.id, candidates=candidates)
+
+    def paper_set(self, candidates: int = len(CANDIDATES)) -> dict[str, Any]:
+        self.made_for = self.sitting(candidates)
+        response = self.client.post("/paper-sets", headers=self.admin, json={"sitting_code": self.made_for.code})
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    def approved_set(self) -> dict[str, Any]:
+        made = self.paper_set()
+        approved = self.client.post(f"/paper-sets/{made['id']}/approve", headers=self.chief,
+                                    json={"passphrase": PASSPHRASE})
+        assert approved.status_code == 200, approved.text
+        body: dict[str, Any] = approved.json()
+        return body
+
+    def released_set(self) -> dict[str, Any]:
+        """An approved set whose key was released as the sitting's opening does (the opening itself is in
+        tests/papers/test_release.py)."""
+        made = self.approved_set()
+        release_without_opening(self.db_session, made["id"], self.chief_user, self.client.app.state.paper_keys,
+                                PASSPHRASE)
+        return made
 
 
 @pytest.fixture
@@ -151,31 +184,34 @@ def test_an_approved_rule_cannot_be_edited(world: World) -> None:
     assert world.client.post(f"/blueprints/{rule_id}/retire", headers=world.admin).json()["status"] == "retired"
 
 
-def test_papers_are_sealed_co_signed_opened_and_re_derivable(world: World) -> None:
+def test_papers_are_sealed_co_signed_released_and_verified(world: World) -> None:
     made = world.paper_set()
     assert made["status"] == "sealed" and made["paper_count"] == len(CANDIDATES)
+    assert made["sealed_to_user_id"] == world.chief_user.id
     assert open_note(made["manifest"], parse_vkey(world.service_vkey)).startswith("examsvc paper manifest\n")
     approved = world.client.post(f"/paper-sets/{made['id']}/approve", headers=world.chief,
                                  json={"passphrase": PASSPHRASE}).json()
     # One note, two signature lines: any C2SP verifier holding either key accepts it.
     text_service = open_note(approved["manifest"], parse_vkey(world.service_vkey))
     assert open_note(approved["manifest"], parse_vkey(world.chief_vkey)) == text_service
-    assert world.client.post(f"/paper-sets/{made['id']}/open", headers=world.chief).json()["status"] == "opened"
-    paper = world.client.get(f"/paper-sets/{made['id']}/papers/{CANDIDATES[0]}", headers=world.auditor).json()
-    assert len(paper["items"]) == 100 and paper["candidate"] == CANDIDATES[0]
-    closed = world.client.post(f"/paper-sets/{made['id']}/close", headers=world.chief).json()
-    assert hashlib.sha256(bytes.fromhex(closed["revealed_seed"])).hexdigest() == closed["seed_commitment"]
-    result = papers.verify(db_session=world.db_session, paper_set_id=made["id"],
-                           service_key=parse_vkey(world.service_vkey), keys=world.client.app.state.paper_keys,
-                           rederive=True)
-    assert (result.papers, result.examiner_signed, result.rederived) == (30, True, True)
+    keys = world.client.app.state.paper_keys
+    before = verification.verify(db_session=world.db_session, paper_set_id=made["id"],
+                                 service_key=parse_vkey(world.service_vkey), keys=keys)
+    assert (before.papers, before.examiner_signed, before.content_checked) == (30, True, False)
+    release_without_opening(world.db_session, made["id"], world.chief_user, keys, PASSPHRASE)
+    paper = world.client.get(f"/paper-sets/{made['id']}/papers/{world.made_for.admissions[0]}",
+                             headers=world.chief).json()
+    assert len(paper["items"]) == 100 and paper["candidate"] == world.made_for.admissions[0]
+    after = verification.verify(db_session=world.db_session, paper_set_id=made["id"],
+                                service_key=parse_vkey(world.service_vkey), keys=keys)
+    assert after.content_checked
 
 
 @pytest.mark.parametrize("role", list(Role))
 def test_no_role_reads_a_paper_before_the_set_is_opened(actors: Actors, world: World, role: Role) -> None:
-    made = world.paper_set()
-    world.client.post(f"/paper-sets/{made['id']}/approve", headers=world.chief, json={"passphrase": PASSPHRASE})
-    response = world.client.get(f"/paper-sets/{made['id']}/papers/{CANDIDATES[0]}", headers=actors.user_with(role))
+    made = world.approved_set()
+    headers = world.chief if role == Role.CHIEF_EXAMINER else actors.user_with(role)  # the sitting's own chief too
+    response = world.client.get(f"/paper-sets/{made['id']}/papers/{world.made_for.admissions[0]}", headers=headers)
     assert response.status_code in (403, 409)
     assert "items" not in response.text and "LVN-" not in response.text
 
@@ -185,19 +221,29 @@ def test_a_database_dump_shows_no_paper_content_or_seed(world: World) -> None:
     for paper in world.db_session.scalars(select(Paper).where(Paper.paper_set_id == made["id"])):
         assert b"LVN-" not in paper.sealed and b"LVP-" not in paper.sealed
     paper_set = world.db_session.get(PaperSet, made["id"])
-    assert paper_set is not None and paper_set.revealed_seed is None
+    assert paper_set is not None and paper_set.revealed_seed is None and paper_set.wrapped_data_key == b""
 
 
-def test_late_candidates_get_a_supplement_that_needs_its_own_approval(world: World) -> None:
+def test_late_candidates_get_a_supplement_with_its_own_seed_and_approval(world: World) -> None:
     made = world.paper_set()
+    sitting = world.made_for
     duplicate = world.client.post(f"/paper-sets/{made['id']}/supplements", headers=world.admin,
-                                  json={"candidates": [CANDIDATES[0]]})
+                                  json={"candidates": [sitting.admissions[0]]})
     assert (duplicate.status_code, duplicate.json()["error"]) == (409, "candidate_has_paper")
-    extra = world.client.post(f"/paper-sets/{made['id']}/supplements", headers=world.admin,
-                              json={"candidates": ["14019999"]}).json()
-    assert extra["status"] == "sealed" and extra["parent_id"] == made["id"]
+    unknown = world.client.post(f"/paper-sets/{made['id']}/supplements", headers=world.admin,
+                                json={"candidates": ["14019999"]})
+    assert (unknown.status_code, unknown.json()["error"]) == (422, "candidates_not_registered")
+    assert unknown.json()["detail"]["unregistered"] == ["14019999"]
+    nobody = world.client.post(f"/paper-sets/{made['id']}/supplements", headers=world.admin, json={})
+    assert (nobody.status_code, nobody.json()["error"]) == (409, "no_candidates_without_paper")
+    [late], _ = register_candidates(world.client, world.admin, sitting.code, 1, first=900)
+    extra = world.client.post(f"/paper-sets/{made['id']}/supplements", headers=world.admin, json={}).json()
+    assert extra["status"] == "sealed" and extra["parent_id"] == made["id"] and extra["paper_count"] == 1
     assert f"supplement-of {made['id']}" in open_note(extra["manifest"], parse_vkey(world.service_vkey))
-    assert extra["seed_commitment"] == made["seed_commitment"]
+    # Its own seed: the parent's is sealed under a key nobody holds before the opening (docs/assembly.md).
+    assert extra["seed_commitment"] != made["seed_commitment"]
+    paper = world.db_session.scalars(select(Paper).where(Paper.paper_set_id == extra["id"])).one()
+    assert paper.candidate == late
 
 
 def _unguard(db_session: Session) -> None:
@@ -209,31 +255,31 @@ def _unguard(db_session: Session) -> None:
 
 
 def _tampered(world: World, change: Any) -> str:
-    made = world.paper_set()
+    made = world.released_set()
     keys = world.client.app.state.paper_keys
     paper_set = world.db_session.get(PaperSet, made["id"])
     assert paper_set is not None
-    data_key = keys.unwrap(paper_set.wrapped_data_key, papers._set_binding(paper_set))
+    data_key = sealing.data_key(paper_set, keys)
     rows = papers.papers_of(world.db_session, made["id"])
     _unguard(world.db_session)
     change(world.db_session, rows, data_key, paper_set)
     world.db_session.flush()
     world.db_session.expire_all()
-    with pytest.raises(papers.PaperSetMismatch) as raised:
-        papers.verify(db_session=world.db_session, paper_set_id=made["id"],
-                      service_key=parse_vkey(world.service_vkey), keys=keys)
+    with pytest.raises(verification.PaperSetMismatch) as raised:
+        verification.verify(db_session=world.db_session, paper_set_id=made["id"],
+                            service_key=parse_vkey(world.service_vkey), keys=keys)
     return str(raised.value)
 
 
 def _reseal(db_session: Session, row: Paper, data_key: bytes, paper_set: PaperSet, document: bytes,
             digest: str) -> None:
-    sealed = seal(data_key, document, papers._paper_binding(paper_set.sitting_code, row.candidate, digest))
+    sealed = seal(data_key, document, sealing.paper_binding(paper_set.sitting_code, row.candidate, digest))
     db_session.execute(text("UPDATE paper SET sealed = :s, digest = :d WHERE id = :i"),
                        {"s": sealed, "d": digest, "i": row.id})
 
 
 def _document(data_key: bytes, row: Paper, paper_set: PaperSet) -> bytes:
-    return open_sealed(data_key, row.sealed, papers._paper_binding(paper_set.sitting_code, row.candidate, row.digest))
+    return open_sealed(data_key, row.sealed, sealing.paper_binding(paper_set.sitting_code, row.candidate, row.digest))
 
 
 def test_a_changed_question_is_caught(world: World) -> None:
@@ -244,7 +290,7 @@ def test_a_changed_question_is_caught(world: World) -> None:
         _reseal(db_session, rows[3], data_key, paper_set, forged, rows[3].digest)
 
     message = _tampered(world, change)
-    assert CANDIDATES[3] in message and "does not match its digest" in message
+    assert world.made_for.admissions[3] in message and "does not match its digest" in message
 
 
 def test_a_changed_option_order_even_with_a_new_digest_is_caught(world: World) -> None:
@@ -265,13 +311,26 @@ def test_a_moved_paper_row_is_caught(world: World) -> None:
     def change(db_session: Session, rows: list[Paper], data_key: bytes, paper_set: PaperSet) -> None:
         db_session.execute(text("UPDATE paper SET candidate = :c WHERE id = :i"), {"c": "14019998", "i": rows[0].id})
 
-    assert CANDIDATES[0] not in (message := _tampered(world, change)) and "does not open" in message
+    message = _tampered(world, change)
+    assert world.made_for.admissions[0] not in message and "does not open" in message
+
+
+def test_before_opening_verify_still_catches_a_changed_digest(world: World) -> None:
+    made = world.approved_set()
+    rows = papers.papers_of(world.db_session, made["id"])
+    _unguard(world.db_session)
+    forged = hashlib.sha256(b"another paper").hexdigest()
+    world.db_session.execute(text("UPDATE paper SET digest = :d WHERE id = :i"), {"d": forged, "i": rows[2].id})
+    world.db_session.flush()
+    world.db_session.expire_all()
+    with pytest.raises(verification.PaperSetMismatch, match="Merkle root"):
+        verification.verify(db_session=world.db_session, paper_set_id=made["id"],
+                            service_key=parse_vkey(world.service_vkey), keys=world.client.app.state.paper_keys)
 
 
 def test_no_papers_from_a_retired_bank_version(world: World) -> None:
-    rule_id = world.approved_rule()
+    sitting = world.sitting(candidates=2)
     banks_service.retire(db_session=world.db_session, version_id=world.banks["national"], actor=TEST_ACTOR)
     world.db_session.commit()
-    refused = world.client.post("/paper-sets", headers=world.admin, json={
-        "blueprint_id": rule_id, "sitting_code": "TY-02", "candidates": CANDIDATES})
+    refused = world.client.post("/paper-sets", headers=world.admin, json={"sitting_code": sitting.code})
     assert (refused.status_code, refused.json()["error"]) == (409, "bank_version_not_published")

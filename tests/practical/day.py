@@ -81,7 +81,7 @@ class Practical:
                                 headers=self.day.admin, content=sheet)
 
     def open(self) -> None:
-        opened = self.client.post(f"/sittings/{self.code}/open", headers=self.chief)
+        opened = self.client.post(f"/sittings/{self.code}/open", headers=self.chief, json={"passphrase": PASSPHRASE})
         assert opened.status_code == 200, opened.text
 
     def check_in_candidates(self, admissions: list[str], ids: list[str]) -> None:

@@ -15,11 +15,12 @@ from examsvc.practical import service as practical_banks
 from examsvc.practical.exam import draw_items
 from examsvc.practical.models import PracticalSeed
 from tests.attempts.exam import PASSPHRASE, Exam
+from tests.practical import media
 from tests.practical.day import Practical, full_marks, passed_theory
 from tests.sittings.conftest import Day
 from tests.sittings.test_candidates import ident
 
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + bytes(range(256)) * 4
+JPEG = media.jpeg()
 
 
 def _entries(practical: Practical, action: str) -> list[dict]:  # type: ignore[type-arg]
@@ -123,7 +124,8 @@ def test_only_an_assigned_evaluator_on_site_scores_and_a_sheet_never_changes(day
     practical.check_in_staff(practical.chief_user, practical.proctor_user, practical.evaluators[0])
     [registered] = practical.register(exam.ids).json()
     admission = registered["admission_number"]
-    late = practical.client.post(f"/sittings/{practical.code}/open", headers=practical.chief)
+    late = practical.client.post(f"/sittings/{practical.code}/open", headers=practical.chief,
+                                 json={"passphrase": PASSPHRASE})
     assert late.json()["error"] == "staff_missing"  # the rule wants two evaluators on site
     practical.check_in_staff(practical.evaluators[1])
     practical.open()
@@ -189,6 +191,16 @@ def test_evidence_whose_bytes_change_no_longer_matches_the_log(ready: tuple[Exam
     bad = practical.client.post(f"/sittings/{practical.code}/practical/candidates/{admission}/evidence/K1",
                                 headers=practical.evaluator(0) | {"Content-Type": "image/png"}, content=JPEG)
     assert bad.json()["error"] == "evidence_type"
+    # Magic bytes followed by HTML are no JPEG; what the client declared is never echoed back.
+    forged = practical.client.post(f"/sittings/{practical.code}/practical/candidates/{admission}/evidence/K1",
+                                   headers=practical.evaluator(0) | {"Content-Type": "image/jpeg"},
+                                   content=b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>")
+    assert (forged.status_code, forged.json()["error"]) == (422, "evidence_type")
+    echoed = practical.client.post(f"/sittings/{practical.code}/practical/candidates/{admission}/evidence/K1",
+                                   headers=practical.evaluator(0) | {"Content-Type": "text/html; q=ECHOED"},
+                                   content=JPEG)
+    assert echoed.json()["detail"] == {"allowed_types": ["image/jpeg", "image/png", "video/mp4"]}
+    assert "ECHOED" not in echoed.text and "text/html" not in echoed.text
     stored = practical.client.post(f"/sittings/{practical.code}/practical/candidates/{admission}/evidence/K1",
                                    headers=practical.evaluator(0) | {"Content-Type": "image/jpeg"}, content=JPEG)
     assert stored.status_code == 201, stored.text

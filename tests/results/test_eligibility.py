@@ -10,6 +10,7 @@ from sqlalchemy import select
 from examsvc.candidates.models import Candidate
 from examsvc.results.eligibility import Outcome, add_months, retrained_on, theory_pass_valid, theory_refusal
 from tests.attempts.exam import PASSPHRASE, Exam
+from tests.builders import release_without_opening
 from tests.sittings.test_candidates import csv_of, ident
 from tests.sittings.test_presence import _start
 
@@ -82,10 +83,11 @@ def test_registration_applies_the_retake_rules_and_the_retake_avoids_seen_questi
                          content=csv_of(("考生0", exam.ids[0], "某培训学校")))
     assert retake.status_code == 201, retake.text
     number = retake.json()[0]["admission_number"]
-    made = client.post("/paper-sets", headers=admin, json={"blueprint_id": exam.day.rule.id, "sitting_code": "S-2",
-                                                           "candidates": [number]}).json()
+    assert exam.day.assign("S-2", exam.crew.chief.id, "chief_examiner").status_code == 201
+    made = client.post("/paper-sets", headers=admin, json={"sitting_code": "S-2", "candidates": [number]}).json()
     client.post(f"/paper-sets/{made['id']}/approve", headers=exam.chief, json={"passphrase": PASSPHRASE})
-    client.post(f"/paper-sets/{made['id']}/open", headers=exam.chief)
+    release_without_opening(exam.day.db_session, made["id"], exam.crew.chief, client.app.state.paper_keys,
+                            PASSPHRASE)
     items = client.get(f"/paper-sets/{made['id']}/papers/{number}", headers=exam.chief).json()["items"]
     repeated = [i for i in items if i["key"] in first_keys]
     # 169 unseen 判断题 for 70 places: never repeated. 55 unseen 单选题 for 30 places: in a few draws

@@ -20,12 +20,11 @@ def test_an_exam_morning_from_schedule_to_room_record(morning: Morning) -> None:
                              content=csv_of(("缺考人", ident("19910101", 21), "某校")), headers=day.admin).json()
     vkey = day.client.post("/examiners/me/key", headers=chief, json={"passphrase": PASSPHRASE}).text
     made = day.client.post("/paper-sets", headers=day.admin, json={
-        "blueprint_id": day.rule.id, "sitting_code": "S-1",
-        "candidates": [morning.admission, absent[0]["admission_number"]]}).json()
+        "sitting_code": "S-1", "candidates": [morning.admission, absent[0]["admission_number"]]}).json()
     assert day.client.post(f"/paper-sets/{made['id']}/approve", headers=chief,
                            json={"passphrase": PASSPHRASE}).status_code == 200
 
-    opened = day.client.post("/sittings/S-1/open", headers=chief)
+    opened = day.client.post("/sittings/S-1/open", headers=chief, json={"passphrase": PASSPHRASE})
     assert opened.json()["status"] == "open"
     assert day.client.get(f"/paper-sets/{made['id']}", headers=chief).json()["status"] == "opened"
 

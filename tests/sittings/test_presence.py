@@ -8,7 +8,7 @@ from typing import Any
 from examsvc.db import utcnow
 from examsvc.identity.roles import Role
 from examsvc.sittings import presence, service
-from tests.builders import Actors, auth_header, login, make_user
+from tests.builders import Actors, approved_papers, auth_header, login, make_user, open_sitting, register_candidates
 from tests.sittings.conftest import Day
 
 
@@ -41,12 +41,16 @@ def test_a_sitting_opens_when_its_staff_are_present_in_the_window(day: Day) -> N
     day.sitting("S-1", start=_start(10))
     crew = Crew(day, "S-1")
     chief = crew.tokens[crew.chief.id]
-    refused = day.client.post("/sittings/S-1/open", headers=chief)
+    refused = open_sitting(day.client, "S-1", chief)
     assert (refused.status_code, refused.json()["error"]) == (409, "staff_missing")
     assert len(refused.json()["detail"]["missing"]) == 3  # the chief examiner and both rooms
     for person in crew.everyone():
         assert crew.check_in("S-1", person.id) == 201
-    opened = day.client.post("/sittings/S-1/open", headers=chief)
+    register_candidates(day.client, day.admin, "S-1", 1)
+    unapproved = open_sitting(day.client, "S-1", chief)
+    assert (unapproved.status_code, unapproved.json()["error"]) == (409, "paper_set_not_approved")
+    approved_papers(day.client, admin=day.admin, chief=chief, code="S-1")
+    opened = open_sitting(day.client, "S-1", chief)
     assert opened.status_code == 200, opened.text
     assert opened.json()["status"] == "open"
 
@@ -56,7 +60,7 @@ def test_no_opening_before_the_window(day: Day) -> None:
     crew = Crew(day, "S-LATER")
     for person in crew.everyone():
         crew.check_in("S-LATER", person.id)
-    refused = day.client.post("/sittings/S-LATER/open", headers=crew.tokens[crew.chief.id])
+    refused = open_sitting(day.client, "S-LATER", crew.tokens[crew.chief.id])
     assert (refused.status_code, refused.json()["error"]) == (409, "too_early")
 
 
@@ -64,8 +68,8 @@ def test_only_this_sittings_chief_examiner_opens_it(actors: Actors, day: Day) ->
     day.sitting("S-1", start=_start(5))
     Crew(day, "S-1")
     stranger = actors.user_with(Role.CHIEF_EXAMINER)
-    refused = day.client.post("/sittings/S-1/open", headers=stranger)
-    assert (refused.status_code, refused.json()["error"]) == (403, "not_assigned")
+    refused = open_sitting(day.client, "S-1", stranger)
+    assert (refused.status_code, refused.json()["error"]) == (403, "not_assigned")  # the route scope refuses first
 
 
 def test_check_in_only_from_the_sittings_site_and_only_when_assigned(actors: Actors, day: Day) -> None:
@@ -94,7 +98,7 @@ def test_a_room_below_its_minimum_is_reported(day: Day) -> None:
     rooms = {r.room_id for r in sitting.rooms}
     staffed = {room_id: presence.room_staffed(day.db_session, sitting, room_id) for room_id in rooms}
     assert sorted(staffed.values()) == [False, True]
-    refused = day.client.post("/sittings/S-1/open", headers=crew.tokens[crew.chief.id])
+    refused = open_sitting(day.client, "S-1", crew.tokens[crew.chief.id])
     assert refused.json()["error"] == "staff_missing"
 
 

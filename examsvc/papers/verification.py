@@ -1,0 +1,107 @@
+"""Checking a stored paper set against its manifest: ``examsvc papers verify`` and ``rederive``.
+
+Before the sitting opens nobody can read a paper (docs/security.md), the auditor included: what is
+checked then is everything that needs no content (the signatures, the manifest against the stored
+set, the order of the rows and the Merkle root over the stored digests). Once the data key is
+released, every paper is also opened and hashed against its digest; once the seed is revealed,
+every paper can be re-derived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from examsvc.blueprints import service as blueprints
+from examsvc.blueprints.models import BlueprintVersion
+from examsvc.crypto.envelope import EnvelopeError, KeyProvider, open_sealed
+from examsvc.crypto.signed_note import NoteError, Verifier, open_note
+from examsvc.examiners import service as examiners
+from examsvc.papers import sealing
+from examsvc.papers.assembly import assemble, paper_document, prepare
+from examsvc.papers.models import Paper, PaperSet
+from examsvc.papers.service import get, manifest_text, papers_of, seen_for
+from examsvc.papers.stream import candidate_seed
+from examsvc.tlog.rfc6962 import leaf_hash, root_of
+
+
+class PaperSetMismatch(Exception):
+    """``verify`` or ``rederive`` found a paper or a signature that does not match; names which."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    papers: int
+    examiner_signed: bool
+    rederived: bool
+    content_checked: bool  # False before the opening: the papers cannot be opened yet, by anyone
+
+
+def verify(*, db_session: Session, paper_set_id: int, service_key: Verifier, keys: KeyProvider,
+           rederive: bool = False) -> Verification:
+    """Every stored paper against the manifest and its signatures; with ``rederive`` (after the seed is
+    revealed), every paper again from the rule, the banks and the seed. Raises ``PaperSetMismatch``."""
+    paper_set = get(db_session=db_session, paper_set_id=paper_set_id)
+    # 1. the service's signature, 2. the chief examiner's, 3. the manifest against the stored set
+    try:
+        text = open_note(paper_set.manifest, service_key)
+    except NoteError as exc:
+        raise PaperSetMismatch(f"manifest: the service signature does not verify ({exc})") from None
+    examiner_signed = paper_set.approved_by is not None
+    if paper_set.approved_by is not None:
+        try:
+            open_note(paper_set.manifest, examiners.verifier_for(db_session=db_session, user_id=paper_set.approved_by))
+        except NoteError as exc:
+            raise PaperSetMismatch(f"manifest: the chief examiner's signature does not verify ({exc})") from None
+    blueprint = blueprints.get(db_session=db_session, blueprint_id=paper_set.blueprint_version_id)
+    if text != manifest_text(paper_set, blueprint, blueprints.bank_digests(db_session, blueprint)):
+        raise PaperSetMismatch("manifest: its text does not match the stored set (count, root, rule or banks)")
+    # 4. each paper in order; its content against its digest once the data key is released
+    content = sealing.released(paper_set)
+    data_key = sealing.data_key(paper_set, keys) if content else b""
+    papers = papers_of(db_session, paper_set_id)
+    digests = []
+    for expected_position, paper in enumerate(papers):
+        where = f"paper of {paper.candidate} (row {paper.id})"
+        if paper.position != expected_position:
+            raise PaperSetMismatch(f"{where}: out of order")
+        if content:
+            try:
+                document = open_sealed(data_key, paper.sealed,
+                                       sealing.paper_binding(paper_set.sitting_code, paper.candidate, paper.digest))
+            except EnvelopeError:
+                raise PaperSetMismatch(f"{where}: the sealed paper does not open (altered or moved)") from None
+            if hashlib.sha256(document).hexdigest() != paper.digest:
+                raise PaperSetMismatch(f"{where}: its content does not match its digest")
+        digests.append(bytes.fromhex(paper.digest))
+    # 5. the digests against the manifest's Merkle root (RFC 6962 §2.1)
+    if len(papers) != paper_set.paper_count or root_of([leaf_hash(d) for d in digests]).hex() != paper_set.merkle_root:
+        raise PaperSetMismatch("the papers do not hash to the manifest's Merkle root (a paper added, removed or "
+                               "changed)")
+    if rederive:
+        _rederive(db_session, paper_set, blueprint, papers, keys)
+    return Verification(papers=len(papers), examiner_signed=examiner_signed, rederived=rederive,
+                        content_checked=content)
+
+
+def _rederive(db_session: Session, paper_set: PaperSet, blueprint: BlueprintVersion, papers: list[Paper],
+              keys: KeyProvider) -> None:
+    if paper_set.revealed_seed is None:
+        raise PaperSetMismatch("the seed is not revealed yet: re-derivation is possible after the sitting closes")
+    seed = bytes.fromhex(paper_set.revealed_seed)
+    if hashlib.sha256(seed).hexdigest() != paper_set.seed_commitment:
+        raise PaperSetMismatch("the revealed seed does not match the commitment in the manifest")
+    questions, bank_digests = blueprints.pool(db_session, blueprint)
+    rule = blueprints.rule_of(blueprint)
+    plan = prepare(rule, questions)
+    seen = seen_for(db_session, rule, [p.candidate for p in papers], paper_set.id, keys)
+    for paper in papers:
+        document = paper_document(blueprint_digest=blueprint.digest, bank_digests=bank_digests,
+                                  sitting=paper_set.sitting_code, candidate=paper.candidate,
+                                  items=assemble(plan, candidate_seed(seed, paper.candidate),
+                                                 seen.get(paper.candidate, frozenset())),
+                                  total_points=rule.total_points)
+        if hashlib.sha256(document).hexdigest() != paper.digest:
+            raise PaperSetMismatch(f"paper of {paper.candidate}: not what the rule and the seed give (hand-picked?)")

@@ -154,9 +154,9 @@ def test_monitoring_a_running_server(tmp_path: Path, monkeypatch: pytest.MonkeyP
             except httpx.TransportError:
                 assert time.monotonic() < deadline and server.poll() is None
                 time.sleep(0.2)
-        monkeypatch.setattr(sys, "stdin", io.StringIO("auditor passphrase\n"))
+        monkeypatch.setattr(sys, "stdin", io.StringIO("monitor passphrase\n"))
         assert main(["users", "create", "aud", "--name", "审计员", "--role", "auditor", "--password-stdin"]) == 0
-        token = httpx.post(f"{base}/auth/login", json={"username": "aud", "password": "auditor passphrase"}).json()
+        token = httpx.post(f"{base}/auth/login", json={"username": "aud", "password": "monitor passphrase"}).json()
         monkeypatch.setenv("EXAMSVC_AUDITOR_TOKEN", token["access_token"])
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         state = tmp_path / "monitor.checkpoint"
@@ -166,7 +166,7 @@ def test_monitoring_a_running_server(tmp_path: Path, monkeypatch: pytest.MonkeyP
             assert main(["audit", "verify", "--url", base, "--state", str(state)]) == 0, capsys.readouterr().err
             out = capsys.readouterr().out
             assert ("now trusted" if round_ == 0 else "extends the trusted checkpoint") in out
-            httpx.post(f"{base}/auth/login", json={"username": "aud", "password": "auditor passphrase"})
+            httpx.post(f"{base}/auth/login", json={"username": "aud", "password": "monitor passphrase"})
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -17,9 +17,6 @@ DEVELOPMENT_LOG_ORIGIN = "examsvc.localhost/dev-log"
 # What production refuses below (scrypt N = 2**17, the default) and above (tokens live one working day).
 PRODUCTION_MIN_PASSWORD_COST_LOG2 = 17
 PRODUCTION_MAX_TOKEN_TTL_MINUTES = 12 * 60
-# What production refuses below (scrypt N = 2**17, the default) and above (tokens live one working day).
-PRODUCTION_MIN_PASSWORD_COST_LOG2 = 17
-PRODUCTION_MAX_TOKEN_TTL_MINUTES = 12 * 60
 
 
 def default_data_dir() -> Path:
@@ -80,9 +77,6 @@ class Settings(BaseSettings):
     # The API documentation (/docs, /redoc, /openapi.json): on in development; in production off unless
     # this says true (it maps every route for whoever asks).
     api_docs: bool | None = None
-    # The API documentation (/docs, /redoc, /openapi.json): on in development; in production off unless
-    # this says true (it maps every route for whoever asks).
-    api_docs: bool | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # Requests at work at once per worker process; the rest wait in the event loop (examsvc.admission).
@@ -122,17 +116,6 @@ class Settings(BaseSettings):
         if self.access_token_ttl_minutes > PRODUCTION_MAX_TOKEN_TTL_MINUTES:
             problems.append(f"EXAMSVC_ACCESS_TOKEN_TTL_MINUTES is {self.access_token_ttl_minutes}, above "
                             f"{PRODUCTION_MAX_TOKEN_TTL_MINUTES} (one working day)")
-        elif self.database_url.startswith("sqlite"):
-            problems.append("EXAMSVC_DATABASE_URL names SQLite (one writer at a time: for development and tests)")
-        if self.password_cost_log2 < PRODUCTION_MIN_PASSWORD_COST_LOG2:
-            problems.append(f"EXAMSVC_PASSWORD_COST_LOG2 is {self.password_cost_log2}, below "
-                            f"{PRODUCTION_MIN_PASSWORD_COST_LOG2} (password hashes and examiner keys keep the "
-                            "cost they were made with)")
-        if self.checkpoint_interval_seconds == 0:
-            problems.append("EXAMSVC_CHECKPOINT_INTERVAL_SECONDS is 0 (the log's checkpoint signer is off)")
-        if self.access_token_ttl_minutes > PRODUCTION_MAX_TOKEN_TTL_MINUTES:
-            problems.append(f"EXAMSVC_ACCESS_TOKEN_TTL_MINUTES is {self.access_token_ttl_minutes}, above "
-                            f"{PRODUCTION_MAX_TOKEN_TTL_MINUTES} (one working day)")
         if self.log_origin == DEVELOPMENT_LOG_ORIGIN:
             problems.append("EXAMSVC_LOG_ORIGIN is still the development origin")
         if "EXAMSVC_DATA_DIR" not in os.environ and self.data_dir == default_data_dir():
@@ -140,10 +123,6 @@ class Settings(BaseSettings):
         if problems:
             raise ProductionSettingsError("refusing to start in production: " + "; ".join(problems))
         return self
-
-    @property
-    def api_docs_enabled(self) -> bool:
-        return self.api_docs if self.api_docs is not None else self.environment != "production"
 
     @property
     def api_docs_enabled(self) -> bool:

@@ -1,7 +1,10 @@
 """Reading an uploaded file from the raw request body, refused past a size limit without reading it all.
 
 Uploads (bank files, candidate lists) arrive as the request body with the file name in the query:
-no multipart parser is needed, and the limit is checked before the body is held in memory."""
+no multipart parser is needed, and the limit is checked before the body is held in memory. A route
+that reads its body with ``upload_body`` is what admission (examsvc.admission) recognises as an upload
+route: only such routes, and only from a caller presenting a credential, may receive more than
+``EXAMSVC_MAX_BODY_BYTES``, up to ``MAX_UPLOAD_BYTES``."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ DEFAULT_COST_LOG2 = 17  # N = 2**17, r = 8: 128 MiB per hash (OWASP's scrypt min
 _R = 8
 _P = 1
 _MIN_PASSWORD_LENGTH = 10
+_MIN_NAME_IN_PASSWORD = 4
 
 
 class WeakPasswordError(ValueError):
@@ -26,8 +27,10 @@ def check_password_policy(password: str, *, username: str) -> None:
         raise WeakPasswordError(f"密码至少需要 {_MIN_PASSWORD_LENGTH} 个字符。")
     if password.strip() != password:
         raise WeakPasswordError("密码首尾不能是空白字符。")
-    # The first guess of anyone who knows the name (issue 14 item 12).
-    if username and username.casefold() in password.casefold():
+    # The first guess of anyone who knows the name (issue 14 item 12). A name of a few letters may
+    # occur in a long passphrase by chance ("aud" in "auditor …"): only from 4 letters on is that refused.
+    name, text = username.casefold(), password.casefold()
+    if name and (name == text or (len(name) >= _MIN_NAME_IN_PASSWORD and name in text)):
         raise WeakPasswordError("密码不能包含用户名。")
 
 

@@ -248,13 +248,13 @@ def approve(*, db_session: Session, paper_set_id: int, passphrase: str, keys: Ke
     _require_sealed_to(paper_set, actor.user_id)
     assert actor.user_id is not None
     signer = examiners.unlock(db_session=db_session, user_id=actor.user_id, passphrase=passphrase)
+    chief_key = exchange.private_key(db_session, actor.user_id, signer, actor)  # records it if not yet
     paper_set.manifest = add_signature(paper_set.manifest, signer)
     paper_set.approved_by = actor.user_id
     _advance(db_session, paper_set, PaperSetStatus.SEALED, PaperSetStatus.APPROVED, actor, "papers.approved",
              {"examiner_key": signer.name})
     if sittings.get(db_session=db_session, code=paper_set.sitting_code).status == SittingStatus.OPEN:
-        release(db_session=db_session, paper_set=paper_set,
-                chief_key=exchange.private_key(db_session, actor.user_id, signer, actor), keys=keys, actor=actor)
+        release(db_session=db_session, paper_set=paper_set, chief_key=chief_key, keys=keys, actor=actor)
     return paper_set
 
 

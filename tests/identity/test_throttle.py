@@ -160,3 +160,11 @@ def test_a_password_containing_the_user_name_is_refused(client: TestClient, db_s
     changed = client.post("/auth/password", headers=token, json={
         "current_password": DEFAULT_PASSWORD, "new_password": f"x{user.username.upper()}x12345"})
     assert changed.status_code == 422 and changed.json()["detail"] == {"field": "new_password"}
+
+
+def test_a_short_name_that_occurs_in_a_long_passphrase_by_chance_is_accepted(
+        client: TestClient, db_session: Session) -> None:
+    admin = auth_header(login(client, make_user(db_session, Role.SYSTEM_ADMIN).username))
+    created = client.post("/users", headers=admin, json={"username": "aud", "display_name": "审计员",
+                                                         "password": "auditor passphrase"})
+    assert created.status_code == 201

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -21,15 +22,24 @@ from examsvc.audit import repository
 from examsvc.audit.keys import KeyFileError, key_path, load_signer
 from examsvc.audit.models import AuditEntry
 from examsvc.config import Settings
-from examsvc.crypto.envelope import EnvelopeError, FileKeyProvider, KeyFileModeError, open_sealed
+from examsvc.crypto.envelope import EnvelopeError, FileKeyProvider, KeyFileModeError, open_sealed, seal
 from examsvc.crypto.recipient import hkdf_sha256, open_from
+from examsvc.examiners import service as examiners
 from examsvc.examiners.exchange import INFO
 from examsvc.examiners.models import ExaminerExchangeKey, ExaminerKey
 from examsvc.identity.roles import Role
 from examsvc.papers import sealing
 from examsvc.papers.models import Paper, PaperSet
 from tests.attempts.exam import PASSPHRASE, Exam
-from tests.builders import Actors, make_theory_sitting, open_sitting, register_candidates
+from tests.builders import (
+    Actors,
+    auth_header,
+    login,
+    make_theory_sitting,
+    make_user,
+    open_sitting,
+    register_candidates,
+)
 from tests.sittings.conftest import Day, day  # noqa: F401  (the fixture, shared)
 
 
@@ -248,11 +258,28 @@ def test_a_key_file_readable_by_others_is_refused_at_start_up(settings: Settings
     assert create_app(settings) is not None
 
 
-def test_the_chief_examiners_exchange_key_is_derived_from_their_key(day: Day) -> None:  # noqa: F811
-    exam = Exam(day, candidates=1, open_sitting=False)
-    recorded = exam.client.post("/examiners/me/key/exchange", headers=exam.chief, json={"passphrase": PASSPHRASE})
-    assert recorded.status_code == 200, recorded.text
-    row = day.db_session.get(ExaminerExchangeKey, exam.crew.chief.id)
-    assert row is not None and bytes(row.public_key).hex() == recorded.text.strip()
-    wrong = exam.client.post("/examiners/me/key/exchange", headers=exam.chief, json={"passphrase": "wrong one!"})
+def test_a_key_made_before_exchange_keys_existed_gets_one_at_its_next_unlock(actors: Actors,
+                                                                             day: Day) -> None:  # noqa: F811
+    chief_user = make_user(day.db_session, Role.CHIEF_EXAMINER)
+    chief = auth_header(login(actors.client, chief_user.username))
+    # A key as examsvc made it before: the sealed Ed25519 key and no examiner_exchange_key row.
+    private, salt = Ed25519PrivateKey.generate(), os.urandom(16)
+    name = examiners.key_name("test.example/log", chief_user.username)
+    day.db_session.add(ExaminerKey(
+        user_id=chief_user.id, key_name=name, public_key=private.public_key().public_bytes_raw(), kdf_salt=salt,
+        kdf_cost_log2=10, sealed_private_key=seal(examiners._derive(PASSPHRASE, salt, 10), private.private_bytes_raw(),
+                                                  examiners._binding(chief_user.id, name))))
+    day.db_session.commit()
+    sitting = make_theory_sitting(actors.client, day.db_session, admin=day.admin, blueprint_id=day.rule.id,
+                                  chief_id=chief_user.id, candidates=1)
+    refused = actors.client.post("/paper-sets", headers=day.admin, json={"sitting_code": sitting.code})
+    assert (refused.status_code, refused.json()["error"]) == (409, "examiner_key_missing")
+    assert refused.json()["detail"]["signing_key"] is True and "/examiners/me/key/exchange" in refused.json()["message"]
+    wrong = actors.client.post("/examiners/me/key/exchange", headers=chief, json={"passphrase": "wrong one!"})
     assert (wrong.status_code, wrong.json()["error"]) == (403, "wrong_passphrase")
+    recorded = actors.client.post("/examiners/me/key/exchange", headers=chief, json={"passphrase": PASSPHRASE})
+    assert recorded.status_code == 200, recorded.text
+    derived = X25519PrivateKey.from_private_bytes(hkdf_sha256(private.private_bytes_raw(), INFO))
+    assert recorded.text.strip() == derived.public_key().public_bytes_raw().hex()
+    made = actors.client.post("/paper-sets", headers=day.admin, json={"sitting_code": sitting.code})
+    assert made.status_code == 201, made.text

@@ -18,6 +18,7 @@ from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.crypto.signed_note import NoteError, parse_vkey, verifier_of
 from examsvc.db import engine_from_settings
+from examsvc.errors import ExamServiceError
 from examsvc.papers.keys import paper_key_provider
 from examsvc.results.manifest_check import ResultsMismatch
 from examsvc.results.verify import verify_results
@@ -49,6 +50,13 @@ def register(commands: Any) -> None:
                                                     "against the log and the signed results manifests")
     results.add_argument("sitting")
     results.set_defaults(handler=run_verify_results)
+    sitting = sub.add_parser("verify-sitting", help="check every fact of a sitting (people, papers, presence, "
+                                                    "attempts, incidents, room record, results) against the log and "
+                                                    "the signatures; names each mismatch")
+    target = sitting.add_mutually_exclusive_group(required=True)
+    target.add_argument("sitting", nargs="?", help="the sitting's code")
+    target.add_argument("--all", action="store_true", help="every sitting")
+    sitting.set_defaults(handler=run_verify_sitting)
 
 
 def run_verify_results(args: argparse.Namespace, settings: Settings) -> int:
@@ -64,6 +72,31 @@ def run_verify_results(args: argparse.Namespace, settings: Settings) -> int:
           "recomputed; "
           f"{found.manifests} signed results manifest(s) match the log")
     return 0
+
+
+def run_verify_sitting(args: argparse.Namespace, settings: Settings) -> int:
+    from examsvc.audit.sitting_check import Context, run_checks
+    from examsvc.sittings.service import get as get_sitting
+    from examsvc.sittings.service import list_all
+
+    service_key = verifier_of(load_signer(settings, create=False))
+    failed = 0
+    with transaction(engine_from_settings(settings)) as db_session:
+        codes = [s.code for s in list_all(db_session=db_session)] if args.all else [args.sitting]
+        for code in codes:
+            try:
+                sitting = get_sitting(db_session=db_session, code=code)
+            except ExamServiceError as exc:
+                print(f"FAILED sitting {code}: {exc.message}")
+                failed += 1
+                continue
+            findings = run_checks(Context(db_session=db_session, sitting=sitting, service_key=service_key,
+                                          keys=paper_key_provider(settings)))
+            for finding in findings:
+                print(f"{code}: {finding.line()}")
+            print(f"{'FAILED' if findings else 'OK'}: sitting {code}: {len(findings)} mismatch(es)")
+            failed += bool(findings)
+    return 1 if failed else 0
 
 
 def run_key(_: argparse.Namespace, settings: Settings) -> int:

@@ -81,3 +81,6 @@ def test_a_theory_sitting_with_thirty_candidates(fresh_engine: Engine, settings:
     out = capsys.readouterr().out
     assert f"{CANDIDATES} answer sheets and {CANDIDATES} result versions recomputed" in out
     assert main(["papers", "rederive", exam.code]) == 0
+    capsys.readouterr()
+    assert main(["audit", "verify-sitting", exam.code]) == 0, capsys.readouterr().out
+    assert f"OK: sitting {exam.code}: 0 mismatch(es)" in capsys.readouterr().out

@@ -99,8 +99,10 @@ def exam_morning(engine: Engine, settings: Settings, count: int) -> list[Station
         blueprints.approve(db_session=db, blueprint_id=row.id, passphrase=PASSPHRASE, actor=chief)
         sittings.create(db_session=db, code=SITTING, title="基准考试", blueprint_id=row.id, site_code="BENCH",
                         room_codes=[f"{r + 1:02d}" for r in range(rooms_needed)],
-                        scheduled_start=utcnow() + timedelta(minutes=5), late_entry_minutes=15,
-                        proctors_per_room=2, actor=ADMIN)
+                        # 统一开考: candidates start only once the scheduled start has passed, which it has
+                        # by the time the set-up below is done.
+                        scheduled_start=utcnow() + timedelta(seconds=1), late_entry_minutes=15,
+                        proctors_per_room=2, actor=ADMIN, now=utcnow())
         flows.assign_staff(db_session=db, code=SITTING, user_id=chief.user_id, role=StaffRole.CHIEF_EXAMINER,
                            room_code=None, actor=ADMIN)
         proctors = []

@@ -87,13 +87,14 @@ def load_sample_banks(settings: Settings, engine: Engine) -> int:
 
 
 def announce_first_admin(admin: FirstAdmin) -> None:
-    # Printed to the terminal once, never logged: it is the only copy of the password.
+    # Printed to the terminal once, never logged: it is the only copy of the password. On stdout, so
+    # that stderr stays pure JSON lines (the log, examsvc.requestlog) for whatever collects it.
     print(
         "\n"
         "================ examsvc: first start ================\n"
         f"  system admin created: username {admin.username!r}\n"
         f"  password (shown once, change it): {admin.password}\n"
         "======================================================\n",
-        file=sys.stderr,
+        file=sys.stdout,
         flush=True,
     )

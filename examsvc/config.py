@@ -10,8 +10,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from examsvc.localtime import zone
 
 DEVELOPMENT_LOG_ORIGIN = "examsvc.localhost/dev-log"
 # What production refuses below (scrypt N = 2**17, the default) and above (tokens live one working day).
@@ -63,6 +65,9 @@ class Settings(BaseSettings):
     # Sitting defaults (考试场次): how late a candidate may still start, and proctors per room.
     late_entry_minutes: int = Field(default=15, ge=0, le=120)
     proctors_per_room: int = Field(default=2, ge=1, le=10)
+    # The site's time zone (IANA name): how printed times read (the room record's page, CLI output,
+    # messages). Stored and logged times are UTC.
+    timezone: str = "Asia/Shanghai"
     # A sitting may be opened from this many minutes before its scheduled start.
     open_window_minutes: int = Field(default=30, ge=0, le=240)
     # Eligibility by age on the day of the sitting (特种作业人员: 年满18周岁，且不超过国家法定退休年龄).
@@ -97,6 +102,12 @@ class Settings(BaseSettings):
     # Bodies being received at once per worker, and of them large uploads; past either, 503 at once.
     max_body_reads: int = Field(default=64, ge=1, le=10_000)
     max_upload_reads: int = Field(default=4, ge=1, le=100)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        zone(name)  # refuses a name that is not an IANA zone, naming it
+        return name
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> Settings:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from examsvc.audit.actors import Actor
+from examsvc.db import utcnow
 from examsvc.identity import service as identity_service
 from examsvc.identity.models import UserAccount
 from examsvc.identity.roles import Role
@@ -111,7 +113,7 @@ def make_theory_sitting(client: TestClient, db_session: Session, *, admin: dict[
     day = next(_days)
     made = client.post("/sittings", headers=admin, json={
         "code": code, "title": "低压电工作业理论考试", "blueprint_id": blueprint_id, "site_code": site, "rooms": ["01"],
-        "scheduled_start": start or f"2027-{3 + day // 28:02d}-{1 + day % 28:02d}T01:00:00Z"})
+        "scheduled_start": start or f"{utcnow() + timedelta(days=60 + day):%Y-%m-%d}T01:00:00Z"})
     assert made.status_code == 201, made.text
     if chief_id is not None:
         assigned = client.post(f"/sittings/{code}/staff", headers=admin,

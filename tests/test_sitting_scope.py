@@ -26,6 +26,7 @@ from examsvc.sittings.access import PATH_PARAMETERS, Scope, SittingRequirement
 from examsvc.sittings.models import Sitting, SittingStatus
 from tests.builders import TEST_ACTOR, Actors, auth_header, login, make_user
 from tests.papers.builders import approved_rule
+from tests.sittings.conftest import days_ahead
 
 REFUSALS = {"not_assigned", "sitting_not_closed", "forbidden", "not_authenticated", "workstation_required"}
 # Staff roles with a room of their own; the others are assigned to the whole sitting.
@@ -61,7 +62,7 @@ class World:
         self.db_session.commit()
         made = self.client.post("/sittings", headers=self.admin, json={
             "code": sitting, "title": "低压电工作业理论考试", "blueprint_id": rule_id, "site_code": code,
-            "rooms": ["01"], "scheduled_start": "2027-01-10T01:00:00Z"})
+            "rooms": ["01"], "scheduled_start": days_ahead(30)})
         assert made.status_code == 201, made.text
         site = Site(code=code, sitting=sitting, credential=credential)
         for role in ASSIGNABLE:

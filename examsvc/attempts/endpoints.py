@@ -117,7 +117,8 @@ async def start(credentials: Candidate, request: Request) -> StartRead:
     def work(db_session: Session) -> StartRead:
         now = utcnow()
         started = service.start(db_session=db_session, candidate=authenticate(db_session, credentials), now=now,
-                                grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys)
+                                grace_seconds=settings.answer_grace_seconds, keys=request.app.state.paper_keys,
+                                zone_name=settings.timezone)
         return StartRead(clock=Clock.of(started.attempt, now),
                          items=[ItemRead.model_validate(i) for i in started.paper],
                          answers=[AnswerRead.model_validate(a) for a in started.answers])

@@ -39,7 +39,8 @@ def credit_outage(db_session: Session, *, now: datetime, sweep_interval_seconds:
                   was_down: Callable[[datetime, datetime], bool] | None = None) -> int:
     """Marks the service alive at ``now``; if it was not seen for longer than the ``threshold`` of the
     sweep's interval, and ``was_down`` says the service really was down in that gap, credits the gap to
-    the running attempts. Returns the credit in milliseconds (0: no outage).
+    the running attempts. Returns the credit in milliseconds given to each credited attempt (0: no
+    outage, or an outage with no attempt to credit, which is logged as such and nothing more).
 
     A serving process passes its own ``Liveness.was_down``. Without it (``examsvc sittings sweep``, run
     from a shell while the service is down) every long gap counts."""
@@ -65,9 +66,14 @@ def credit_outage(db_session: Session, *, now: datetime, sweep_interval_seconds:
             continue  # its time was up before the outage began: the sweep submits it at its deadline
         attempt.pause_credit_ms += credit_ms
         by_sitting[attempt.sitting_id].append(admission_number)
+    if not by_sitting:  # say only what happened: a gap was found, and nobody was answering in it
+        logger.info("service outage found, no running attempt to credit", extra={"gap_ms": credit_ms})
+        return 0
     for sitting_id, admission_numbers in sorted(by_sitting.items()):
         audit.record(db_session=db_session, actor=OUTAGE_ACTOR, action="attempts.outage_credited",
                      subject_type="sitting", subject_id=sitting_id, details={
                          "from": audit.rfc3339(last_alive), "to": audit.rfc3339(now), "credited_ms": credit_ms,
                          "admission_numbers": admission_numbers})
+    logger.warning("service outage credited to running attempts", extra={
+        "credited_ms": credit_ms, "attempts": sum(len(numbers) for numbers in by_sitting.values())})
     return credit_ms

@@ -26,12 +26,13 @@ from examsvc.crypto.envelope import KeyProvider
 from examsvc.errors import Conflict, InvalidInput, NotFound
 from examsvc.sites import rooms as site_rooms
 from examsvc.sites.models import Seat
+from examsvc.sittings import timing
 from examsvc.sittings.checkin import checked_in, issue_code
 from examsvc.sittings.models import CandidateCheckIn, Sitting, SittingStatus
 from examsvc.sittings.presence import require_room_authority
 from examsvc.sittings.service import get as get_sitting
 
-MAX_EXTRA_MINUTES = 60
+MAX_EXTRA_MINUTES = timing.MAX_EXTRA_MINUTES  # per grant; the room is reserved for one (sittings.timing)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,11 @@ def act(*, db_session: Session, code: str, admission_number: str, kind: Incident
     elif kind in (IncidentKind.MOVE, IncidentKind.REOPEN):
         if kind == IncidentKind.MOVE:
             seat = _free_seat(db_session, target, seat_number)
-            details |= {"from_workstation_id": target.check_in.workstation_id, "seat": seat.number,
+            old_seat = db_session.get(Seat, target.check_in.seat_id)
+            assert old_seat is not None
+            # Both seats, for the room record (考场记录): where the candidate sat and where they went.
+            details |= {"from_seat": old_seat.number, "from_workstation_id": target.check_in.workstation_id,
+                        "seat": seat.number,
                         "workstation_id": seat.workstation_id}
             target.check_in.seat_id = seat.id
             assert seat.workstation_id is not None

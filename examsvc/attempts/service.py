@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
+from examsvc import localtime
 from examsvc.attempts import clock, content
 from examsvc.attempts.access import CurrentCandidate
 from examsvc.attempts.models import Answer, AnswerSheet, Attempt, AttemptStatus, SubmittedHow
@@ -28,6 +29,7 @@ from examsvc.papers.models import Paper, PaperSet
 from examsvc.results import service as results
 from examsvc.results.models import Result
 from examsvc.sites.models import Seat
+from examsvc.sittings import timing
 from examsvc.sittings.models import Sitting, SittingStatus
 from examsvc.sittings.presence import room_staffed
 
@@ -124,9 +126,12 @@ class Started:
 
 
 def start(*, db_session: Session, candidate: CurrentCandidate, now: datetime, grace_seconds: int,
-          keys: KeyProvider) -> Started:
+          keys: KeyProvider, zone_name: str = localtime.DEFAULT_ZONE) -> Started:
     """The candidate's paper in paper order (stems and options only) and the server's deadline.
-    Calling it again (after a reload, a move or a reopen) returns the same paper and the saved answers."""
+    Calling it again (after a reload, a move or a reopen) returns the same paper and the saved answers.
+
+    统一开考 (sittings.timing): not before the scheduled start; a late start ends at the common end
+    like everyone else's (``timing.allowed_seconds``)."""
     registration = candidate.registration
     attempt = attempt_of(db_session, registration.id, lock=True)
     if attempt is None:
@@ -137,6 +142,7 @@ def start(*, db_session: Session, candidate: CurrentCandidate, now: datetime, gr
         if sitting.status != SittingStatus.OPEN:
             raise Conflict("考试场次尚未开考或已结束。", code="sitting_not_open",
                            detail={"sitting": sitting.code, "status": sitting.status})
+        _require_exam_time(sitting, now, zone_name)
         seat = db_session.get(Seat, candidate.check_in.seat_id)
         assert seat is not None
         if not room_staffed(db_session, sitting, seat.room_id):
@@ -147,7 +153,7 @@ def start(*, db_session: Session, candidate: CurrentCandidate, now: datetime, gr
         attempt = Attempt(sitting_id=sitting.id, registration_id=registration.id, paper_id=paper.id,
                           room_id=seat.room_id, workstation_id=candidate.workstation.id,
                           item_count=len(opened.document["items"]), shape=opened.shape(), started_at=now,
-                          duration_seconds=sitting.duration_minutes * 60, pause_credit_ms=0, extra_seconds=0,
+                          duration_seconds=timing.allowed_seconds(sitting, now), pause_credit_ms=0, extra_seconds=0,
                           status=AttemptStatus.IN_PROGRESS)
         db_session.add(attempt)
         db_session.flush()
@@ -160,6 +166,17 @@ def start(*, db_session: Session, candidate: CurrentCandidate, now: datetime, gr
     _require_running(db_session, attempt, registration, now=now, grace_seconds=grace_seconds, keys=keys)
     opened = _opened(db_session, attempt, keys)
     return Started(attempt=attempt, paper=opened.for_candidate(), answers=answers_of(db_session, attempt))
+
+
+def _require_exam_time(sitting: Sitting, now: datetime, zone_name: str) -> None:
+    if now < sitting.scheduled_start:
+        opens = localtime.local_text(sitting.scheduled_start, zone_name)
+        raise Conflict(f"考试尚未开始：统一开考时间为 {opens}，届时方可开始作答。", code="exam_not_started",
+                       detail={"sitting": sitting.code, "starts_at": audit.rfc3339(sitting.scheduled_start),
+                               "starts_at_local": opens, "time_zone": zone_name})
+    if now >= timing.common_end(sitting):
+        raise Conflict("本场考试时间已结束，不能开始作答。", code="exam_time_over",
+                       detail={"sitting": sitting.code, "ended_at": audit.rfc3339(timing.common_end(sitting))})
 
 
 def _opened(db_session: Session, attempt: Attempt, keys: KeyProvider) -> content.OpenedPaper:

@@ -10,8 +10,6 @@ result not yet published: ``results.eligibility``).
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +25,7 @@ from examsvc.identity.models import StaffAffiliation
 from examsvc.identity.roles import AffiliationKind
 from examsvc.practical import rules as practical_rules
 from examsvc.results import eligibility
+from examsvc.sittings import timing
 from examsvc.sittings.models import Sitting, SittingStatus, StaffAssignment
 from examsvc.sittings.service import get as get_sitting
 from examsvc.sittings.service import theory_rule
@@ -68,7 +67,7 @@ def register(*, db_session: Session, code: str, sheet: CandidateSheet, min_age: 
         rule = blueprints.rule_of(theory_rule(db_session, sitting))
         personnel, subject = rule.personnel_category, rule.operation_item or str(rule.personnel_category)
     category, category_label = str(personnel), CATEGORY_LABELS[personnel]
-    start, end = sitting.scheduled_start, sitting.scheduled_start + timedelta(minutes=sitting.duration_minutes)
+    window = timing.exam_window(sitting)
     forbidden = staff_institutions(db_session, sitting.id)
     existing: dict[str, Candidate] = {}
     booked: dict[int, str] = {}
@@ -82,8 +81,7 @@ def register(*, db_session: Session, code: str, sheet: CandidateSheet, min_age: 
                 select(Registration, Sitting).join(Sitting, Sitting.id == Registration.sitting_id)
                 .where(Sitting.status != SittingStatus.CLOSED,
                        Registration.candidate_id.in_(known_ids[i:i + _CHUNK]))).all():
-            other_end = other.scheduled_start + timedelta(minutes=other.duration_minutes)
-            if other.id == sitting.id or (other.scheduled_start < end and start < other_end):
+            if other.id == sitting.id or timing.overlaps(window, timing.exam_window(other)):
                 booked[registration.candidate_id] = other.code
     histories = eligibility.outcomes(db_session, known_ids, subject, exclude_sitting_id=sitting.id)
     retrained = eligibility.retrained_on(db_session, known_ids, subject)

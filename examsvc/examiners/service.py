@@ -13,7 +13,7 @@ from examsvc.audit.actors import Actor
 from examsvc.crypto.envelope import EnvelopeError, open_sealed, seal
 from examsvc.crypto.signed_note import Ed25519Signer, Verifier
 from examsvc.db import utcnow
-from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from examsvc.errors import Conflict, Forbidden, InvalidInput
 from examsvc.examiners import exchange
 from examsvc.examiners.models import ExaminerKey
 from examsvc.identity import throttle
@@ -59,10 +59,15 @@ def create_key(*, db_session: Session, user: UserAccount, passphrase: str, origi
     return verifier
 
 
+def key_missing(user_id: int) -> Conflict:
+    """A chief examiner without a key is a state to fix (they make one), not a missing resource: 409."""
+    return Conflict("该主考官尚未创建签名密钥。", code="examiner_key_missing", detail={"user_id": user_id})
+
+
 def verifier_for(*, db_session: Session, user_id: int) -> Verifier:
     row = db_session.get(ExaminerKey, user_id)
     if row is None:
-        raise NotFound("该主考官尚未创建签名密钥。", code="examiner_key_missing", detail={"user_id": user_id})
+        raise key_missing(user_id)
     return Verifier(name=row.key_name, public_key=bytes(row.public_key))
 
 
@@ -78,7 +83,7 @@ def unlock(*, db_session: Session, user_id: int, passphrase: str,
     throttle.refuse_if_waiting(db_session, scope=throttle.Scope.PASSPHRASE, subject=str(user_id), now=now)
     row = db_session.get(ExaminerKey, user_id)
     if row is None:
-        raise NotFound("该主考官尚未创建签名密钥。", code="examiner_key_missing", detail={"user_id": user_id})
+        raise key_missing(user_id)
     try:
         raw = open_sealed(_derive(passphrase, bytes(row.kdf_salt), row.kdf_cost_log2), bytes(row.sealed_private_key),
                           _binding(user_id, row.key_name))

@@ -9,6 +9,7 @@ from examsvc.audit.actors import Actor
 from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings
+from examsvc.localtime import local_text
 from examsvc.sites import rooms, service
 from examsvc.sites.models import WorkstationStatus
 from examsvc.text import shown
@@ -85,7 +86,8 @@ def run_ws_list(args: argparse.Namespace, settings: Settings) -> int:
     status = WorkstationStatus(args.status) if args.status else None
     with transaction(engine_from_settings(settings)) as db_session:
         for ws in service.list_workstations(db_session=db_session, site_code=args.site, status=status):
-            print(f"{ws.id}\t{ws.site_code}\t{shown(ws.name)}\t{ws.status}\t{ws.enrolled_at:%Y-%m-%d %H:%M}")
+            print(f"{ws.id}\t{ws.site_code}\t{shown(ws.name)}\t{ws.status}\t"
+                  f"{local_text(ws.enrolled_at, settings.timezone)}")
     return 0
 
 

@@ -13,9 +13,10 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from examsvc.attempts.models import Attempt, AttemptStatus
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.candidates.models import Registration
@@ -113,6 +114,7 @@ def sign_in(*, db_session: Session, admission_number: str, one_time_code: str, w
     if not hmac.compare_digest(row.code_digest, _code_digest(admission_number, one_time_code.strip())):
         row.failed_sign_ins += 1
         raise NotAuthenticated("签到码不正确。", code="wrong_code", keep_changes=True)
+    _refuse_busy_workstation(db_session, workstation, row)
     token = new_secret(SESSION_PREFIX)
     row.signed_in_at = utcnow()
     row.session_digest = digest_secret(token)
@@ -121,6 +123,24 @@ def sign_in(*, db_session: Session, admission_number: str, one_time_code: str, w
                  subject_id=row.sitting_id, details={"admission_number": admission_number,
                                                     "workstation_id": workstation.id})
     return token
+
+
+def _refuse_busy_workstation(db_session: Session, workstation: Workstation, row: CandidateCheckIn) -> None:
+    """One candidate per workstation at a time: not while another candidate's attempt runs on it, nor
+    while another candidate of a sitting not yet closed holds a session on it and has not handed in
+    (a seat rebound to a machine still in use must not seat two candidates at one screen)."""
+    running = db_session.scalars(select(Attempt.registration_id).where(
+        Attempt.workstation_id == workstation.id, Attempt.status == AttemptStatus.IN_PROGRESS,
+        Attempt.registration_id != row.registration_id)).first()
+    signed_in = db_session.scalars(select(CandidateCheckIn.registration_id).join(
+        Sitting, Sitting.id == CandidateCheckIn.sitting_id).outerjoin(
+        Attempt, Attempt.registration_id == CandidateCheckIn.registration_id).where(
+        CandidateCheckIn.workstation_id == workstation.id, CandidateCheckIn.session_digest.is_not(None),
+        CandidateCheckIn.registration_id != row.registration_id, Sitting.status != SittingStatus.CLOSED,
+        or_(Attempt.id.is_(None), Attempt.status == AttemptStatus.IN_PROGRESS))).first()
+    if running is not None or signed_in is not None:  # the other candidate is not named to this one
+        raise Conflict("这台考试机上另一名考生正在考试，请联系监考员。", code="workstation_busy",
+                       detail={"workstation_id": workstation.id, "running_attempt": running is not None})
 
 
 def checked_in(db_session: Session, sitting: Sitting, admission_number: str) -> tuple[Registration, CandidateCheckIn,

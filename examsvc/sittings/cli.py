@@ -17,6 +17,7 @@ from examsvc.candidates import service as candidates
 from examsvc.candidates.sheets import read_sheet
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings, utcnow
+from examsvc.localtime import local_text
 from examsvc.papers.keys import paper_key_provider
 from examsvc.sittings import flows, service
 from examsvc.sittings.models import StaffRole
@@ -36,6 +37,8 @@ def register(commands: Any) -> None:
     create.add_argument("--site", required=True)
     create.add_argument("--room", action="append", required=True, help="room code (repeatable)")
     create.add_argument("--start", required=True, help="scheduled start, ISO 8601 with time zone")
+    create.add_argument("--correction", metavar="REASON",
+                        help="record a sitting whose start has passed (a schedule correction), with the reason logged")
     create.set_defaults(handler=run_create)
 
     sub.add_parser("list", help="list sittings").set_defaults(handler=run_list)
@@ -82,16 +85,17 @@ def run_create(args: argparse.Namespace, settings: Settings) -> int:
                                  blueprint_id=args.blueprint, practical_rule_id=args.practical_rule,
                                  site_code=args.site, room_codes=args.room,
                                  scheduled_start=start, late_entry_minutes=settings.late_entry_minutes,
-                                 proctors_per_room=settings.proctors_per_room, actor=Actor.cli())
-        print(f"sitting {sitting.code} scheduled at {sitting.scheduled_start.isoformat()} "
-              f"for {sitting.duration_minutes} minutes")
+                                 proctors_per_room=settings.proctors_per_room, actor=Actor.cli(), now=utcnow(),
+                                 correction_reason=args.correction)
+        print(f"sitting {sitting.code} scheduled at {local_text(sitting.scheduled_start, settings.timezone)} "
+              f"({settings.timezone}) for {sitting.duration_minutes} minutes")
     return 0
 
 
 def run_list(_: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         for s in service.list_all(db_session=db_session):
-            print(f"{s.code}\t{s.scheduled_start.isoformat()}\t{s.status}\t{s.site.code}\t"
+            print(f"{s.code}\t{local_text(s.scheduled_start, settings.timezone)}\t{s.status}\t{s.site.code}\t"
                   f"{len(s.staff)} staff\t{shown(s.title)}")
     return 0
 

@@ -13,10 +13,11 @@ from examsvc.candidates.models import Registration
 from examsvc.candidates.sheets import read_sheet
 from examsvc.db import DbSession, utcnow
 from examsvc.dependencies import SettingsDep
+from examsvc.errors import InvalidInput
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.sites.access import CurrentWorkstation, require_workstation
-from examsvc.sittings import checkin, flows, presence, record, service
+from examsvc.sittings import checkin, flows, presence, record, record_page, service
 from examsvc.sittings.access import Scope, SittingCaller, is_province_wide, require_sitting
 from examsvc.sittings.models import Sitting, SittingStatus, StaffRole
 from examsvc.uploads import upload_body
@@ -49,6 +50,11 @@ class SittingCreate(BaseModel):
     scheduled_start: AwareDatetime
     late_entry_minutes: int | None = Field(default=None, ge=0, le=120)
     proctors_per_room: int | None = Field(default=None, ge=1, le=10)
+    correction: bool = Field(default=False, description=(
+        "true records a sitting whose start has passed (a correction of the schedule, logged with "
+        "`correction_reason`); otherwise a start in the past is refused (422 scheduled_in_past)"))
+    correction_reason: str | None = Field(default=None, max_length=300,
+                                          description="required with `correction`: why, for the log")
 
 
 class StaffCreate(BaseModel):
@@ -103,8 +109,17 @@ def create(body: SittingCreate, current: ExamAdmin, db_session: DbSession, setti
         site_code=body.site_code, room_codes=body.rooms, scheduled_start=body.scheduled_start,
         late_entry_minutes=settings.late_entry_minutes if body.late_entry_minutes is None else body.late_entry_minutes,
         proctors_per_room=settings.proctors_per_room if body.proctors_per_room is None else body.proctors_per_room,
-        actor=current.actor)
+        actor=current.actor, now=utcnow(), correction_reason=_correction(body))
     return SittingRead.of(sitting)
+
+
+def _correction(body: SittingCreate) -> str | None:
+    if body.correction:
+        return body.correction_reason or ""  # the service refuses an empty reason, naming the field
+    if body.correction_reason is not None:
+        raise InvalidInput("只有标明更正（correction）时才填写更正原因。", code="correction_reason_without_correction",
+                           detail={"field": "correction_reason"})
+    return None
 
 
 @router.get("", response_model=list[SittingRead])
@@ -299,8 +314,10 @@ def room_record_signature(code: str, _: PresenceReader, db_session: DbSession) -
 
 
 @router.get("/{code}/room-record.html", response_class=HTMLResponse, summary="The room record as a printable page")
-def room_record_page(code: str, _: PresenceReader, db_session: DbSession) -> HTMLResponse:
-    return HTMLResponse(record.printable(record.get_record(db_session=db_session, code=code)))
+def room_record_page(code: str, _: PresenceReader, db_session: DbSession, settings: SettingsDep) -> HTMLResponse:
+    found = record.get_record(db_session=db_session, code=code)
+    return HTMLResponse(record_page.printable(db_session, found, service.get(db_session=db_session, code=code),
+                                              settings.timezone))
 
 
 class Substitution(BaseModel):

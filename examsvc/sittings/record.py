@@ -4,8 +4,6 @@ canonical document whose digest is logged, signed by the chief examiner with the
 from __future__ import annotations
 
 import hashlib
-import html
-import json
 from datetime import datetime
 from typing import Any
 
@@ -137,43 +135,3 @@ def get_record(*, db_session: Session, code: str) -> RoomRecord:
     if record is None:
         raise NotFound("场次尚未结束，没有考场记录。", code="room_record_missing", detail={"sitting": code})
     return record
-
-
-def printable(record: RoomRecord) -> str:
-    """The room record as a printable page in Chinese (A4, black and white)."""
-    data = json.loads(record.document)
-    e = html.escape
-    rows = "".join(
-        f"<tr><td>{e(a['admission_number'])}</td><td>{'到考' if a['present'] else '缺考'}</td>"
-        f"<td>{e(a['room'] or '')}</td><td>{a['seat'] or ''}</td><td>{e(a['checked_in_at'] or '')}</td></tr>"
-        for a in data["attendance"])
-    staff = "".join(
-        f"<tr><td>{e(s['name'])}</td><td>{e(_ROLE_NAMES.get(s['role'], s['role']))}</td><td>{e(s['room'] or '')}</td>"
-        f"<td>{e(s['checked_in_at'] or '未到岗')}</td><td>{e(s['checked_out_at'] or '')}</td>"
-        f"<td>{e(s['checkout_reason'] or '')}</td></tr>" for s in data["staff"])
-    incidents = "<p>无</p>" if not data["incidents"] else "<table><tr><th>时间</th><th>事项</th><th>考场</th>" + \
-        "<th>准考证号</th><th>原因</th><th>处理人</th></tr>" + "".join(
-            f"<tr><td>{e(i['at'])}</td><td>{e(_INCIDENT_NAMES.get(i['kind'], i['kind']))}</td><td>{e(i['room'] or '')}"
-            f"</td><td>{e(i['admission_number'] or '全场')}</td><td>{e(i['reason'])}</td><td>{i['by']}</td></tr>"
-            for i in data["incidents"]) + "</table>"
-    title = f"考场记录 {e(data['sitting'])}"
-    times = (f"计划开考：{e(data['scheduled_start'] or '')}　开考：{e(data['opened_at'] or '')}　"
-             f"结束：{e(data['closed_at'] or '')}")
-    return f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:serif;margin:2em}}table{{border-collapse:collapse;width:100%;margin:1em 0}}
-td,th{{border:1px solid #000;padding:4px}}@page{{size:A4}}</style></head><body>
-<h1>考场记录</h1>
-<p>场次：{e(data['sitting'])}　{e(data['title'])}　考点：{e(data['site'])}　考场：{e('、'.join(data['rooms']))}</p>
-<p>{times}</p>
-<p>报名 {data['registered']} 人，到考 {data['present']} 人，缺考 {data['registered'] - data['present']} 人。</p>
-<h2>考生签到</h2><table><tr><th>准考证号</th><th>到考</th><th>考场</th><th>座位</th><th>签到时间</th></tr>{rows}</table>
-<h2>考务人员</h2><table><tr><th>姓名</th><th>岗位</th><th>考场</th><th>到岗</th><th>离岗</th><th>离岗原因</th></tr>{staff}</table>
-<h2>考场情况</h2>{incidents}
-<p>记录摘要（SHA-256）：{e(record.digest)}</p>
-<pre>{e(record.signed_note)}</pre>
-</body></html>"""
-
-
-_INCIDENT_NAMES = {"pause": "暂停", "resume": "恢复", "extra_time": "延长时间", "warning": "警告",
-                   "removal": "取消考试资格（成绩无效）", "move": "更换考试机", "reopen": "重新登录"}
-_ROLE_NAMES = {"chief_examiner": "主考官", "proctor": "监考员", "evaluator": "考评员", "inspector": "巡考员"}

@@ -1,6 +1,8 @@
 """Scheduling sittings and assigning their staff, refusing every conflict by name.
 
-Conflicts refused here: a staff member without the role; a chief examiner who is also a proctor or
+Conflicts refused here: a start in the past (unless an exam admin marks the sitting as a correction,
+with a reason that is logged); a room taken by another sitting in an overlapping span (``timing.room_span``);
+a staff member without the role; a chief examiner who is also a proctor or
 evaluator of the sitting (no 越位/错位); one person in two overlapping sittings (no 缺位); proctors and
 evaluators outside the sitting's rooms; a second chief examiner. 考教分离 against the candidates'
 training institutions is checked by ``flows.assign_staff`` and at registration.
@@ -8,7 +10,7 @@ training institutions is checked by ``flows.assign_staff`` and at registration.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +24,7 @@ from examsvc.identity import service as identity
 from examsvc.practical import rules as practical_rules
 from examsvc.sites import rooms as site_rooms
 from examsvc.sites import service as sites
+from examsvc.sittings import timing
 from examsvc.sittings.models import Sitting, SittingRoom, SittingStatus, StaffAssignment, StaffRole
 
 PER_ROOM = (StaffRole.PROCTOR, StaffRole.EVALUATOR)
@@ -71,7 +74,17 @@ def theory_rule(db_session: Session, sitting: Sitting) -> BlueprintVersion:
 
 def create(*, db_session: Session, code: str, title: str, blueprint_id: int | None, site_code: str,
            room_codes: list[str], scheduled_start: datetime, late_entry_minutes: int, proctors_per_room: int,
-           actor: Actor, practical_rule_id: int | None = None) -> Sitting:
+           actor: Actor, now: datetime, practical_rule_id: int | None = None,
+           correction_reason: str | None = None) -> Sitting:
+    """``correction_reason``: the exam admin's explicit mark that this records a sitting whose start has
+    passed (a correction of the schedule); without it a start in the past is refused."""
+    if correction_reason is not None and not correction_reason.strip():
+        raise InvalidInput("更正须说明原因。", code="correction_reason_required", detail={"field": "correction_reason"})
+    if scheduled_start < now and correction_reason is None:
+        raise InvalidInput("计划开考时间已过，不能安排；如为更正已发生的场次，请标明更正并说明原因。",
+                           code="scheduled_in_past", detail={"field": "scheduled_start",
+                                                             "scheduled_start": audit.rfc3339(scheduled_start),
+                                                             "now": audit.rfc3339(now)})
     digest, duration = _rule(db_session, blueprint_id, practical_rule_id)
     if db_session.scalars(select(Sitting).where(Sitting.code == code)).first() is not None:
         raise Conflict("考试场次编号已存在。", code="sitting_code_taken", detail={"sitting": code})
@@ -83,19 +96,33 @@ def create(*, db_session: Session, code: str, title: str, blueprint_id: int | No
                       site_id=site.id, scheduled_start=scheduled_start, duration_minutes=duration,
                       late_entry_minutes=late_entry_minutes, proctors_per_room=proctors_per_room,
                       status=SittingStatus.SCHEDULED, created_by=actor.user_id)
+    _refuse_double_booking(db_session, sitting, dict(zip(room_ids, room_codes, strict=True)))
     sitting.rooms = [SittingRoom(room_id=room_id) for room_id in room_ids]
     db_session.add(sitting)
     db_session.flush()
+    details: dict[str, object] = {
+        "sitting": code, "site": site_code, "rooms": room_codes,
+        ("blueprint_digest" if blueprint_id is not None else "practical_rule_digest"): digest,
+        "scheduled_start": audit.rfc3339(scheduled_start), "duration_minutes": sitting.duration_minutes}
+    if correction_reason is not None:
+        details["correction"] = {"reason": correction_reason, "scheduled_in_past": scheduled_start < now}
     audit.record(db_session=db_session, actor=actor, action="sitting.scheduled", subject_type="sitting",
-                 subject_id=sitting.id, details={
-                     "sitting": code, "site": site_code, "rooms": room_codes,
-                     ("blueprint_digest" if blueprint_id is not None else "practical_rule_digest"): digest,
-                     "scheduled_start": audit.rfc3339(scheduled_start), "duration_minutes": sitting.duration_minutes})
+                 subject_id=sitting.id, details=details)
     return sitting
 
 
-def _window(sitting: Sitting) -> tuple[datetime, datetime]:
-    return sitting.scheduled_start, sitting.scheduled_start + timedelta(minutes=sitting.duration_minutes)
+def _refuse_double_booking(db_session: Session, sitting: Sitting, rooms: dict[int, str]) -> None:
+    """One sitting per room at a time, over the whole span a room may be needed (``timing.room_span``):
+    two sittings in one room put two candidates on each seat's workstation."""
+    span = timing.room_span(sitting)
+    for other, room_id in db_session.execute(select(Sitting, SittingRoom.room_id).join(SittingRoom).where(
+            SittingRoom.room_id.in_(rooms), Sitting.status != SittingStatus.CLOSED).order_by(
+            Sitting.scheduled_start, SittingRoom.room_id)).unique():
+        if timing.overlaps(span, timing.room_span(other)):
+            start, end = timing.room_span(other)
+            raise Conflict(f"考场 {rooms[room_id]} 已安排给时间重叠的场次 {other.code}。", code="room_double_booked",
+                           detail={"room": rooms[room_id], "other_sitting": other.code,
+                                   "other_span": [audit.rfc3339(start), audit.rfc3339(end)]})
 
 
 def staff_conflict(message: str, conflict: str, **detail: object) -> Conflict:
@@ -139,12 +166,11 @@ def assign(*, db_session: Session, code: str, user_id: int, role: StaffRole, roo
         raise staff_conflict("该人员已按此角色安排在本场次。", "already_assigned", user_id=user_id, role=str(role))
     if any(a.role in PER_ROOM and a.room_id != room_id for a in mine) and role in PER_ROOM:
         raise staff_conflict("同一人员不能同时在两个考场。", "two_rooms", user_id=user_id)
-    start, end = _window(sitting)
+    window = timing.exam_window(sitting)
     for other in db_session.scalars(select(Sitting).join(StaffAssignment).where(
             StaffAssignment.user_id == user_id, Sitting.id != sitting.id,
             Sitting.status != SittingStatus.CLOSED)).unique():
-        other_start, other_end = _window(other)
-        if other_start < end and start < other_end:
+        if timing.overlaps(window, timing.exam_window(other)):
             raise staff_conflict("该人员已安排在时间重叠的另一场次。", "overlapping_sitting", user_id=user_id,
                           other_sitting=other.code)
     assignment = StaffAssignment(sitting_id=sitting.id, user_id=user_id, role=str(role), room_id=room_id,

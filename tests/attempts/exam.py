@@ -49,6 +49,7 @@ class Exam:
             return
         assert open_sitting_with(self.client, code, self.chief, PASSPHRASE).json()["status"] == "open"
         self.check_in_all()
+        day.reach_start(code)  # 统一开考: candidates start from the scheduled start on
 
     def check_in_all(self) -> None:
         for i in range(len(self.admissions)):

@@ -62,7 +62,7 @@ def test_verify_and_rederive_from_the_shell(tmp_path: Path, monkeypatch: pytest.
                            actor=as_chief)
         sittings.create(db_session=db_session, code="S-CLI", title="低压电工作业理论考试", blueprint_id=rule.id,
                         site_code=site, room_codes=["01"], scheduled_start=utcnow() + timedelta(days=3),
-                        late_entry_minutes=15, proctors_per_room=1, actor=Actor.cli())
+                        late_entry_minutes=15, proctors_per_room=1, actor=Actor.cli(), now=utcnow())
         flows.assign_staff(db_session=db_session, code="S-CLI", user_id=chief.id, role=StaffRole.CHIEF_EXAMINER,
                            room_code=None, actor=Actor.cli())
         sheet = "姓名,身份证号,培训机构,工作单位\n" + "".join(f"考生{n},{ident('19900101', n)},,\n" for n in range(3))

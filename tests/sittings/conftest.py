@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from examsvc.db import utcnow
 from examsvc.identity.roles import Role
 from examsvc.sites import rooms
 from examsvc.sites import service as sites_service
+from examsvc.sittings.models import Sitting
 from tests.builders import TEST_ACTOR, Actors
 from tests.papers.builders import approved_rule
+
+ROOMS = ("01", "02", "03", "04")  # sittings that overlap in time take rooms of their own (no double booking)
+
+
+def days_ahead(days: float, at: str = "01:00:00") -> str:
+    """A start ``days`` from today at ``at`` UTC (09:00 in Shanghai): in the future, as scheduling needs."""
+    return f"{(utcnow() + timedelta(days=days)):%Y-%m-%d}T{at}Z"
 
 
 class Day:
@@ -20,7 +31,7 @@ class Day:
         self.rule = approved_rule(db_session)
         self.admin = actors.user_with(Role.EXAM_ADMIN)
         self.workstation, self.credential = actors.workstation(site_code="TY-01")
-        for code in ("01", "02"):
+        for code in ROOMS:
             rooms.create_room(db_session=db_session, site_code="TY-01", code=code, name=f"第{code}考场", seats=30,
                               actor=TEST_ACTOR)
         db_session.commit()
@@ -36,13 +47,21 @@ class Day:
         self.db_session.commit()
         return enrolled.workstation.id, enrolled.credential
 
-    def sitting(self, code: str, start: str = "2027-01-10T01:00:00Z") -> dict[str, Any]:
+    def sitting(self, code: str, start: str | None = None, rooms: tuple[str, ...] = ("01", "02")) -> dict[str, Any]:
+        """A scheduled sitting, by default 30 days from now (a start in the past is refused)."""
         response = self.client.post("/sittings", headers=self.admin, json={
             "code": code, "title": "低压电工作业理论考试", "blueprint_id": self.rule.id, "site_code": "TY-01",
-            "rooms": ["01", "02"], "scheduled_start": start})
+            "rooms": list(rooms), "scheduled_start": start or days_ahead(30)})
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    def reach_start(self, code: str) -> None:
+        """The clock reaches the sitting's scheduled start (统一开考: nobody starts before it): the start is
+        moved to now, as ``Exam.age`` moves an attempt's start into the past."""
+        self.db_session.execute(update(Sitting).where(Sitting.code == code).values(scheduled_start=utcnow()),
+                                execution_options={"synchronize_session": False})
+        self.db_session.commit()
 
     def assign(self, code: str, user_id: int, role: str, room: str | None = None) -> Any:
         return self.client.post(f"/sittings/{code}/staff", headers=self.admin,

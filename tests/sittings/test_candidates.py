@@ -15,7 +15,7 @@ from examsvc.candidates.models import Candidate, Registration
 from examsvc.identity.roles import AffiliationKind, Role
 from examsvc.identity.service import add_affiliation
 from tests.builders import TEST_ACTOR, make_user
-from tests.sittings.conftest import Day
+from tests.sittings.conftest import Day, days_ahead
 
 HEADER = "姓名,身份证号,培训机构,工作单位\n"
 
@@ -83,8 +83,8 @@ def test_an_xlsx_list_works_too(day: Day) -> None:
 
 
 def test_no_double_booking_in_overlapping_sittings(day: Day) -> None:
-    day.sitting("S-AM", start="2027-01-10T01:00:00Z")
-    day.sitting("S-OVERLAP", start="2027-01-10T02:00:00Z")
+    day.sitting("S-AM", start=days_ahead(30, "01:00:00"))
+    day.sitting("S-OVERLAP", start=days_ahead(30, "02:00:00"), rooms=("03", "04"))
     person = ("吴九", ident("19880808", 77), "某校")
     assert _register(day, "S-AM", csv_of(person)).status_code == 201
     again = _register(day, "S-AM", csv_of(person))

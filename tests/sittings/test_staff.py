@@ -6,7 +6,7 @@ from typing import Any
 
 from examsvc.identity.roles import Role
 from tests.builders import make_user
-from tests.sittings.conftest import Day
+from tests.sittings.conftest import Day, days_ahead
 
 
 def _conflict(response: Any, name: str) -> None:
@@ -37,12 +37,12 @@ def test_staff_are_assigned_and_each_conflict_is_refused(day: Day) -> None:
 
 
 def test_nobody_sits_in_two_overlapping_sittings(day: Day) -> None:
-    day.sitting("S-AM", start="2027-01-10T01:00:00Z")
-    day.sitting("S-OVERLAP", start="2027-01-10T02:30:00Z")
-    day.sitting("S-PM", start="2027-01-10T06:00:00Z")
+    day.sitting("S-AM", start=days_ahead(30, "01:00:00"))
+    day.sitting("S-OVERLAP", start=days_ahead(30, "02:30:00"), rooms=("03", "04"))
+    day.sitting("S-PM", start=days_ahead(30, "06:00:00"))
     proctor = make_user(day.db_session, Role.PROCTOR)
     assert day.assign("S-AM", proctor.id, "proctor", "01").status_code == 201
-    refused = day.assign("S-OVERLAP", proctor.id, "proctor", "01")
+    refused = day.assign("S-OVERLAP", proctor.id, "proctor", "03")
     _conflict(refused, "overlapping_sitting")
     assert refused.json()["detail"]["other_sitting"] == "S-AM"
     assert day.assign("S-PM", proctor.id, "proctor", "01").status_code == 201
@@ -61,9 +61,9 @@ def test_an_assignment_can_be_withdrawn_with_a_reason(day: Day) -> None:
 def test_a_sitting_needs_an_approved_rule_and_its_own_rooms(day: Day) -> None:
     response = day.client.post("/sittings", headers=day.admin, json={
         "code": "S-X", "title": "x", "blueprint_id": day.rule.id, "site_code": "TY-01", "rooms": ["09"],
-        "scheduled_start": "2027-01-10T01:00:00Z"})
+        "scheduled_start": days_ahead(30)})
     assert (response.status_code, response.json()["error"]) == (404, "room_not_found")
     naive = day.client.post("/sittings", headers=day.admin, json={
         "code": "S-Y", "title": "x", "blueprint_id": day.rule.id, "site_code": "TY-01", "rooms": ["01"],
-        "scheduled_start": "2027-01-10T09:00:00"})
+        "scheduled_start": days_ahead(30)[:-1]})
     assert naive.status_code == 422

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -97,11 +98,12 @@ def exam_morning(engine: Engine, settings: Settings, count: int) -> list[Station
         examiners.create_key(db_session=db, user=chief_user, passphrase=PASSPHRASE, origin=settings.log_origin,
                              cost_log2=10, actor=chief)
         blueprints.approve(db_session=db, blueprint_id=row.id, passphrase=PASSPHRASE, actor=chief)
+        start = utcnow() + timedelta(seconds=1)
         sittings.create(db_session=db, code=SITTING, title="基准考试", blueprint_id=row.id, site_code="BENCH",
                         room_codes=[f"{r + 1:02d}" for r in range(rooms_needed)],
-                        # 统一开考: candidates start only once the scheduled start has passed, which it has
-                        # by the time the set-up below is done.
-                        scheduled_start=utcnow() + timedelta(seconds=1), late_entry_minutes=15,
+                        # 统一开考: candidates start only once the scheduled start has passed (waited for
+                        # at the end of the set-up, if it has not by then).
+                        scheduled_start=start, late_entry_minutes=15,
                         proctors_per_room=2, actor=ADMIN, now=utcnow())
         flows.assign_staff(db_session=db, code=SITTING, user_id=chief.user_id, role=StaffRole.CHIEF_EXAMINER,
                            room_code=None, actor=ADMIN)
@@ -138,4 +140,5 @@ def exam_morning(engine: Engine, settings: Settings, count: int) -> list[Station
                                     one_time_code=code, workstation=workstation,
                                     actor=Actor.workstation(workstation.id, workstation.site_id))
             stations.append(Station(workstations[n].credential, token))
+    time.sleep(max(0.0, (start - utcnow()).total_seconds()))
     return stations

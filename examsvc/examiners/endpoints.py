@@ -38,7 +38,8 @@ def record_exchange_key(body: Passphrase, current: ChiefExaminer, db_session: Db
     return PlainTextResponse(public_bytes(private).hex() + "\n", media_type=TEXT)
 
 
-@router.get("/{user_id}/key", response_class=PlainTextResponse, summary="A chief examiner's verifier key")
+@router.get("/{user_id}/key", response_class=PlainTextResponse, summary="A chief examiner's verifier key",
+            description="409 `examiner_key_missing` while the chief examiner has made no key (a state to fix).")
 def get_key(user_id: int, _: KeyReader, db_session: DbSession) -> PlainTextResponse:
     return PlainTextResponse(service.verifier_for(db_session=db_session, user_id=user_id).vkey() + "\n",
                              media_type=TEXT)

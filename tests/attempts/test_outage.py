@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
@@ -83,3 +85,30 @@ def test_an_unreachable_database_is_a_503_to_retry_that_names_no_detail(app: Fas
     response = actors.client.get("/test-database-down")
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
     assert response.json()["error"] == "database_unavailable" and "secret" not in response.text
+
+
+def test_an_outage_with_nobody_answering_credits_nothing_and_says_so(day: Day,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """A restart on a folder with no running attempt (issue 16 item 4): the gap is found, nothing is
+    credited, and the log says exactly that, never "credited to running attempts"."""
+    exam = Exam(day, candidates=2)
+    assert exam.start(0).status_code == 200 and exam.submit(0).status_code == 200
+    _mark_alive(exam, 90)
+    db = exam.day.db_session
+    with caplog.at_level(logging.INFO, logger="examsvc.attempts"):
+        assert credit_outage(db, now=utcnow(), sweep_interval_seconds=2) == 0
+    db.commit()
+    assert _credits(exam) == []
+    messages = [(r.getMessage(), getattr(r, "gap_ms", None), getattr(r, "credited_ms", None)) for r in caplog.records]
+    assert [m for m, _, _ in messages] == ["service outage found, no running attempt to credit"]
+    assert messages[0][1] >= 90_000 and messages[0][2] is None
+    # With someone answering, the same gap is credited, and the log names the credit and how many.
+    assert exam.start(1).status_code == 200
+    _mark_alive(exam, 90)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="examsvc.attempts"):
+        credited = credit_outage(db, now=utcnow(), sweep_interval_seconds=2)
+    db.commit()
+    [record] = caplog.records
+    assert (record.getMessage(), record.__dict__["credited_ms"], record.__dict__["attempts"]) == (
+        "service outage credited to running attempts", credited, 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -56,10 +56,10 @@ class Day:
         body: dict[str, Any] = response.json()
         return body
 
-    def reach_start(self, code: str) -> None:
+    def reach_start(self, code: str, start: datetime | None = None) -> None:
         """The clock reaches the sitting's scheduled start (统一开考: nobody starts before it): the start is
-        moved to now, as ``Exam.age`` moves an attempt's start into the past."""
-        self.db_session.execute(update(Sitting).where(Sitting.code == code).values(scheduled_start=utcnow()),
+        moved to now (or to ``start``), as ``Exam.age`` moves an attempt's start into the past."""
+        self.db_session.execute(update(Sitting).where(Sitting.code == code).values(scheduled_start=start or utcnow()),
                                 execution_options={"synchronize_session": False})
         self.db_session.commit()
 

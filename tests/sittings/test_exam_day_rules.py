@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from examsvc.attempts import clock
 from examsvc.attempts.models import Attempt
@@ -36,12 +36,6 @@ def _create(day: Day, code: str, start: str, rooms_: list[str], **extra: object)
     return day.client.post("/sittings", headers=day.admin, json={
         "code": code, "title": "低压电工作业理论考试", "blueprint_id": day.rule.id, "site_code": "TY-01",
         "rooms": rooms_, "scheduled_start": start, **extra})
-
-
-def _move_start(day: Day, code: str, start: datetime) -> None:
-    day.db_session.execute(update(Sitting).where(Sitting.code == code).values(scheduled_start=start),
-                           execution_options={"synchronize_session": False})
-    day.db_session.commit()
 
 
 # Item 1: a room is not double-booked.
@@ -115,7 +109,7 @@ def test_nobody_starts_before_the_scheduled_start_and_a_late_start_ends_with_eve
     assert day.db_session.scalars(select(Attempt)).all() == []
 
     start = utcnow() - timedelta(minutes=10)  # the sitting began ten minutes ago: candidate 1 is late
-    _move_start(day, exam.code, start)
+    day.reach_start(exam.code, start)
     late = exam.start(1)
     assert late.status_code == 200, late.text
     common_end = start + timedelta(minutes=120)
@@ -125,7 +119,7 @@ def test_nobody_starts_before_the_scheduled_start_and_a_late_start_ends_with_eve
     [started] = _entries(day, "attempt.started")
     assert started["details"]["deadline"] == audit.rfc3339(deadline)
 
-    _move_start(day, exam.code, utcnow() - timedelta(minutes=121))
+    day.reach_start(exam.code, utcnow() - timedelta(minutes=121))
     over = exam.start(0)
     assert (over.status_code, over.json()["error"]) == (409, "exam_time_over")
 

@@ -29,9 +29,11 @@ def create_room(*, db_session: Session, site_code: str, code: str, name: str, se
     return room
 
 
-def get_room(*, db_session: Session, site_code: str, code: str) -> Room:
+def get_room(*, db_session: Session, site_code: str, code: str, lock: bool = False) -> Room:
+    """``lock``: the row stays locked until the transaction ends (booking the room for a sitting)."""
     site = sites.get_site(db_session=db_session, code=site_code)
-    room = db_session.scalars(select(Room).where(Room.site_id == site.id, Room.code == code)).first()
+    query = select(Room).where(Room.site_id == site.id, Room.code == code)
+    room = db_session.scalars(query.with_for_update(of=Room) if lock else query).first()
     if room is None:
         raise NotFound("考场不存在。", code="room_not_found", detail={"site": site_code, "room": code})
     return room

@@ -91,7 +91,10 @@ def create(*, db_session: Session, code: str, title: str, blueprint_id: int | No
     if not room_codes or len(set(room_codes)) != len(room_codes):
         raise InvalidInput("至少需要一个考场，且不能重复。", code="bad_rooms", detail={"rooms": room_codes})
     site = sites.get_site(db_session=db_session, code=site_code)
-    room_ids = [site_rooms.get_room(db_session=db_session, site_code=site_code, code=c).id for c in room_codes]
+    # Locked (in order) until the sitting is stored: two admins booking one room at once are taken in turn.
+    by_code = {c: site_rooms.get_room(db_session=db_session, site_code=site_code, code=c, lock=True).id
+               for c in sorted(room_codes)}
+    room_ids = [by_code[c] for c in room_codes]
     sitting = Sitting(code=code, title=title, blueprint_version_id=blueprint_id, practical_rule_id=practical_rule_id,
                       site_id=site.id, scheduled_start=scheduled_start, duration_minutes=duration,
                       late_entry_minutes=late_entry_minutes, proctors_per_room=proctors_per_room,

@@ -6,21 +6,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from examsvc.attempts import clock
 from examsvc.attempts.models import Attempt
 from examsvc.audit import log as audit
 from examsvc.audit import repository
 from examsvc.db import utcnow
+from examsvc.errors import Conflict
 from examsvc.sites import rooms
+from examsvc.sites import service as sites_service
 from examsvc.sites.models import Seat
+from examsvc.sittings import service as sittings
 from examsvc.sittings.models import Sitting
 from tests.attempts.exam import Exam, seat_of
 from tests.builders import TEST_ACTOR
 from tests.builders import open_sitting as open_sitting_with
+from tests.papers.builders import approved_rule
 from tests.sittings.conftest import Day, days_ahead
 
 
@@ -142,3 +151,43 @@ def test_a_start_in_the_past_is_refused_unless_marked_as_a_correction(day: Day) 
     assert made.status_code == 201, made.text  # type: ignore[attr-defined]
     [entry] = _entries(day, "sitting.scheduled")
     assert entry["details"]["correction"] == {"reason": "补录：系统停机期间线下组织的场次", "scheduled_in_past": True}
+
+
+def test_two_admins_booking_one_room_at_once_are_taken_in_turn(fresh_engine: Engine) -> None:
+    """The room rows are locked while a sitting is booked: of two overlapping sittings created at the
+    same moment in separate transactions, one is stored and the other refused (not both)."""
+    with Session(fresh_engine, expire_on_commit=False) as db_session:
+        rule_id = approved_rule(db_session).id
+        sites_service.create_site(db_session=db_session, code="RACE", name="并发考点", address="", actor=TEST_ACTOR)
+        rooms.create_room(db_session=db_session, site_code="RACE", code="01", name="第01考场", seats=5,
+                          actor=TEST_ACTOR)
+        db_session.commit()
+    start = utcnow() + timedelta(days=30)
+    ready = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def book(code: str) -> None:
+        with Session(fresh_engine) as db_session:
+            try:
+                ready.wait()
+                sittings.create(db_session=db_session, code=code, title="理论考试", blueprint_id=rule_id,
+                                site_code="RACE", room_codes=["01"], scheduled_start=start, late_entry_minutes=15,
+                                proctors_per_room=1, actor=TEST_ACTOR, now=utcnow())
+                time.sleep(0.3)  # hold the lock a while: the other must wait for this commit
+                db_session.commit()
+                outcomes.append("stored")
+            except Conflict as refused:
+                db_session.rollback()
+                outcomes.append(refused.code)
+            except OperationalError:  # SQLite: the other writer holds the database; nothing was stored
+                db_session.rollback()
+                outcomes.append("busy")
+
+    threads = [threading.Thread(target=book, args=(code,)) for code in ("RACE-A", "RACE-B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) in (["room_double_booked", "stored"], ["busy", "stored"]), outcomes
+    with Session(fresh_engine) as db_session:
+        assert len(db_session.scalars(select(Sitting).where(Sitting.code.in_(["RACE-A", "RACE-B"]))).all()) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from examsvc.db import Base, UtcDateTime, utcnow
@@ -48,3 +48,19 @@ class AuditCheckpoint(Base):
     note: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str] = mapped_column(String(8))
     signed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AuditCosignature(Base):
+    """A witness's cosignature (C2SP tlog-cosignature) on one of the log's checkpoints, as the witness
+    returned it: one signature line. Append-only, like the checkpoints."""
+
+    __tablename__ = "audit_cosignature"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, ForeignKey("audit_checkpoint.tree_size"), primary_key=True,
+                                           autoincrement=False)
+    witness_key_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    witness_name: Mapped[str] = mapped_column(String(255))
+    line: Mapped[str] = mapped_column(Text)
+    # The cosignature's own timestamp (POSIX seconds), as signed by the witness.
+    cosigned_at: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -46,7 +46,9 @@ def create_witness_app(witness: Witness) -> Starlette:
             logger.warning("add-checkpoint refused", extra={"status": refusal.status, "reason": refusal.message})
             if refusal.status == 409 and refusal.size is not None:
                 # §add-checkpoint: the body is the latest cosigned size, Content-Type text/x.tlog.size.
-                return Response(size_body(refusal.size), status_code=409, media_type=SIZE_CONTENT_TYPE)
+                # Exactly that type: Starlette would append "; charset=utf-8" to a text/* media_type.
+                return Response(size_body(refusal.size).encode(), status_code=409,
+                                headers={"content-type": SIZE_CONTENT_TYPE})
             return PlainTextResponse(refusal.message + "\n", status_code=refusal.status, media_type=TEXT)
         return PlainTextResponse(lines, media_type=TEXT)
 

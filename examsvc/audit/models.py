@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from examsvc.db import Base, UtcDateTime, utcnow
@@ -56,8 +56,9 @@ class AuditCosignature(Base):
 
     __tablename__ = "audit_cosignature"
 
-    tree_size: Mapped[int] = mapped_column(BigInteger, ForeignKey("audit_checkpoint.tree_size"), primary_key=True,
-                                           autoincrement=False)
+    # The checkpoint's size. No foreign key: it would make TRUNCATE audit_checkpoint fail on the key
+    # before the append-only trigger could refuse it by name.
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     witness_key_id: Mapped[str] = mapped_column(String(8), primary_key=True)
     witness_name: Mapped[str] = mapped_column(String(255))
     line: Mapped[str] = mapped_column(Text)

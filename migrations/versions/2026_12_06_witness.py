@@ -32,8 +32,6 @@ def upgrade() -> None:
     sa.Column('line', sa.Text(), nullable=False),
     sa.Column('cosigned_at', sa.BigInteger(), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['tree_size'], ['audit_checkpoint.tree_size'],
-                            name=op.f('fk_audit_cosignature_tree_size_audit_checkpoint')),
     sa.PrimaryKeyConstraint('tree_size', 'witness_key_id', name=op.f('pk_audit_cosignature'))
     )
     # The same guards as the other log tables (migration 20261128_audit): UPDATE, DELETE, TRUNCATE refused.

@@ -29,6 +29,9 @@ async def witness_loop(app: FastAPI, interval: float) -> None:
     delays only its own next round, never a request, the exam or the signer."""
     witnesses = configured(app.state.settings)
     if not witnesses:
+        if app.state.settings.environment == "production":
+            logger.warning("no witnesses configured (EXAMSVC_WITNESSES): the log's checkpoints do not leave the "
+                           "system, so an owner of the database and the log key can rewrite it unseen")
         return
     timeout = app.state.settings.witness_timeout_seconds
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:

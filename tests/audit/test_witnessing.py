@@ -100,6 +100,11 @@ def test_verify_fails_naming_the_missing_cosignature(deployment: Deployment) -> 
     # Garbage as a witness key is a FAILED line too, not a traceback.
     code, _, err = deployment.verify(folder, "--witness", "nonsense+00+AAAA")
     assert code == 1 and err.startswith("VERIFICATION FAILED: witness key")
+    code, _, err = deployment.verify(folder, "--witness", str(deployment.base / "no-such.vkey"))
+    assert code == 1 and err.startswith("VERIFICATION FAILED: witness key")
+    (folder / "checkpoint").write_bytes(b"\xff\xfe not a note")
+    code, _, err = deployment.verify(folder, "--witness", deployment.witness.vkey)
+    assert code == 1 and err.startswith("VERIFICATION FAILED: checkpoint")
 
 
 def _other_witness_vkey_tail(deployment: Deployment) -> str:

@@ -1,7 +1,7 @@
 """witness cosignatures
 
 Revision ID: 20261206_witness
-Revises: 20261206_sitting_scope
+Revises: 20261206_fact_guards_a
 
 The cosignatures witnesses returned for the log's checkpoints (C2SP tlog-witness, tlog-cosignature),
 append-only like the checkpoints they sign.
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '20261206_witness'
-down_revision: str | None = '20261206_sitting_scope'
+down_revision: str | None = '20261206_fact_guards_a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -27,11 +27,12 @@ from examsvc.banks.endpoints import router as banks_router
 from examsvc.blueprints.endpoints import router as blueprints_router
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings, make_session_factory, pool_capacity
-from examsvc.errors import document_errors, install_error_handlers
+from examsvc.errors import install_error_handlers
 from examsvc.examiners.endpoints import router as examiners_router
 from examsvc.health import router as health_router
 from examsvc.identity.access import assert_every_route_declares_access
 from examsvc.identity.endpoints import auth_router, users_router
+from examsvc.openapi import install_openapi
 from examsvc.papers.endpoints import router as papers_router
 from examsvc.papers.keys import paper_key_provider
 from examsvc.practical.endpoints import router as practical_router
@@ -123,7 +124,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.loop_connections = (LoopConnections(engine.url.render_as_string(hide_password=False))
                                   if engine.dialect.name == "postgresql" else None)
     install_error_handlers(app)
-    document_errors(app)
+    install_openapi(app)
     app.add_middleware(AdmissionMiddleware, settings=settings, pool_capacity=pool_capacity(engine))
     app.add_middleware(RequestContextMiddleware)
     # Outermost: the gate's own refusals (503, 413) carry the headers too.

@@ -9,6 +9,7 @@ from examsvc.blueprints.schemas import Passphrase
 from examsvc.db import DbSession
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
+from examsvc.limits import AdmissionNumber
 from examsvc.papers import service
 from examsvc.papers.models import PaperSetStatus
 from examsvc.sittings.access import Scope, SittingCaller, require_sitting
@@ -30,7 +31,7 @@ class PaperSetCreate(BaseModel):
     sitting_code: str = Field(pattern=r"^[A-Za-z0-9_-]{2,40}$",
                               description="a scheduled theory sitting: its rule and its candidates are used")
     blueprint_id: int | None = Field(default=None, description="optional; if given, must be the sitting's rule")
-    candidates: list[str] | None = Field(
+    candidates: list[AdmissionNumber] | None = Field(
         default=None, min_length=1, max_length=20_000,
         description="准考证号; optional (default: every registered candidate without a paper); each must be "
                     "registered in the sitting")
@@ -39,7 +40,7 @@ class PaperSetCreate(BaseModel):
 class Supplement(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{}, {"candidates": ["TY0120270110AM0031"]}]})
 
-    candidates: list[str] | None = Field(
+    candidates: list[AdmissionNumber] | None = Field(
         default=None, min_length=1, max_length=20_000,
         description="准考证号 of candidates registered late; default: every registered candidate without a paper")
 

@@ -15,6 +15,7 @@ from examsvc.dependencies import SettingsDep
 from examsvc.errors import Forbidden, InvalidInput, NotFound
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
+from examsvc.limits import PassphraseText
 from examsvc.practical import evidence, exam, qualification, results
 from examsvc.practical.document import Subject
 from examsvc.practical.scoring import CriterionMark
@@ -172,7 +173,7 @@ def read_evidence(code: str, evidence_id: int, _: EvidenceReader, db_session: Db
 
 
 class PublishBody(BaseModel):
-    passphrase: str = Field(min_length=1, max_length=512)
+    passphrase: PassphraseText
 
 
 @router.post("/results/publish", response_class=PlainTextResponse, status_code=status.HTTP_201_CREATED,
@@ -195,7 +196,7 @@ def list_results(code: str, _: Reader, db_session: DbSession) -> list[dict[str, 
 class ReviewBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
     scores: dict[Subject, int] = Field(min_length=1, description="new subject scores, tenths of a point")
-    passphrase: str = Field(min_length=1, max_length=512)
+    passphrase: PassphraseText
 
 
 @router.post("/results/{admission_number}/review", status_code=status.HTTP_201_CREATED,

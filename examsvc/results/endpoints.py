@@ -16,6 +16,7 @@ from examsvc.db import DbSession
 from examsvc.errors import InvalidInput, NotFound
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
+from examsvc.limits import PassphraseText
 from examsvc.results import service
 from examsvc.results.models import Retraining
 from examsvc.sittings.access import Scope, SittingCaller, require_sitting
@@ -30,7 +31,7 @@ ExamAdmin = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN))]
 
 
 class PublishBody(BaseModel):
-    passphrase: str = Field(min_length=1, max_length=512, description="主考官本人的签名口令")
+    passphrase: PassphraseText
 
 
 class ManifestRead(BaseModel):
@@ -88,7 +89,7 @@ class ReviewBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
     adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=200)
     void: bool | None = Field(default=None, description="change the void mark (e.g. a removal overturned)")
-    passphrase: str = Field(min_length=1, max_length=512)
+    passphrase: PassphraseText
 
 
 @router.post("/{admission_number}/review", response_model=ResultRead, status_code=status.HTTP_201_CREATED,

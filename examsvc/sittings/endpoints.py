@@ -15,6 +15,7 @@ from examsvc.db import DbSession, utcnow
 from examsvc.dependencies import SettingsDep
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
+from examsvc.limits import AdmissionNumber
 from examsvc.sites.access import CurrentWorkstation, require_workstation
 from examsvc.sittings import checkin, flows, presence, record, service
 from examsvc.sittings.access import Scope, SittingCaller, is_province_wide, require_sitting
@@ -234,7 +235,7 @@ candidates_router = APIRouter(prefix="/candidate-sessions", tags=["sittings"])
 
 
 class CheckInCreate(BaseModel):
-    admission_number: str = Field(min_length=4, max_length=20)
+    admission_number: AdmissionNumber
     id_number: str = Field(min_length=18, max_length=18, description="核对：考生出示的身份证号")
     photo_digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="现场拍照的 SHA-256")
     room: str
@@ -249,7 +250,7 @@ class CheckInRead(BaseModel):
 
 
 class SignIn(BaseModel):
-    admission_number: str = Field(min_length=4, max_length=20)
+    admission_number: AdmissionNumber
     code: str = Field(min_length=6, max_length=6)
 
 

@@ -34,6 +34,7 @@ from examsvc.identity.access import assert_every_route_declares_access
 from examsvc.identity.endpoints import auth_router, users_router
 from examsvc.openapi import install_openapi
 from examsvc.papers.endpoints import router as papers_router
+from examsvc.papers.endpoints import sitting_papers_router
 from examsvc.papers.keys import paper_key_provider
 from examsvc.practical.endpoints import router as practical_router
 from examsvc.practical.exam_endpoints import qualification_router
@@ -132,7 +133,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     # Routes are matched in order: the exam day's hottest (the candidate's saves) come first.
     for router in (health_router, attempt_router, auth_router, users_router, sites_router, workstations_router,
                    banks_router, audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
-                   candidates_router, proctor_router, results_router, retraining_router,
+                   candidates_router, sitting_papers_router, proctor_router, results_router, retraining_router,
                    practical_router, practical_rules_router, practical_exam_router, qualification_router):
         app.include_router(router)
     assert_every_route_declares_access(app)

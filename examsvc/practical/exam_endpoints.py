@@ -15,9 +15,10 @@ from examsvc.dependencies import SettingsDep
 from examsvc.errors import Forbidden, InvalidInput, NotFound
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
-from examsvc.limits import PassphraseText
+from examsvc.limits import AdmissionNumberPath, PassphraseText
 from examsvc.practical import evidence, exam, qualification, results
 from examsvc.practical.document import Subject
+from examsvc.practical.models import PracticalResult
 from examsvc.practical.scoring import CriterionMark
 from examsvc.sites.access import CurrentWorkstation, require_workstation
 from examsvc.sittings.access import Scope, SittingCaller, require_sitting
@@ -188,9 +189,23 @@ def publish(code: str, body: PublishBody, current: ChiefExaminer, request: Reque
 @router.get("/results", summary="The current version of every practical result of the sitting")
 def list_results(code: str, _: Reader, db_session: DbSession) -> list[dict[str, Any]]:
     sitting = get_sitting(db_session=db_session, code=code)
-    return [{"admission_number": r.admission_number, "version": res.version, "score": res.score,
-             "passed": res.passed, "veto_failed": res.veto_failed, "digest": res.digest,
-             "subjects": json.loads(res.document)["subjects"]} for r, res in results.current(db_session, sitting.id)]
+    return [_result(r.admission_number, res) for r, res in results.current(db_session, sitting.id)]
+
+
+@router.get("/results/{admission_number}", summary="One candidate's current practical result")
+def get_result(code: str, admission_number: AdmissionNumberPath, _: Reader, db_session: DbSession) -> dict[str, Any]:
+    sitting = get_sitting(db_session=db_session, code=code)
+    for registration, result in results.current(db_session, sitting.id):
+        if registration.admission_number == admission_number:
+            return _result(admission_number, result)
+    raise NotFound("本场次没有该考生的实操成绩。", code="result_not_found",
+                   detail={"sitting": code, "admission_number": admission_number})
+
+
+def _result(admission_number: str, result: PracticalResult) -> dict[str, Any]:
+    return {"admission_number": admission_number, "version": result.version, "score": result.score,
+            "passed": result.passed, "veto_failed": result.veto_failed, "digest": result.digest,
+            "subjects": json.loads(result.document)["subjects"]}
 
 
 class ReviewBody(BaseModel):

@@ -92,7 +92,9 @@ def get_result(code: str, admission_number: AdmissionNumberPath, _: Reader, db_s
 
 
 def _read(admission_number: str, result: Result) -> ResultRead:
-    return _read(admission_number, result)
+    return ResultRead(admission_number=admission_number, version=result.version, score=result.score,
+                      passed=result.passed, void=result.void, digest=result.digest,
+                      items=json.loads(result.document)["items"])
 
 
 class AdjustmentIn(BaseModel):

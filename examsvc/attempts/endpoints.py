@@ -16,6 +16,7 @@ from examsvc.candidates.models import Registration
 from examsvc.db import DbSession, in_request_transaction, utcnow
 from examsvc.dependencies import SettingsDep, get_settings
 from examsvc.identity.roles import Role
+from examsvc.limits import AdmissionNumberPath
 from examsvc.results.models import Result
 from examsvc.sittings.access import Scope, SittingCaller, require_sitting
 from examsvc.sittings.models import Sitting
@@ -152,7 +153,8 @@ async def state(credentials: Candidate, request: Request) -> StateRead:
 
 @candidate_router.put("/answers/{position}", response_model=SaveRead,
                       summary="Save one answer (durable before the response; a stale seq changes nothing)")
-async def save(position: Annotated[int, Path(ge=0, le=2**31 - 1, description=POSITION)], body: SaveBody, credentials: Candidate, request: Request) -> SaveRead:
+async def save(position: Annotated[int, Path(ge=0, le=2**31 - 1, description=POSITION)], body: SaveBody,
+               credentials: Candidate, request: Request) -> SaveRead:
     settings = get_settings(request)
     connections: autosave.LoopConnections | None = request.app.state.loop_connections
     if connections is not None:
@@ -221,8 +223,8 @@ Action = Literal["pause", "resume", "extra-time", "warning", "removal", "move", 
                              "credited exactly), extra-time (minutes), warning, removal (the score is void), move "
                              "(to another seat's workstation; answers kept, paused until resumed), reopen (after "
                              "a crash: a new one-time code, paused until resumed)")
-def act(code: str, admission_number: str, action: Action, body: ActionBody, current: Proctor, request: Request,
-        db_session: DbSession, settings: SettingsDep) -> ActedRead:
+def act(code: str, admission_number: AdmissionNumberPath, action: Action, body: ActionBody, current: Proctor,
+        request: Request, db_session: DbSession, settings: SettingsDep) -> ActedRead:
     now = utcnow()
     acted = proctor.act(db_session=db_session, code=code, admission_number=admission_number,
                         kind=IncidentKind(action.replace("-", "_")), reason=body.reason, now=now,

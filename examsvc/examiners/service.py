@@ -21,7 +21,6 @@ from examsvc.identity.models import UserAccount
 from examsvc.limits import PASSPHRASE_MIN, PASSPHRASE_RULE
 
 
-
 def _derive(passphrase: str, salt: bytes, cost_log2: int) -> bytes:
     n = 1 << cost_log2
     return hashlib.scrypt(passphrase.encode("utf-8"), salt=salt, n=n, r=8, p=1, maxmem=256 * n * 8 + (1 << 20),

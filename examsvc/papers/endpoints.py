@@ -116,7 +116,7 @@ def approve(paper_set_id: int, body: Passphrase, current: ChiefExaminer, request
 
 
 @router.get("/{paper_set_id}/papers/{candidate}", summary="A paper (keys and option orders) once the set is opened")
-def read_paper(paper_set_id: int, candidate: str, _: PaperReader, request: Request,
+def read_paper(paper_set_id: int, candidate: AdmissionNumberPath, _: PaperReader, request: Request,
                db_session: DbSession) -> dict[str, Any]:
     return service.read_paper(db_session=db_session, paper_set_id=paper_set_id, candidate=candidate,
                               keys=_keys(request))

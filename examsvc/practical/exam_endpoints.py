@@ -70,8 +70,8 @@ def _on_site(db_session: DbSession, code: str, station: CurrentWorkstation) -> N
              status_code=status.HTTP_201_CREATED,
              summary="Draw one item per subject (K1–K4) at the candidate's start: by the system from the sitting's "
                      "seed, or recording the lots the candidate drew; logged, never redrawn")
-def draw(code: str, admission_number: str, body: DrawBody, station: AtStation, current: Evaluator, request: Request,
-         db_session: DbSession) -> list[DrawnItem]:
+def draw(code: str, admission_number: AdmissionNumberPath, body: DrawBody, station: AtStation, current: Evaluator,
+         request: Request, db_session: DbSession) -> list[DrawnItem]:
     _on_site(db_session, code, station)
     drawn = exam.draw(db_session=db_session, code=code, admission_number=admission_number,
                       keys=request.app.state.paper_keys, actor=current.actor, chosen=body.items)
@@ -79,7 +79,8 @@ def draw(code: str, admission_number: str, body: DrawBody, station: AtStation, c
 
 
 @router.get("/candidates/{admission_number}", summary="The candidate's drawn items and the state of each subject")
-def candidate(code: str, admission_number: str, current: EvaluatorOrChief, db_session: DbSession) -> dict[str, Any]:
+def candidate(code: str, admission_number: AdmissionNumberPath, current: EvaluatorOrChief,
+              db_session: DbSession) -> dict[str, Any]:
     ctx = exam.context(db_session, code, admission_number)
     drawn = exam.draws_of(db_session, ctx.registration.id)
     sheets, decisions = exam.marks_of(db_session, ctx.registration.id), exam.decisions_of(db_session,
@@ -116,7 +117,7 @@ class SheetRead(BaseModel):
 @router.post("/candidates/{admission_number}/scores/{subject}", response_model=SheetRead,
              status_code=status.HTTP_201_CREATED,
              summary="An evaluator's score sheet for one subject, from their own station; sealed at once")
-def score(code: str, admission_number: str, subject: Subject, body: ScoreBody, station: AtStation,
+def score(code: str, admission_number: AdmissionNumberPath, subject: Subject, body: ScoreBody, station: AtStation,
           current: Evaluator, db_session: DbSession) -> SheetRead:
     _on_site(db_session, code, station)
     row = exam.score(db_session=db_session, code=code, admission_number=admission_number, subject=subject,
@@ -134,8 +135,8 @@ class DecisionBody(BaseModel):
 @router.post("/candidates/{admission_number}/decisions/{subject}", response_model=SheetRead,
              status_code=status.HTTP_201_CREATED,
              summary="The chief examiner settles a subject on which the two evaluators disagree")
-def decide(code: str, admission_number: str, subject: Subject, body: DecisionBody, current: ChiefExaminer,
-           db_session: DbSession) -> SheetRead:
+def decide(code: str, admission_number: AdmissionNumberPath, subject: Subject, body: DecisionBody,
+           current: ChiefExaminer, db_session: DbSession) -> SheetRead:
     row = exam.decide(db_session=db_session, code=code, admission_number=admission_number, subject=subject,
                       tenths=body.score, veto_failed=body.veto_failed, reason=body.reason, actor=current.actor)
     return SheetRead(subject=subject, score=row.tenths, veto_failed=row.veto_failed, digest="")
@@ -154,8 +155,8 @@ class EvidenceRead(BaseModel):
                  t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/jpeg", "image/png",
                                                                                   "video/mp4")}}},
              summary="Upload a photo or video of the performance (JPEG, PNG, MP4); stored by SHA-256, logged")
-def upload(code: str, admission_number: str, subject: Subject, current: EvaluatorOrChief, request: Request,
-           db_session: DbSession, settings: SettingsDep,
+def upload(code: str, admission_number: AdmissionNumberPath, subject: Subject, current: EvaluatorOrChief,
+           request: Request, db_session: DbSession, settings: SettingsDep,
            body: Annotated[bytes, Depends(upload_body)]) -> EvidenceRead:
     ctx = exam.context(db_session, code, admission_number)
     row = evidence.store(db_session=db_session, data_dir=settings.data_dir, sitting=ctx.sitting,
@@ -216,7 +217,7 @@ class ReviewBody(BaseModel):
 
 @router.post("/results/{admission_number}/review", status_code=status.HTTP_201_CREATED,
              summary="复核: new subject scores with a reason; a new result version and a new signed manifest")
-def review(code: str, admission_number: str, body: ReviewBody, current: ChiefExaminer, request: Request,
+def review(code: str, admission_number: AdmissionNumberPath, body: ReviewBody, current: ChiefExaminer, request: Request,
            db_session: DbSession) -> dict[str, Any]:
     result = results.review(db_session=db_session, code=code, admission_number=admission_number, reason=body.reason,
                             scores=body.scores, passphrase=body.passphrase,

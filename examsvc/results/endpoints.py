@@ -111,7 +111,7 @@ class ReviewBody(BaseModel):
 
 @router.post("/{admission_number}/review", response_model=ResultRead, status_code=status.HTTP_201_CREATED,
              summary="复核: a new result version and a new signed manifest, logged with the reason")
-def review(code: str, admission_number: str, body: ReviewBody, current: ChiefExaminer, request: Request,
+def review(code: str, admission_number: AdmissionNumberPath, body: ReviewBody, current: ChiefExaminer, request: Request,
            db_session: DbSession) -> ResultRead:
     result = service.review(db_session=db_session, code=code, admission_number=admission_number, reason=body.reason,
                             adjustments=[service.Adjustment(a.position, a.points) for a in body.adjustments],

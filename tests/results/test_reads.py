@@ -12,6 +12,7 @@ from tests.attempts.exam import PASSPHRASE, Exam, seat_of
 from tests.builders import Actors, open_sitting
 from tests.results.test_results import _finish, _publish
 from tests.sittings.conftest import Day
+from tests.sittings.test_presence import Crew, _start
 
 
 def _root_line(note: str) -> str:
@@ -99,3 +100,11 @@ def test_the_paper_as_the_candidate_saw_it_for_the_chief_and_the_auditor_after_t
     assert not any("answer" in item for item in paper["items"])
     other = exam.client.get(url, headers=actors.user_with(Role.EXAM_ADMIN))
     assert other.status_code == 403  # exam admins run the sitting; they do not read its papers
+
+
+def test_a_refused_opening_names_the_understaffed_rooms_by_code(day: Day) -> None:
+    day.sitting("S-9", start=_start(10))
+    crew = Crew(day, "S-9")
+    refused = open_sitting(day.client, "S-9", crew.tokens[crew.chief.id])
+    assert (refused.status_code, refused.json()["error"]) == (409, "staff_missing")
+    assert sorted(m["room"] for m in refused.json()["detail"]["missing"] if m["role"] == "proctor") == ["01", "02"]

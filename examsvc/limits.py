@@ -1,5 +1,6 @@
-"""Limits a client must meet, defined once: the schemas (and so the OpenAPI document), the services'
-own checks and the messages that name a limit all read them from here (issue 16 item 14).
+"""Limits a client must meet, and how digests are written, defined once: the schemas (and so the OpenAPI
+document), the services' own checks and the messages that name a limit all read them from here
+(issue 16 items 14 and 16).
 """
 
 from __future__ import annotations

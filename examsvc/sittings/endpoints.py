@@ -108,8 +108,9 @@ class SittingRead(BaseModel):
 
 
 def room_codes(db_session: Session, sitting: Sitting) -> dict[int, str]:
-    """Room id → code for the sitting's site: every answer names rooms by code, as every request does."""
-    return {room.id: room.code for room in site_rooms.list_rooms(db_session=db_session, site_code=sitting.site.code)}
+    """Room id → code for the sitting's rooms and its staff's: every answer names rooms by code."""
+    ids = {r.room_id for r in sitting.rooms} | {a.room_id for a in sitting.staff if a.room_id is not None}
+    return site_rooms.codes(db_session=db_session, room_ids=ids)
 
 
 @router.post("", response_model=SittingRead, status_code=status.HTTP_201_CREATED, summary="Schedule a sitting")

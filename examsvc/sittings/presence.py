@@ -25,7 +25,8 @@ from examsvc.papers import service as papers
 from examsvc.papers.models import PaperSetStatus
 from examsvc.practical import rules as practical_rules
 from examsvc.practical import seeds as practical_seeds
-from examsvc.sites.models import Room, Workstation
+from examsvc.sites import rooms as site_rooms
+from examsvc.sites.models import Workstation
 from examsvc.sittings import flows
 from examsvc.sittings.models import Presence, Sitting, SittingStatus, StaffAssignment, StaffRole
 from examsvc.sittings.service import get
@@ -108,8 +109,7 @@ def missing_staff(db_session: Session, sitting: Sitting) -> list[dict[str, Any]]
 
 def _room_code(db_session: Session, room_id: int) -> str:
     """Details name rooms by code, as requests do (issue 16 item 15)."""
-    room = db_session.get(Room, room_id)
-    return room.code if room is not None else str(room_id)
+    return site_rooms.codes(db_session=db_session, room_ids=[room_id]).get(room_id, str(room_id))
 
 
 def present_proctors(db_session: Session, sitting: Sitting, room_id: int | None = None) -> dict[int, int]:

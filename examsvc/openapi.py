@@ -14,6 +14,7 @@ of each operation's description.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -79,10 +80,15 @@ def who_may_call(roles: list[str], scopes: dict[str, str] | None, schemes: set[s
     return f"**Who may call:** {callers}. **Credentials, all required:** {needs}."
 
 
+def document_path(path: str) -> str:
+    """The route's path as the document writes it: ``{rest:path}`` is ``{rest}`` there."""
+    return re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)
+
+
 def correct(document: dict[str, Any], app: FastAPI) -> None:
     describe_errors(document)
     for method, path, route in api_routes(app):
-        operation = document.get("paths", {}).get(path, {}).get(method.lower())
+        operation = document.get("paths", {}).get(document_path(path), {}).get(method.lower())
         if operation is None:  # a route left out of the schema
             continue
         schemes = credential_schemes(route.dependant)

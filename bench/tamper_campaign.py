@@ -19,11 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
-from bench._databases import sqlite_engine
-from examsvc.scratch_db import scratch_postgres
 from tests.audit.tamper import build_sitting
-from tests.audit.tamper_edits import catalogue
-from tests.audit.tamper_run import run_campaign
+from tests.audit.tamper_edits import catalogue, during_exam
+from tests.audit.tamper_run import fresh_engine, run_campaign
 
 
 def main() -> None:
@@ -35,20 +33,18 @@ def main() -> None:
     args = parser.parse_args()
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tamper-")))
-        if args.database_url:
-            if make_url(args.database_url).host not in (None, "127.0.0.1", "localhost"):
-                raise SystemExit("benchmarks only target 127.0.0.1")
-            engine = stack.enter_context(scratch_postgres(args.database_url, "examsvc_tamper"))
-        else:
-            engine = stack.enter_context(sqlite_engine(workdir))
+        if args.database_url and make_url(args.database_url).host not in (None, "127.0.0.1", "localhost"):
+            raise SystemExit("benchmarks only target 127.0.0.1")
+        engine = stack.enter_context(fresh_engine(args.database_url, workdir))
         started = time.monotonic()
         finished = build_sitting(engine, workdir, args.candidates)
-        edits = catalogue(finished.facts())
+        edits = catalogue(finished.facts()) + during_exam()
         print(f"sitting of {args.candidates} candidates built on {engine.dialect.name} in "
               f"{time.monotonic() - started:.0f} s; {len(edits)} edits "
               f"({sum(e.material for e in edits)} material), {args.untouched} untouched copies")
         started = time.monotonic()
-        campaign = run_campaign(finished, workdir, edits, untouched=args.untouched, workers=args.workers)
+        campaign = run_campaign(finished, workdir, edits, untouched=args.untouched, workers=args.workers,
+                                database_url=args.database_url)
         print(f"checked in {time.monotonic() - started:.0f} s")
         for line in campaign.report():
             print(line)

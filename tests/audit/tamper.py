@@ -122,10 +122,15 @@ def _signed_checkpoint() -> str:
     return run.output
 
 
-def build_sitting(engine: Engine, workdir: Path, candidates: int, code: str = "S-1") -> Finished:
+During = Callable[[Connection, list[str]], None]  # an owner's edit while the exam runs (admission numbers)
+
+
+def build_sitting(engine: Engine, workdir: Path, candidates: int, code: str = "S-1",
+                  during: During | None = None) -> Finished:
     """A theory sitting of ``candidates`` run to its end through the HTTP API, on ``engine`` (migrated,
     really committing): check-in, answering, a warning, extra time, a pause and a move, a removal, a
-    proctor leaving, the deadline sweep, closing, signed results and one review (复核)."""
+    proctor leaving, the deadline sweep, closing, signed results and one review (复核). ``during``, if
+    given, is an owner's edit made once everyone has answered, before anyone submits."""
     if candidates < MIN_CANDIDATES:
         raise ValueError(f"the campaign's sitting needs at least {MIN_CANDIDATES} candidates")
     url = engine.url.render_as_string(hide_password=False)
@@ -138,7 +143,7 @@ def build_sitting(engine: Engine, workdir: Path, candidates: int, code: str = "S
         day = Day(Actors(client=client, db_session=db_session), db_session)
         (outside / "day-before.checkpoint").write_text(_signed_checkpoint(), encoding="utf-8")
         exam = Exam(day, candidates=candidates, code=code)
-        _run_the_exam(exam, candidates)
+        _run_the_exam(exam, candidates, during)
         used = Counter((item["part"], item["key"]) for number in exam.admissions for item in client.get(
             f"/paper-sets/{exam.paper_set}/papers/{number}", headers=exam.chief).json()["items"])
         roles = Roles(*(exam.admissions[i] for i in (PASSER, MOVED, REMOVED, REVIEWED)))
@@ -158,7 +163,7 @@ def build_sitting(engine: Engine, workdir: Path, candidates: int, code: str = "S
                     used_questions=dict(used))
 
 
-def _run_the_exam(exam: Exam, candidates: int) -> None:
+def _run_the_exam(exam: Exam, candidates: int, during: During | None) -> None:
     client, chief = exam.client, exam.chief
     for i in range(candidates):
         assert exam.start(i).status_code == 200
@@ -179,6 +184,8 @@ def _run_the_exam(exam: Exam, candidates: int) -> None:
     left = client.post(f"/sittings/{exam.code}/presence/{leaving.id}/check-out", headers=chief,
                        json={"reason": "身体不适，经主考官批准离场"})
     assert left.status_code == 200, left.text
+    if during is not None:
+        tamper_live(exam.day.db_session.get_bind(), lambda connection: during(connection, exam.admissions))
     for i in range(candidates - 2):
         if i != REMOVED:
             assert exam.submit(i).status_code == 200
@@ -251,7 +258,7 @@ def drop_guards(connection: Connection) -> list[str]:
         for trigger, table in rows:
             connection.execute(text(f'DROP TRIGGER "{trigger}" ON "{table}"'))
         # The owner also switches off foreign-key enforcement for the session (a deleted row stays deleted).
-        connection.execute(text("SET session_replication_role = replica"))
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
         return [r[0] for r in rows]
     names = list(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
     for trigger in names:
@@ -260,6 +267,14 @@ def drop_guards(connection: Connection) -> list[str]:
 
 
 Apply = Callable[[Connection], None]
+
+
+def tamper_live(engine: Engine | Connection, edit: Apply) -> None:
+    """An edit on the running service's database (guards dropped first), committed."""
+    assert isinstance(engine, Engine)
+    with engine.begin() as connection:
+        drop_guards(connection)
+        edit(connection)
 
 
 def tamper(url: str, edit: Apply | None) -> None:

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, update
+from sqlalchemy import Connection, Table, case, delete, insert, select, update
 
 import examsvc.models  # noqa: F401  (every table in Base.metadata)
 from examsvc.crypto.canonical_json import canonical_json, sha256_hex
 from examsvc.db import Base
 from examsvc.tlog.rfc6962 import leaf_hash
 from tests.audit.tamper_data import Facts
+
+During = Callable[[Connection, list[str]], None]  # (connection, admission numbers), as tamper.During
 
 Apply = Callable[[Connection], None]
 
@@ -32,9 +34,10 @@ class Edit:
     category: str
     name: str
     table: str
-    apply: Apply
+    apply: Apply | None  # on a copy of the finished sitting
     material: bool = True
     why: str = ""  # for an edit that is not material: why it decides nothing
+    during: During | None = None  # instead: while the exam runs, on a sitting built for it alone
 
     @property
     def label(self) -> str:
@@ -366,3 +369,30 @@ def log_edits(f: Facts) -> list[Edit]:
 
 def _flipped(value: bytes) -> bytes:
     return bytes([value[0] ^ 1]) + bytes(value[1:])
+
+
+def _attempt_of(admission_number: str) -> Any:
+    attempt, registration = t("attempt"), t("registration")
+    return select(attempt.c.id).join(registration, registration.c.id == attempt.c.registration_id).where(
+        registration.c.admission_number == admission_number).scalar_subquery()
+
+
+def during_exam(failer: int = 5, other: int = 3) -> list[Edit]:
+    """Edits made while the exam runs, before the candidates submit: the sealed sheet then carries them
+    (issue 15: "answers and extra time changed during the exam, then submitted"). ``failer`` and
+    ``other`` are candidate indexes of tamper.build_sitting (5 fails; 3 submits by themselves)."""
+    def answer_made_right(connection: Connection, admissions: list[str]) -> None:
+        answer = t("answer")
+        _changed(connection.execute(update(answer).where(
+            answer.c.attempt_id == _attempt_of(admissions[failer]), answer.c.position < 5).values(
+            response=case((answer.c.response == "T", "F"), else_="T"))), "UPDATE answer during the exam")
+
+    def extra_time(connection: Connection, admissions: list[str]) -> None:
+        attempt = t("attempt")
+        _changed(connection.execute(update(attempt).where(attempt.c.id == _attempt_of(admissions[other])).values(
+            extra_seconds=attempt.c.extra_seconds + 1200)), "UPDATE attempt during the exam")
+
+    return [Edit("answers", "failer's wrong answers made right during the exam, then submitted", "answer", None,
+                 during=answer_made_right),
+            Edit("attempt facts", "20 extra minutes given during the exam, no incident", "attempt", None,
+                 during=extra_time)]

@@ -7,14 +7,22 @@ the verifiers read the process environment, so each copy needs a process of its 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import re
+import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.audit.tamper import Copies, Finished, Outcome, check_copy
+from sqlalchemy.engine import Engine
+
+from examsvc import migrate
+from examsvc.db import make_engine
+from examsvc.scratch_db import scratch_postgres
+from tests.audit.tamper import Copies, Finished, Outcome, build_sitting, check_copy
 from tests.audit.tamper_edits import Edit
 
 
@@ -89,10 +97,41 @@ def _check(index: int) -> Outcome:
     return check_copy(finished, _COPIES, edits[index].apply if index >= 0 else None)
 
 
+@contextlib.contextmanager
+def fresh_engine(database_url: str | None, workdir: Path) -> Iterator[Engine]:
+    """A new migrated database: a SQLite file in ``workdir``, or beside ``database_url`` on PostgreSQL."""
+    if database_url and database_url.startswith("postgresql"):
+        with scratch_postgres(database_url, "examsvc_tamper") as engine:
+            yield engine
+        return
+    engine = make_engine(f"sqlite:///{workdir / f'finished-{uuid.uuid4().hex[:8]}.sqlite3'}")
+    try:
+        migrate.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def check_during(edit: Edit, database_url: str | None, workdir: Path, candidates: int) -> Outcome:
+    """An edit made while the exam runs: a sitting built for it alone, then checked like any copy."""
+    assert edit.during is not None
+    folder = workdir / f"during-{uuid.uuid4().hex[:8]}"
+    with fresh_engine(database_url, workdir) as engine:
+        finished = build_sitting(engine, folder, candidates, during=edit.during)
+        copies = Copies(finished, folder)
+        try:
+            return check_copy(finished, copies, None)
+        finally:
+            copies.close()
+
+
 def run_campaign(finished: Finished, workdir: Path, edits: list[Edit], *, untouched: int = 3,
-                 workers: int = 1) -> Campaign:
-    """Every edit on a copy of its own, and ``untouched`` copies spread among them."""
+                 workers: int = 1, database_url: str | None = None) -> Campaign:
+    """Every edit on a copy of its own, and ``untouched`` copies spread among them; an edit made during
+    the exam on a sitting of its own (on ``database_url``'s server, else SQLite)."""
     global _JOB, _COPIES
+    later = [e for e in edits if e.during is not None]
+    edits = [e for e in edits if e.during is None]
     _JOB, _COPIES = (finished, workdir, edits), None
     step = max(1, len(edits) // max(1, untouched))
     order = list(range(len(edits)))
@@ -109,5 +148,7 @@ def run_campaign(finished: Finished, workdir: Path, edits: list[Edit], *, untouc
             _COPIES.close()
         _JOB, _COPIES = None, None
     by_index = dict(zip(order, outcomes, strict=True))
-    return Campaign(results=[(edit, by_index[i]) for i, edit in enumerate(edits)],
+    results = [(edit, by_index[i]) for i, edit in enumerate(edits)]
+    results += [(edit, check_during(edit, database_url, workdir, finished.candidates)) for edit in later]
+    return Campaign(results=results,
                     untouched=[by_index[-1 - k] for k in range(untouched)])

@@ -12,14 +12,10 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import make_url
 
-from examsvc import migrate
-from examsvc.db import make_engine
-from examsvc.scratch_db import scratch_postgres
 from tests.audit.tamper import build_sitting
-from tests.audit.tamper_edits import catalogue
-from tests.audit.tamper_run import Campaign, names_table, run_campaign
+from tests.audit.tamper_edits import catalogue, during_exam
+from tests.audit.tamper_run import Campaign, fresh_engine, names_table, run_campaign
 
 CANDIDATES = 6
 # The rows of the issue's table (and more) the catalogue must keep covering.
@@ -31,16 +27,10 @@ PENDING = "issue 15 checks land separately"
 @pytest.fixture(scope="module")
 def campaign(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Campaign]:
     workdir = tmp_path_factory.mktemp("tamper")
-    if database_url.startswith("postgresql"):
-        context = scratch_postgres(database_url, f"{make_url(database_url).database}_tamper")
-        with context as engine:
-            finished = build_sitting(engine, workdir, CANDIDATES)
-            yield run_campaign(finished, workdir, catalogue(finished.facts()), workers=_workers())
-        return
-    engine = make_engine(f"sqlite:///{workdir / 'finished.sqlite3'}")
-    migrate.upgrade(engine)
-    finished = build_sitting(engine, workdir, CANDIDATES)
-    yield run_campaign(finished, workdir, catalogue(finished.facts()), workers=_workers())
+    with fresh_engine(database_url, workdir) as engine:
+        finished = build_sitting(engine, workdir, CANDIDATES)
+        edits = catalogue(finished.facts()) + during_exam()
+        yield run_campaign(finished, workdir, edits, workers=_workers(), database_url=database_url)
 
 
 def _workers() -> int:

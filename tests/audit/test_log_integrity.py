@@ -10,7 +10,7 @@ from examsvc.audit.keys import load_signer
 from examsvc.audit.models import AuditCheckpoint, AuditEntry, AuditNode
 from tests.attempts.conftest import exam  # noqa: F401  (the fixture)
 from tests.attempts.exam import Exam
-from tests.audit.test_verify_sitting_facts import _drop_guards, _finish, _findings
+from tests.audit.test_verify_sitting_facts import _drop_guards, _findings, _finish
 from tests.sittings.conftest import day  # noqa: F401  (the fixture)
 
 

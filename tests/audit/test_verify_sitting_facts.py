@@ -293,3 +293,24 @@ def test_people_and_registrations_are_append_only(exam: Exam, statement: str) ->
     db = exam.day.db_session
     with pytest.raises(DatabaseError, match="append-only"), db.begin_nested():
         db.execute(text(statement))
+
+
+@pytest.mark.parametrize("field, value", [("duration_minutes", 150), ("scheduled_start", "2027-01-10 00:00:00")])
+def test_the_sittings_schedule_edited_is_named(exam: Exam, field: str, value: object) -> None:  # noqa: F811
+    _finish(exam)
+    sitting_id = get_sitting(db_session=exam.day.db_session, code=exam.code).id
+    _drop_guards(exam, "sitting")
+    exam.day.db_session.execute(text(f"UPDATE sitting SET {field} = :v WHERE id = :i"), {"v": value, "i": sitting_id})
+    findings = _findings(exam)
+    assert _named(findings, "sitting", sitting_id, field), [f.line() for f in findings]
+
+
+def test_the_rules_approver_edited_is_named(exam: Exam) -> None:  # noqa: F811
+    _finish(exam)
+    sitting = get_sitting(db_session=exam.day.db_session, code=exam.code)
+    _drop_guards(exam, "blueprint_version")
+    exam.day.db_session.execute(text("UPDATE blueprint_version SET decided_by = :u WHERE id = :i"),
+                                {"u": exam.crew.chief.id, "i": sitting.blueprint_version_id})
+    findings = _findings(exam)
+    assert _named(findings, "blueprint_version", sitting.blueprint_version_id, "decided_by"), [
+        f.line() for f in findings]

@@ -130,8 +130,8 @@ def start(*, db_session: Session, candidate: CurrentCandidate, now: datetime, gr
     """The candidate's paper in paper order (stems and options only) and the server's deadline.
     Calling it again (after a reload, a move or a reopen) returns the same paper and the saved answers.
 
-    统一开考 (sittings.timing): not before the scheduled start; a late start ends at the common end
-    like everyone else's (``timing.allowed_seconds``)."""
+    统一开考 (sittings.timing): not before the scheduled start; the rule's duration from the
+    candidate's own start, never past the sitting's latest end (``timing.allowed_seconds``)."""
     registration = candidate.registration
     attempt = attempt_of(db_session, registration.id, lock=True)
     if attempt is None:
@@ -174,9 +174,9 @@ def _require_exam_time(sitting: Sitting, now: datetime, zone_name: str) -> None:
         raise Conflict(f"考试尚未开始：统一开考时间为 {opens}，届时方可开始作答。", code="exam_not_started",
                        detail={"sitting": sitting.code, "starts_at": audit.rfc3339(sitting.scheduled_start),
                                "starts_at_local": opens, "time_zone": zone_name})
-    if now >= timing.common_end(sitting):
+    if now >= timing.latest_end(sitting):
         raise Conflict("本场考试时间已结束，不能开始作答。", code="exam_time_over",
-                       detail={"sitting": sitting.code, "ended_at": audit.rfc3339(timing.common_end(sitting))})
+                       detail={"sitting": sitting.code, "ended_at": audit.rfc3339(timing.latest_end(sitting))})
 
 
 def _opened(db_session: Session, attempt: Attempt, keys: KeyProvider) -> content.OpenedPaper:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -11,11 +12,12 @@ from sqlalchemy import select, update
 from examsvc.attempts.models import Attempt
 from examsvc.banks.models import BankVersion, Question
 from examsvc.candidates.models import Registration
+from examsvc.db import utcnow
 from examsvc.sites import rooms
 from tests.builders import TEST_ACTOR, approved_papers, register_candidates
 from tests.builders import open_sitting as open_sitting_with
 from tests.sittings.conftest import Day
-from tests.sittings.test_presence import Crew, _start
+from tests.sittings.test_presence import Crew
 
 PASSPHRASE = "the chief examiner's own passphrase"
 SPARE_SEAT = 30  # the last seat of each room: free, bound, for moves
@@ -26,10 +28,14 @@ def seat_of(i: int) -> tuple[str, int]:
 
 
 class Exam:
-    def __init__(self, day: Day, candidates: int = 2, code: str = "S-1", open_sitting: bool = True) -> None:
+    def __init__(self, day: Day, candidates: int = 2, code: str = "S-1", open_sitting: bool = True,
+                 start: str | None = None) -> None:
+        """Scheduled to start a second from now (the set-up takes longer): candidates may start once it is
+        done (统一开考), each with the whole duration. ``start``: another scheduled start."""
         self.day, self.code, self.client = day, code, day.client
         self.sessions: dict[int, dict[str, str]] = {}
-        day.sitting(code, start=_start(10))
+        scheduled = utcnow() + timedelta(seconds=1)
+        day.sitting(code, start=start or scheduled.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         self.crew = Crew(day, code)
         for person in self.crew.everyone():
             assert self.crew.check_in(code, person.id) == 201
@@ -49,7 +55,8 @@ class Exam:
             return
         assert open_sitting_with(self.client, code, self.chief, PASSPHRASE).json()["status"] == "open"
         self.check_in_all()
-        day.reach_start(code)  # 统一开考: candidates start from the scheduled start on
+        if start is None:
+            time.sleep(max(0.0, (scheduled - utcnow()).total_seconds()))
 
     def check_in_all(self) -> None:
         for i in range(len(self.admissions)):

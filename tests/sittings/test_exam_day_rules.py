@@ -1,6 +1,7 @@
 """Exam-day rules (issue 16 items 1–3): one sitting per room at a time, one candidate per workstation,
-统一开考 (no start before the scheduled start, a late start ends at the common end), and no sitting
-scheduled in the past unless an exam admin marks it as a correction (logged with the reason)."""
+统一开考 (no start before the scheduled start; each candidate their own duration, never past the
+latest end), and no sitting scheduled in the past unless an exam admin marks it as a correction
+(logged with the reason)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from tests.builders import TEST_ACTOR
 from tests.builders import open_sitting as open_sitting_with
 from tests.papers.builders import approved_rule
 from tests.sittings.conftest import Day, days_ahead
+from tests.sittings.test_presence import _start
 
 
 def _entries(day: Day, action: str) -> list[dict]:  # type: ignore[type-arg]
@@ -51,8 +53,8 @@ def _create(day: Day, code: str, start: str, rooms_: list[str], **extra: object)
 
 def test_a_room_is_refused_to_a_second_sitting_whose_span_overlaps(day: Day) -> None:
     day.sitting("S-AM", start=days_ahead(30, "01:00:00"), rooms=("01", "02"))
-    # 120 minutes and a maximal grant of extra time (60): the room is taken until 04:00.
-    refused = _create(day, "S-CLASH", days_ahead(30, "03:59:00"), ["03", "02"])
+    # 15 minutes' late entry, 120 minutes and a maximal grant of extra time (60): taken until 04:15.
+    refused = _create(day, "S-CLASH", days_ahead(30, "04:14:00"), ["03", "02"])
     assert refused.status_code == 409, refused.text  # type: ignore[attr-defined]
     body = refused.json()  # type: ignore[attr-defined]
     assert body["error"] == "room_double_booked"
@@ -61,7 +63,7 @@ def test_a_room_is_refused_to_a_second_sitting_whose_span_overlaps(day: Day) -> 
     assert day.client.get("/sittings/S-CLASH", headers=day.admin).status_code == 404  # nothing half-made
     # Other rooms at the same time, and the same rooms once the span is over, are fine.
     assert _create(day, "S-SIDE", days_ahead(30, "01:00:00"), ["03", "04"]).status_code == 201  # type: ignore
-    assert _create(day, "S-NEXT", days_ahead(30, "04:00:00"), ["01", "02"]).status_code == 201  # type: ignore
+    assert _create(day, "S-NEXT", days_ahead(30, "04:15:00"), ["01", "02"]).status_code == 201  # type: ignore
 
 
 def test_a_workstation_does_not_serve_two_candidates_at_once(day: Day) -> None:
@@ -99,10 +101,10 @@ def test_a_workstation_does_not_serve_two_candidates_at_once(day: Day) -> None:
     assert sign_in().status_code == 201  # type: ignore[attr-defined]  (handed in: the machine is free)
 
 
-# Item 2: 统一开考.
+# Item 2: 统一开考, each candidate's own duration, never past the latest end.
 
-def test_nobody_starts_before_the_scheduled_start_and_a_late_start_ends_with_everyone(day: Day) -> None:
-    exam = Exam(day, candidates=2, open_sitting=False)
+def test_nobody_starts_before_the_scheduled_start_and_nobody_answers_past_the_latest_end(day: Day) -> None:
+    exam = Exam(day, candidates=3, open_sitting=False, start=_start(10))
     assert open_sitting_with(exam.client, exam.code, exam.chief, "the chief examiner's own passphrase"
                              ).json()["status"] == "open"
     exam.check_in_all()
@@ -117,19 +119,25 @@ def test_nobody_starts_before_the_scheduled_start_and_a_late_start_ends_with_eve
     assert body["detail"]["starts_at"] == audit.rfc3339(sitting.scheduled_start)
     assert day.db_session.scalars(select(Attempt)).all() == []
 
-    start = utcnow() - timedelta(minutes=10)  # the sitting began ten minutes ago: candidate 1 is late
-    day.reach_start(exam.code, start)
-    late = exam.start(1)
+    # Ten minutes late (inside the 15-minute entry): the whole 120 minutes from their own start.
+    day.reach_start(exam.code, utcnow() - timedelta(minutes=10))
+    late = exam.start(0)
     assert late.status_code == 200, late.text
-    common_end = start + timedelta(minutes=120)
+    assert 119 * 60 + 59 < late.json()["clock"]["remaining_seconds"] <= 120 * 60
+    # Checked in in time but starting 30 minutes late: only the time left to the latest end
+    # (scheduled start + 15 + 120), rounded up to the second.
+    start = utcnow() - timedelta(minutes=30)
+    day.reach_start(exam.code, start)
+    later = exam.start(1)
+    latest_end = start + timedelta(minutes=135)
     deadline = clock.deadline(exam.attempt(1))
-    assert common_end <= deadline < common_end + timedelta(seconds=1)  # rounded up to the second, never less
-    assert 109 * 60 < late.json()["clock"]["remaining_seconds"] <= 110 * 60
-    [started] = _entries(day, "attempt.started")
-    assert started["details"]["deadline"] == audit.rfc3339(deadline)
+    assert latest_end <= deadline < latest_end + timedelta(seconds=1)
+    assert 104 * 60 < later.json()["clock"]["remaining_seconds"] <= 105 * 60
+    started = _entries(day, "attempt.started")
+    assert started[-1]["details"]["deadline"] == audit.rfc3339(deadline)
 
-    day.reach_start(exam.code, utcnow() - timedelta(minutes=121))
-    over = exam.start(0)
+    day.reach_start(exam.code, utcnow() - timedelta(minutes=136))
+    over = exam.start(2)
     assert (over.status_code, over.json()["error"]) == (409, "exam_time_over")
 
 

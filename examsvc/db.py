@@ -16,6 +16,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from examsvc.config import Settings
+from examsvc.crypto import save_chain
 from examsvc.errors import ExamServiceError
 from examsvc.requestlog import confirm_audit_entries, discard_audit_entries
 
@@ -66,6 +67,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # The answer save's upsert advances the save chain in SQL (PostgreSQL has it from the migration).
+    dbapi_connection.create_function(save_chain.SQL_FUNCTION, 2, save_chain.advance, deterministic=True)
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:

@@ -6,6 +6,9 @@ import importlib
 
 MODULES = (
     "examsvc.audit.sitting_check.existing",
+    "examsvc.audit.sitting_check.checkins",
+    "examsvc.audit.sitting_check.timing",
+    "examsvc.audit.sitting_check.saves",
 )
 
 

@@ -78,22 +78,31 @@ def _chains(attempt: Attempt, number: str, saves: dict[int, list[AnswerSave]],
     latest = attempt.submitted_at or attempt.started_at + timedelta(
         seconds=attempt.duration_seconds + attempt.extra_seconds, milliseconds=attempt.pause_credit_ms)
     for position, rows in saves.items():
-        head = ""
+        head, previous = "", ""  # the chain the journal's saves give; the chain the row before stored
         for row in rows:
-            head = save_chain.advance(head, save_chain.canonical_save(
-                position=row.position, seq=row.seq, response=row.response, flagged=row.flagged,
-                saved_at=row.saved_at))
-            if row.chain != head:
+            save = save_chain.canonical_save(position=row.position, seq=row.seq, response=row.response,
+                                             flagged=row.flagged, saved_at=row.saved_at)
+            head = save_chain.advance(head, save)
+            # Each row against the one before it: an edited row, or the one after a deleted row, is named
+            # once (the heads, re-derived from the saves alone, then differ from the sealed ones).
+            if not _follows(previous, save, row.chain):
                 yield Finding(SAVES, "answer_save", f"{number}: question {position} save {row.seq}: the journal row "
                               "does not follow from the saves before it (edited, or one before it deleted)",
                               row=row.id, field="chain")
-                head = row.chain  # name each broken row once, not every row after it
+            previous = row.chain
             if not isinstance(row.saved_at, datetime) or not (
                     attempt.started_at <= row.saved_at <= latest + grace):
                 yield Finding(SAVES, "answer_save", f"{number}: question {position} save {row.seq} at "
                               f"{when(row.saved_at)}: outside the attempt's time", row=row.id, field="saved_at")
         heads[position] = head
     return heads
+
+
+def _follows(previous: str, save: str, chain: str) -> bool:
+    try:
+        return chain == save_chain.advance(previous, save)
+    except ValueError:  # a stored chain that is not hex at all: malformed, so it does not follow
+        return False
 
 
 def _answer(attempt: Attempt, number: str, position: int, answer: Answer | None,

@@ -1,8 +1,7 @@
-"""Reading a sitting's log entries by candidate or staff member, and comparing a row's fields with them.
-
-Shared by the check-in, presence, timing and save checks: each names a field whose stored value is not
-the one its log entry (the record made when it happened) says.
-"""
+"""What the sitting checks read from the log: entries about other subjects (a bank version, a rule, a
+paper set), chief examiners' keys as registered there, a sitting's entries by candidate or staff member,
+and a row's fields compared with the entry that recorded them (naming each field whose stored value is
+not the one the log says)."""
 
 from __future__ import annotations
 
@@ -16,6 +15,31 @@ from sqlalchemy import select
 from examsvc.audit.log import rfc3339
 from examsvc.audit.sitting_check.core import Context, Finding
 from examsvc.candidates.models import Registration
+from examsvc.crypto.signed_note import Verifier
+from examsvc.results.signers import examiner_key_from_log
+
+
+def last_entry(ctx: Context, action: str, subject_type: str, subject_id: object) -> dict[str, Any] | None:
+    """The newest entry with this action about this subject, or None."""
+    found = None
+    for entry in ctx.entries:
+        subject = entry.get("subject") or {}
+        if entry["action"] == action and subject.get("type") == subject_type and subject.get("id") == str(subject_id):
+            found = entry
+    return found
+
+
+def details(entry: dict[str, Any]) -> dict[str, Any]:
+    value = entry.get("details")
+    return value if isinstance(value, dict) else {}
+
+
+def examiner_key(ctx: Context, user_id: int | None) -> Verifier:
+    """The chief examiner's key from their ``examiner.key_created`` entry (raises NoteError if none)."""
+    cache: dict[int | None, Verifier] = ctx.extra.setdefault("examiner_keys", {})
+    if user_id not in cache:
+        cache[user_id] = examiner_key_from_log(ctx.entries, user_id)
+    return cache[user_id]
 
 
 def when(moment: datetime | None) -> str | None:

@@ -32,12 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     from examsvc.practical import cli as practical_cli
     from examsvc.sites import cli as sites_cli
     from examsvc.sittings import cli as sittings_cli
+    from examsvc.witness import cli as witness_cli
 
     parser = argparse.ArgumentParser(prog="examsvc", description="Exam engine for 三项岗位人员 safety exams.")
     parser.add_argument("--version", action="version", version=f"examsvc {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (server_cli, identity_cli, sites_cli, banks_cli, practical_cli, audit_cli, papers_cli,
-                   sittings_cli):
+                   sittings_cli, witness_cli):
         module.register(commands)
     return parser
 

@@ -1,7 +1,7 @@
 """fact guards b: the answer-save journal and its chain; guards on check-ins, presence and attempts
 
 Revision ID: 20261206_fact_guards_b
-Revises: 20261206_fact_guards_a
+Revises: 20261206_witness
 Create Date: 2026-12-06 04:10:00
 
 Issue 15 item 1 and 4 (docs/audit-log.md, "What a database owner can still do, and how each is caught"):
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '20261206_fact_guards_b'
-down_revision: str | None = '20261206_fact_guards_a'
+down_revision: str | None = '20261206_witness'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.ciphers import modes
 from examsvc.banks.document import Level, QuestionType
 from examsvc.blueprints.document import Section, share_bounds
 from examsvc.crypto.canonical_json import canonical_json
-from examsvc.papers.assembly import DrawFailed, PaperItem, PoolQuestion, assemble, paper_document, prepare
+from examsvc.papers.assembly import DrawFailed, PaperItem, PoolQuestion, assemble, prepare
+from examsvc.papers.document import paper_document
 from examsvc.papers.feasibility import check
 from examsvc.papers.stream import Stream, candidate_seed, nth_permutation
 from tests.papers.builders import electrician_rule, sample_pool
@@ -30,7 +31,7 @@ def _paper(seed: bytes, rule: object = None, seen: frozenset[str] = frozenset())
 
 def _document(items: list[PaperItem], candidate: str = "A1") -> bytes:
     return paper_document(blueprint_digest="b" * 64, bank_digests={"national": "n" * 64, "provincial": "p" * 64},
-                          sitting="S-1", candidate=candidate, items=items, total_points=1000)
+                          sitting="S-1", candidate=candidate, items=items, total_points=1000, seen=())
 
 
 def test_every_paper_meets_every_quota() -> None:

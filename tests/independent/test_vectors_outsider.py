@@ -1,0 +1,262 @@
+"""The documented vectors, recomputed as an outsider would: from docs/rules.md and docs/assembly.md only.
+
+Nothing of examsvc is imported (issue 16, "must show"): RFC 8785 comes from the ``jcs`` package, the
+keystream from ``cryptography``'s AES in counter mode, HMAC and SHA-256 from the standard library; the
+rule's canonical object, the stream, the draw and the paper document are written here from the pages'
+words. Every expected value is also looked up in the page that states it, so page and test agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import struct
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jcs
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+RULES = (DOCS / "rules.md").read_text(encoding="utf-8")
+ASM = (DOCS / "assembly.md").read_text(encoding="utf-8")
+
+# docs/rules.md §2: every member with its default; show_score only when false.
+DEFAULTS: dict[str, Any] = {
+    "format": "examsvc-blueprint/1", "operation_item": None, "duration_minutes": 120, "total_points": 1000,
+    "pass_mark": 800, "multiple_choice_rule": "all_or_nothing", "level_shares": {}, "level_tolerance": 0,
+    "difficulty_shares": {}, "difficulty_tolerance": 0, "knowledge_point_quotas": [], "provincial_min_share": 0,
+    "shuffle_questions": True, "shuffle_options": True, "avoid_seen_questions": True, "show_score": True,
+}
+
+
+def rule_object(**given: Any) -> dict[str, Any]:
+    rule = {**DEFAULTS, **given}
+    rule["difficulty_shares"] = {str(k): v for k, v in rule["difficulty_shares"].items()}
+    rule["knowledge_point_quotas"] = [{"minimum": 0, "maximum": None, **q} for q in rule["knowledge_point_quotas"]]
+    if rule["show_score"]:
+        del rule["show_score"]
+    return rule
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _in(page: str, value: str) -> str:
+    assert value in page, f"{value} is not in the page"
+    return value
+
+
+R1 = rule_object(code="VECTOR", version="1", title="test vector", personnel_category="safety_manager",
+                 bank_code="VECTOR", sections=[{"type": "true_false", "count": 6, "points": 100},
+                                               {"type": "single_choice", "count": 4, "points": 100}],
+                 level_shares={"了解": 30, "掌握": 30, "熟练掌握": 40}, level_tolerance=10, provincial_min_share=25)
+
+
+def test_the_rule_digests_follow_from_the_documented_canonical_form() -> None:
+    r2 = rule_object(
+        code="SX-LV-THEORY", version="2027.1", title="低压电工作业安全技术理论考试",
+        personnel_category="special_operations", operation_item="1.2", bank_code="SX-LV",
+        sections=[{"type": "true_false", "count": 70, "points": 10}, {"type": "single_choice", "count": 20,
+                                                                      "points": 10},
+                  {"type": "multiple_choice", "count": 5, "points": 20}],
+        duration_minutes=90, multiple_choice_rule="partial", level_shares={"熟练掌握": 50, "了解": 20, "掌握": 30},
+        level_tolerance=5, difficulty_shares={3: 20, 1: 30, 2: 50}, difficulty_tolerance=10,
+        knowledge_point_quotas=[{"prefix": "6.2", "minimum": 5}, {"prefix": "6.10.1", "maximum": 3}],
+        provincial_min_share=15, shuffle_options=False, avoid_seen_questions=False, show_score=False)
+    for rule, digest in ((R1, "2afcefa9e42f1eae6c09f42f40e69795c922a5325f3ee2de503f15befee48f6f"),
+                         (r2, "701ca649925cdbb1eeb039599a3185ccbb3caada58c1297e0115568b4c7691ea")):
+        canonical: bytes = jcs.canonicalize(rule)
+        assert _in(RULES, canonical.decode()) and _sha256(canonical) == _in(RULES, digest)
+    assert _in(ASM, "2afcefa9e42f1eae6c09f42f40e69795c922a5325f3ee2de503f15befee48f6f")
+
+
+# docs/assembly.md §2: the stream, uniform, shuffle and the order of rank r.
+class Stream:
+    def __init__(self, seed: bytes) -> None:
+        self._keystream = Cipher(algorithms.AES(seed), modes.CTR(bytes(16))).encryptor()
+        self._values = self._generate()
+
+    def _generate(self) -> Iterator[int]:
+        while True:
+            yield from struct.unpack(">2Q", self._keystream.update(bytes(16)))
+
+    def next(self) -> int:
+        return next(self._values)
+
+    def uniform(self, n: int) -> int:
+        while True:
+            x = self.next()
+            if x < 2**64 - 2**64 % n:
+                return x % n
+
+
+def order_of_rank(labels: str, r: int) -> str:
+    left, out = list(labels), ""
+    for m in range(len(labels), 0, -1):
+        d, r = divmod(r, math.factorial(m - 1))
+        out += left.pop(d)
+    return out
+
+
+# docs/assembly.md §6: the pool, by formula.
+LEVELS = ("了解", "掌握", "熟练掌握")
+POOL = [{"key": f"Q-{n:02d}", "revision": 1, "part": "provincial" if n % 4 == 0 else "national",
+         "type": "true_false" if n < 16 else "single_choice", "knowledge_point": f"1.{n % 2 + 1}",
+         "level": LEVELS[n % 3], "difficulty": n % 3 + 1, "options": "" if n < 16 else "ABCD"} for n in range(24)]
+
+Question = dict[str, Any]
+Quota = tuple[Callable[[Question], bool], int, int]
+
+
+def _ceil(a: int, count: int) -> int:
+    return (a * count + 99) // 100
+
+
+def quotas(rule: dict[str, Any], count: int) -> list[Quota]:
+    """§3, in its order: levels, difficulties, knowledge points, the provincial part."""
+    out: list[Quota] = []
+    for kind, tolerance, names in (("level", rule["level_tolerance"], LEVELS),
+                                   ("difficulty", rule["difficulty_tolerance"], ("1", "2", "3"))):
+        shares = rule[f"{kind}_shares"]
+        for name in names:
+            if name in shares:
+                share = shares[name]
+                out.append(((lambda q, k=kind, v=name: str(q[k]) == v), _ceil(max(0, share - tolerance), count),
+                            min(100, share + tolerance) * count // 100))
+    for quota in rule["knowledge_point_quotas"]:
+        prefix = quota["prefix"]
+        out.append(((lambda q, p=prefix: q["knowledge_point"] == p or q["knowledge_point"].startswith(p + ".")),
+                    quota["minimum"], count if quota["maximum"] is None else quota["maximum"]))
+    if rule["provincial_min_share"] > 0:
+        out.append(((lambda q: q["part"] == "provincial"), _ceil(rule["provincial_min_share"], count), count))
+    return out
+
+
+def one_round(candidates: list[Question], quotas: list[Quota], count: int, stream: Stream) -> list[Question] | None:
+    """§4 step 2–3."""
+    taken: list[Question] = []
+
+    def take(inside: Callable[[Question], bool]) -> bool:
+        eligible = [q for q in candidates if inside(q)
+                    and all(sum(1 for t in taken if member(t)) < high for member, _, high in quotas if member(q))]
+        if all(q in taken for q in eligible):
+            return False
+        while True:
+            q = eligible[stream.uniform(len(eligible))]
+            if q not in taken:
+                taken.append(q)
+                return True
+
+    for member, low, _ in quotas:
+        if low <= 0:
+            continue
+        need = low - sum(1 for t in taken if member(t))
+        if need > count - len(taken):
+            return None
+        for _ in range(max(0, need)):
+            if not take(member):
+                return None
+    while len(taken) < count:
+        if not take(lambda q: True):
+            return None
+    return taken
+
+
+def draw(candidates: list[Question], quotas: list[Quota], count: int, stream: Stream) -> list[Question] | None:
+    for _ in range(32):
+        taken = one_round(candidates, quotas, count, stream)
+        if taken is not None:
+            return taken
+    return None
+
+
+def paper(rule: dict[str, Any], seed: bytes, seen: set[str]) -> list[dict[str, Any]]:
+    """§4–§5."""
+    stream = Stream(seed)
+    by_key = sorted(POOL, key=lambda q: q["key"].encode())
+    items = []
+    for section in rule["sections"]:
+        count = section["count"]
+        candidates = [q for q in by_key if q["type"] == section["type"]]
+        rules = quotas(rule, count)
+        taken = None
+        unseen = [q for q in candidates if q["key"] not in seen]
+        if rule["avoid_seen_questions"] and seen and len(unseen) >= count:
+            taken = draw(unseen, rules, count, stream)
+        if taken is None:
+            taken = draw(candidates, rules, count, stream)
+        assert taken is not None
+        if rule["shuffle_questions"]:
+            for i in range(len(taken) - 1, 0, -1):
+                j = stream.uniform(i + 1)
+                taken[i], taken[j] = taken[j], taken[i]
+        else:
+            taken.sort(key=lambda q: q["key"].encode())
+        for q in taken:
+            options = q["options"]
+            if rule["shuffle_options"] and len(options) >= 2:
+                options = order_of_rank(options, stream.uniform(math.factorial(len(options))))
+            items.append({"key": q["key"], "options": options, "part": q["part"], "points": section["points"],
+                          "revision": q["revision"], "type": q["type"]})
+    return items
+
+
+def seen_digest(keys: set[str]) -> str:
+    """§5/§7: SHA-256 of the RFC 8785 array of the keys, sorted by their UTF-8 bytes."""
+    return _sha256(jcs.canonicalize(sorted(keys, key=str.encode)))
+
+
+def paper_digest(*, rule_digest: str, sitting: str, candidate: str, items: list[dict[str, Any]],
+                 seen: set[str]) -> str:
+    document = {"banks": {"national": "0" * 64}, "blueprint": rule_digest, "candidate": candidate,
+                "format": "examsvc-paper/2", "items": items, "seen": seen_digest(seen), "sitting": sitting,
+                "total_points": 1000}
+    return _sha256(jcs.canonicalize(document))
+
+
+def _shown(items: list[dict[str, Any]]) -> str:
+    return " ".join(i["key"] + (":" + i["options"] if i["options"] else "") for i in items)
+
+
+SET_SEED = hashlib.sha256(b"examsvc assembly test vector").digest()
+
+
+def test_the_first_vector_still_holds_with_the_seed_as_the_key() -> None:
+    rule_digest = _sha256(jcs.canonicalize(R1))
+    items = paper(R1, SET_SEED, set())
+    assert _shown(items) == _in(ASM, "Q-02 Q-03 Q-01 Q-04 Q-08 Q-09 Q-20:ACBD Q-17:BDAC Q-22:DABC Q-21:ADBC")
+    assert paper_digest(rule_digest=rule_digest, sitting="VECTOR", candidate="VECTOR", items=items, seen=set()) == \
+        _in(ASM, "0fbfff78d4e36cd7ffe7606d607cdd7169a7c3cde0ed368d9a8f6e241e7c57c4")
+    assert seen_digest(set()) == _in(ASM, "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945")
+
+
+def test_set_seed_and_admission_number_give_the_documented_candidate_seed_stream_and_paper() -> None:
+    rule_digest = _sha256(jcs.canonicalize(R1))
+    seed = hmac.digest(SET_SEED, b"TY0120270001", "sha256")
+    assert seed.hex() == _in(ASM, "8245b8754f92ec65d385d597d14124b32ee47d6009ee65e6e0543cfceb62a43c")
+    stream = Stream(seed)
+    assert [f"0x{stream.next():016x}" for _ in range(3)] == [
+        _in(ASM, v) for v in ("0x2ebff4bee341e28c", "0x7455237d701376f4", "0x3f525ab3f02570b2")]
+    items = paper(R1, seed, set())
+    assert _shown(items) == _in(ASM, "Q-11 Q-06 Q-02 Q-00 Q-04 Q-01 Q-18:ABDC Q-23:BCDA Q-19:CDAB Q-20:BCAD")
+    assert paper_digest(rule_digest=rule_digest, sitting="VECTOR", candidate="TY0120270001", items=items,
+                        seen=set()) == _in(ASM, "f655383a85efd6cf3e05fc29b1d8a62716fea3d3f9a93651c3cd8a27e9cac1e2")
+
+
+def test_a_retake_paper_follows_from_the_seen_set_of_the_earlier_paper() -> None:
+    rule_digest = _sha256(jcs.canonicalize(R1))
+    earlier = paper(R1, hmac.digest(SET_SEED, b"TY0120270001", "sha256"), set())
+    seen = {i["key"] for i in earlier}
+    assert jcs.canonicalize(sorted(seen, key=str.encode)).decode() == _in(
+        ASM, '["Q-00","Q-01","Q-02","Q-04","Q-06","Q-11","Q-18","Q-19","Q-20","Q-23"]')
+    assert seen_digest(seen) == _in(ASM, "c180b5a447d82df59c322e63719224a1b3a8645a99dbcb6413b12d61718052cb")
+    seed = hmac.digest(SET_SEED, b"TY0120270002", "sha256")
+    assert seed.hex() == _in(ASM, "a02098ee09c1c7a25b745ebe3192f8533b1c500c8bc32052b29a3c37e60b8278")
+    items = paper(R1, seed, seen)
+    assert _shown(items) == _in(ASM, "Q-15 Q-05 Q-13 Q-07 Q-08 Q-12 Q-23:DABC Q-21:CDBA Q-16:ADBC Q-20:CBDA")
+    assert paper_digest(rule_digest=rule_digest, sitting="VECTOR-R", candidate="TY0120270002", items=items,
+                        seen=seen) == _in(ASM, "9b62ea8d22fd30eca9dd25b9e5df32575c464167839b8c6e34659f4a5e9f6b3d")

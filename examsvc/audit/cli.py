@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from examsvc.audit import offline, repository
 from examsvc.audit.checkpoints import sign_if_grown
 from examsvc.audit.keys import load_signer
@@ -162,6 +160,8 @@ def _verify_url(args: argparse.Namespace, settings: Settings) -> int:
     base = args.url.rstrip("/")
     token = os.environ.get("EXAMSVC_AUDITOR_TOKEN")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    import httpx  # here: only this command talks HTTP, and importing httpx costs every audit command
+
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         vkey = args.key.read_text(encoding="utf-8") if args.key else client.get("/audit/key").text
         try:

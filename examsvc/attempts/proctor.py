@@ -46,13 +46,17 @@ class Target:
 def _record(db_session: Session, *, sitting: Sitting, room_id: int, registration: Registration | None,
             kind: IncidentKind, reason: str, details: dict[str, Any], now: datetime, actor: Actor) -> None:
     assert actor.user_id is not None
-    db_session.add(Incident(sitting_id=sitting.id, room_id=room_id,
-                            registration_id=registration.id if registration else None, kind=kind, reason=reason,
-                            details=details, actor_id=actor.user_id, at=now))
+    incident = Incident(sitting_id=sitting.id, room_id=room_id,
+                        registration_id=registration.id if registration else None, kind=kind, reason=reason,
+                        details=details, actor_id=actor.user_id, at=now)
+    db_session.add(incident)
     db_session.flush()
-    subject = {"admission_number": registration.admission_number} if registration else {"room_id": room_id}
+    subject = {"admission_number": registration.admission_number} if registration else {}
+    # The entry carries the incident's whole content (row id, room, time, reason, details): verify-sitting
+    # re-reads every incident row against it (issue 15 item 2).
     audit.record(db_session=db_session, actor=actor, action=f"proctor.{kind}", subject_type="sitting",
-                 subject_id=sitting.id, details={**subject, "reason": reason, **details})
+                 subject_id=sitting.id, details={**subject, "reason": reason, **details, "incident": incident.id,
+                                                 "room_id": room_id, "at": audit.rfc3339(now)})
 
 
 def _target(db_session: Session, code: str, admission_number: str, actor: Actor) -> Target:

@@ -51,6 +51,9 @@ class BankVersion(Base):
     catalogue_version: Mapped[str | None] = mapped_column(String(200), nullable=True)
     effective_date: Mapped[date] = mapped_column(Date)
     content_digest: Mapped[str] = mapped_column(String(64), index=True)
+    # Random, set at publication, never logged: salts the per-field fingerprints the log carries
+    # (banks.fingerprints). None for versions published before issue 15.
+    field_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     question_count: Mapped[int] = mapped_column(Integer)
     source_name: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default=VersionStatus.DRAFT)

@@ -9,17 +9,14 @@ from sqlalchemy.orm import Session
 
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
-from examsvc.banks import repository
+from examsvc.banks import fingerprints, repository
 from examsvc.banks.document import (
     BankDocument,
     BankMeta,
     Industry,
     KnowledgePointData,
-    Level,
     Part,
     PersonnelCategory,
-    QuestionData,
-    QuestionType,
 )
 from examsvc.banks.models import Bank, BankVersion, Question, VersionStatus
 from examsvc.banks.problems import BankImportRejected, Problem
@@ -175,11 +172,18 @@ def _advance(db_session: Session, version_id: int, actor: Actor, *, expected: Ve
              to: VersionStatus, message: str, code: str) -> BankVersion:
     """draft → published and published → retired: the only changes a version's status may make."""
     version = get_version(db_session=db_session, version_id=version_id)
+    details: dict[str, object] = dict(_version_details(version))
     if version.status == expected:
         setattr(version, f"{to}_at", utcnow())
         setattr(version, f"{to}_by", actor.user_id)
+        if to == VersionStatus.PUBLISHED:
+            # Per-field fingerprints, so that verify-sitting names the question and field an owner edits
+            # after publication (issue 15 item 4; banks.fingerprints).
+            version.field_salt = fingerprints.new_salt()
+            details["fields"] = fingerprints.of_questions(version.field_salt,
+                                                          repository.questions(db_session, version.id))
     advance(db_session, version, expected=expected, to=to, actor=actor, action=f"bank.version.{to}",
-            subject_type="bank_version", refusal=message, code=code, details=_version_details(version))
+            subject_type="bank_version", refusal=message, code=code, details=details)
     return version
 
 
@@ -220,14 +224,7 @@ def document_of(*, db_session: Session, version_id: int) -> BankDocument:
                     catalogue_version=version.catalogue_version)
     points = tuple(KnowledgePointData(code=kp.code, title=kp.title)
                    for kp in repository.knowledge_points(db_session, version.id))
-    questions = tuple(
-        QuestionData(key=q.key, type=QuestionType(q.type), stem=q.stem,
-                     options=tuple((label, text) for label, text in q.options),
-                     answer=(q.answer == "T") if q.type == QuestionType.TRUE_FALSE else q.answer,
-                     explanation=q.explanation, knowledge_point=q.knowledge_point, level=Level(q.level),
-                     difficulty=q.difficulty, legal_basis=q.legal_basis)
-        for q in repository.questions(db_session, version.id)
-    )
+    questions = tuple(fingerprints.question_data(q) for q in repository.questions(db_session, version.id))
     return BankDocument(meta=meta, knowledge_points=points, questions=questions)
 
 

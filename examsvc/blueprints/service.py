@@ -15,7 +15,7 @@ from examsvc.banks.document import Level, QuestionType
 from examsvc.banks.models import BankVersion, VersionStatus
 from examsvc.blueprints.document import Blueprint, from_canonical, validate
 from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
-from examsvc.crypto.canonical_json import canonical_json
+from examsvc.crypto.canonical_json import canonical_digest, canonical_json
 from examsvc.crypto.signed_note import sign_note
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -120,6 +120,11 @@ def _decide(db_session: Session, row: BlueprintVersion, actor: Actor) -> None:
     row.decided_at = utcnow()
 
 
+def field_digests(document: dict[str, Any]) -> dict[str, str]:
+    """field → SHA-256 (16 hex) of the RFC 8785 encoding of its value, for each field of a rule document."""
+    return {field: canonical_digest(value)[:16] for field, value in document.items()}
+
+
 def approval_text(row: BlueprintVersion, versions: list[BankVersion]) -> str:
     lines = ["examsvc blueprint approval", f"{row.code} {row.version}", f"blueprint {row.digest}"]
     lines += [f"bank {v.part} {v.bank_code} {v.version_label} {v.content_digest}" for v in versions]
@@ -146,8 +151,10 @@ def approve(*, db_session: Session, blueprint_id: int, passphrase: str, actor: A
     assert actor.user_id is not None
     signer = examiners.unlock(db_session=db_session, user_id=actor.user_id, passphrase=passphrase)
     row.approval_note = sign_note(approval_text(row, versions), signer)
+    # Per-field digests of the rule, so that verify-sitting names the field (duration, title, show_score…)
+    # an owner edits after approval (issue 15 item 5).
     return _move(db_session, row, BlueprintStatus.SUBMITTED, BlueprintStatus.APPROVED, actor,
-                 {"approval_note": row.approval_note})
+                 {"approval_note": row.approval_note, "fields": field_digests(json.loads(row.document))})
 
 
 def reject(*, db_session: Session, blueprint_id: int, reason: str, actor: Actor) -> BlueprintVersion:

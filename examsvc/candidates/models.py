@@ -37,5 +37,8 @@ class Registration(Base):
     personnel_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
     subject: Mapped[str | None] = mapped_column(String(40), nullable=True)
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Random, never logged: salts the identity binding the log carries (candidates.binding). None for
+    # registrations made before issue 15.
+    binding_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     candidate: Mapped[Candidate] = relationship(lazy="joined")

@@ -20,6 +20,7 @@ from examsvc.audit.actors import Actor
 from examsvc.banks.document import CATEGORY_LABELS, PersonnelCategory
 from examsvc.banks.problems import Problem
 from examsvc.blueprints import service as blueprints
+from examsvc.candidates import binding
 from examsvc.candidates.id_number import parse_id_number
 from examsvc.candidates.models import Candidate, Registration
 from examsvc.candidates.sheets import CandidateSheet, RegistrationRejected, read_candidates
@@ -118,6 +119,7 @@ def register(*, db_session: Session, code: str, sheet: CandidateSheet, min_age: 
     count = db_session.scalar(select(func.count()).select_from(Registration).where(
         Registration.sitting_id == sitting.id)) or 0
     made: list[Registration] = []
+    bindings: dict[str, dict[str, object]] = {}
     for seq, row in enumerate(rows, start=count + 1):
         candidate = existing.get(row.id_number)
         if candidate is None:
@@ -125,17 +127,23 @@ def register(*, db_session: Session, code: str, sheet: CandidateSheet, min_age: 
                                   training_institution=row.training_institution, employer=row.employer)
             db_session.add(candidate)
             db_session.flush()
+        salt = binding.new_salt()
         registration = Registration(sitting_id=sitting.id, candidate_id=candidate.id,
                                     admission_number=f"{sitting.scheduled_start:%y%m%d}{sitting.id:04d}{seq:04d}",
                                     training_institution=row.training_institution, personnel_category=category,
-                                    subject=subject)
+                                    subject=subject, binding_salt=salt)
         db_session.add(registration)
         made.append(registration)
+        bindings[registration.admission_number] = binding.binding(
+            sitting=code, admission_number=registration.admission_number, candidate_id=candidate.id,
+            name=candidate.name, id_number=candidate.id_number, salt=salt)
     db_session.flush()
-    # The log names who was registered by admission number only: ID numbers and names stay out of it.
+    # The log names who was registered by admission number; ID numbers and names enter it only as salted
+    # digests (candidates.binding), which verify-sitting re-computes from the rows (issue 15 item 1).
     audit.record(db_session=db_session, actor=actor, action="sitting.candidates_registered", subject_type="sitting",
                  subject_id=sitting.id, details={"sitting": code, "source": filename, "count": len(made),
-                                                 "admission_numbers": [r.admission_number for r in made]})
+                                                 "admission_numbers": [r.admission_number for r in made],
+                                                 "bindings": bindings})
     return made
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,13 +19,14 @@ from examsvc.blueprints import service as blueprints
 from examsvc.blueprints.models import BlueprintVersion
 from examsvc.crypto.envelope import EnvelopeError, KeyProvider, open_sealed
 from examsvc.crypto.signed_note import NoteError, Verifier, open_note
-from examsvc.examiners import service as examiners
 from examsvc.papers import sealing
 from examsvc.papers.assembly import assemble, prepare
 from examsvc.papers.document import PAPER_FORMAT_1, paper_document, seen_digest
 from examsvc.papers.models import Paper, PaperSet
 from examsvc.papers.service import get, manifest_text, open_paper_document, papers_of, seen_for
 from examsvc.papers.stream import candidate_seed
+from examsvc.results.signers import actor_id, all_entries, examiner_key_from_log, logged_chiefs, sitting_entries
+from examsvc.sittings import service as sittings
 from examsvc.tlog.rfc6962 import leaf_hash, root_of
 
 
@@ -41,7 +43,7 @@ class Verification:
 
 
 def verify(*, db_session: Session, paper_set_id: int, service_key: Verifier, keys: KeyProvider,
-           rederive: bool = False) -> Verification:
+           rederive: bool = False, entries: list[dict[str, Any]] | None = None) -> Verification:
     """Every stored paper against the manifest and its signatures; with ``rederive`` (after the seed is
     revealed), every paper again from the rule, the banks and the seed. Raises ``PaperSetMismatch``."""
     paper_set = get(db_session=db_session, paper_set_id=paper_set_id)
@@ -51,11 +53,7 @@ def verify(*, db_session: Session, paper_set_id: int, service_key: Verifier, key
     except NoteError as exc:
         raise PaperSetMismatch(f"manifest: the service signature does not verify ({exc})") from None
     examiner_signed = paper_set.approved_by is not None
-    if paper_set.approved_by is not None:
-        try:
-            open_note(paper_set.manifest, examiners.verifier_for(db_session=db_session, user_id=paper_set.approved_by))
-        except NoteError as exc:
-            raise PaperSetMismatch(f"manifest: the chief examiner's signature does not verify ({exc})") from None
+    check_approval(db_session, paper_set, all_entries(db_session) if entries is None else entries)
     blueprint = blueprints.get(db_session=db_session, blueprint_id=paper_set.blueprint_version_id)
     if text != manifest_text(paper_set, blueprint, blueprints.bank_digests(db_session, blueprint)):
         raise PaperSetMismatch("manifest: its text does not match the stored set (count, root, rule or banks)")
@@ -85,6 +83,35 @@ def verify(*, db_session: Session, paper_set_id: int, service_key: Verifier, key
         _rederive(db_session, paper_set, blueprint, papers, keys)
     return Verification(papers=len(papers), examiner_signed=examiner_signed, rederived=rederive,
                         content_checked=content)
+
+
+def check_approval(db_session: Session, paper_set: PaperSet, entries: list[dict[str, Any]]) -> None:
+    """The chief examiner's cosignature (issue 15 items 6 and 7): required once the log records the
+    approval, made by the approver the log names, checked with the key the log registered for them, and
+    the approver was the sitting's assigned chief examiner when the approval was logged."""
+    approval = next((e for e in reversed(entries) if e["action"] == "papers.approved"
+                     and (e.get("subject") or {}).get("id") == str(paper_set.id)
+                     and (e.get("subject") or {}).get("type") == "paper_set"), None)
+    if approval is None:
+        if paper_set.approved_by is not None:
+            raise PaperSetMismatch(f"approved_by: user {paper_set.approved_by}, but the log records no approval "
+                                   "of this set")
+        return
+    where = f"log entry {approval['index']} (papers.approved)"
+    approver = actor_id(approval)
+    if paper_set.approved_by is None:
+        raise PaperSetMismatch(f"manifest: the chief examiner's cosignature is missing, but {where} records the "
+                               f"approval by user {approver}")
+    if paper_set.approved_by != approver:
+        raise PaperSetMismatch(f"approved_by: user {paper_set.approved_by}, but {where} was made by user {approver}")
+    try:
+        open_note(paper_set.manifest, examiner_key_from_log(entries, approver))
+    except NoteError as exc:
+        raise PaperSetMismatch(f"manifest: the chief examiner's signature does not verify with the key the log "
+                               f"registered ({exc})") from None
+    sitting = sittings.get(db_session=db_session, code=paper_set.sitting_code)
+    if approver not in logged_chiefs(sitting_entries(db_session, sitting.id, entries), before=approval["index"]):
+        raise PaperSetMismatch(f"{where}: user {approver} was not the sitting's assigned chief examiner then")
 
 
 def _rederive(db_session: Session, paper_set: PaperSet, blueprint: BlueprintVersion, papers: list[Paper],

@@ -11,10 +11,9 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from examsvc.crypto.signed_note import NoteError, Verifier, open_note
-from examsvc.examiners import service as examiners
 from examsvc.results.models import ResultsManifest
 from examsvc.results.service import manifest_text
-from examsvc.results.signers import actor_id, logged_chiefs, sitting_entries
+from examsvc.results.signers import actor_id, all_entries, examiner_key_from_log, logged_chiefs, sitting_entries
 from examsvc.sittings.models import Sitting
 
 
@@ -53,6 +52,7 @@ def verify_manifests(db_session: Session, sitting: Sitting, *, rule_digest: str,
     order they were made, each replacing its candidate's result (``results.service.sign_manifest``).
     ``results`` are the recomputed and checked versions; ``numbers`` maps registration to admission
     number (the manifest's order); ``roots`` the Merkle root the log gives each manifest version."""
+    entries = all_entries(db_session)
     current: dict[int, ResultVersion] = {}
     for result in sorted(results, key=lambda r: r.id):
         if result.version == 1:
@@ -65,7 +65,7 @@ def verify_manifests(db_session: Session, sitting: Sitting, *, rule_digest: str,
         digests = [current[r].digest for r in sorted(current, key=lambda r: numbers[r])]
         try:
             text = open_note(manifest.note, service_key)
-            open_note(manifest.note, examiners.verifier_for(db_session=db_session, user_id=manifest.signed_by))
+            open_note(manifest.note, examiner_key_from_log(entries, manifest.signed_by))
         except NoteError as exc:
             raise ResultsMismatch(f"{where}: a signature does not verify ({exc})") from None
         if text != manifest_text(sitting, rule_digest, manifest.version, digests):
@@ -78,14 +78,16 @@ def verify_manifests(db_session: Session, sitting: Sitting, *, rule_digest: str,
     signers = {f"results manifest version {m.version}": m.signed_by for m in manifests}
     signers |= {f"{numbers[r.registration_id]}: result version {r.version} (复核)":
                 json.loads(r.document)["review"]["reviewer"] for r in reviews}
-    require_chief_signers(list(sitting_entries(db_session, sitting.id)), signers)
+    require_chief_signers(list(sitting_entries(db_session, sitting.id, entries)), signers)
 
 
 def require_chief_signers(entries: list[dict[str, Any]], signers: Mapping[str, int]) -> None:
-    """Every manifest and review signer is the sitting's chief examiner as assigned in the log."""
+    """Every manifest and review signer is the sitting's chief examiner as assigned in the log, and was
+    when the entry was made (log order)."""
     chiefs = logged_chiefs(entries)
     for entry in entries:
-        if entry["action"] in ("results.published", "results.reviewed") and actor_id(entry) not in chiefs:
+        if entry["action"] in ("results.published", "results.reviewed") \
+                and actor_id(entry) not in logged_chiefs(entries, before=entry["index"]):
             raise ResultsMismatch(f"log entry {entry['index']} ({entry['action']}): made by user {actor_id(entry)}, "
                                   "who is not the sitting's assigned chief examiner")
     for where, user_id in signers.items():

@@ -58,11 +58,14 @@ def score(lines: Sequence[PaperLine], responses: Mapping[int, str], rule: Multip
 
 def result_document(*, sitting: str, candidate: str, subject: str, paper_digest: str, sheet_digest: str,
                     version: int, items: Sequence[int], total_points: int, pass_mark: int, void: bool,
-                    review: dict[str, Any] | None) -> dict[str, Any]:
+                    review: dict[str, Any] | None, person: str | None = None) -> dict[str, Any]:
+    """``person`` is the identity binding of the admission number (candidates.binding, issue 15): present
+    only for registrations that have one, so that earlier result documents keep their digests."""
     total = sum(items)
     return {
         "format": RESULT_FORMAT, "sitting": sitting, "candidate": candidate, "subject": subject,
         "paper": paper_digest, "answer_sheet": sheet_digest, "version": version, "items": list(items),
         "score": total, "total_points": total_points, "pass_mark": pass_mark, "void": void,
         "passed": (not void) and total >= pass_mark, "review": review,
+        **({} if person is None else {"person": person}),
     }

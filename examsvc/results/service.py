@@ -22,6 +22,7 @@ from examsvc.attempts.models import Attempt, AttemptStatus
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.blueprints.document import Blueprint
+from examsvc.candidates import binding
 from examsvc.candidates.models import Registration
 from examsvc.crypto.canonical_json import canonical_json
 from examsvc.crypto.envelope import KeyProvider
@@ -59,7 +60,13 @@ def first_document(*, sitting: str, registration: Registration, lines: Sequence[
         sitting=sitting, candidate=registration.admission_number,
         subject=registration.subject or registration.personnel_category or "", paper_digest=paper_digest,
         sheet_digest=sheet_digest, version=1, items=score(lines, responses, rule.multiple_choice_rule),
-        total_points=rule.total_points, pass_mark=rule.pass_mark, void=sheet["how"] == "removed", review=None)
+        total_points=rule.total_points, pass_mark=rule.pass_mark, void=sheet["how"] == "removed", review=None,
+        person=_person(registration, sitting))
+
+
+def _person(registration: Registration, sitting: str) -> str | None:
+    bound = binding.of_registration(registration, sitting)
+    return None if bound is None else str(bound["person"])
 
 
 def first_result(db_session: Session, *, attempt: Attempt, registration: Registration, sitting: str,
@@ -164,7 +171,8 @@ def reviewed_document(previous: Mapping[str, Any], previous_digest: str, *, adju
         void=previous["void"] if void is None else void,
         review={"reason": reason, "reviewer": reviewer, "previous": previous_digest,
                 "adjustments": [{"position": a.position, "points": a.points} for a in adjustments],
-                "void": void})
+                "void": void},
+        person=previous.get("person"))
 
 
 def _paper_lines(db_session: Session, attempt_id: int, keys: KeyProvider) -> list[PaperLine]:

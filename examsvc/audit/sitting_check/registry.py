@@ -6,6 +6,12 @@ import importlib
 
 MODULES = (
     "examsvc.audit.sitting_check.existing",
+    "examsvc.audit.sitting_check.identity",
+    "examsvc.audit.sitting_check.incidents",
+    "examsvc.audit.sitting_check.room_record",
+    "examsvc.audit.sitting_check.bank_content",
+    "examsvc.audit.sitting_check.rule",
+    "examsvc.audit.sitting_check.cosignatures",
 )
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_LOG_ORIGIN = "examsvc.localhost/dev-log"
 # What production refuses below (scrypt N = 2**17, the default) and above (tokens live one working day).
@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     # How often the log signs a new checkpoint when it has grown; 0 turns the background signer off.
     checkpoint_interval_seconds: float = Field(default=5.0, ge=0, le=3600)
     access_token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    # Witnesses that cosign the log's checkpoints (C2SP tlog-witness; docs/audit-log.md "Witnesses"): entries
+    # separated by ";" or newlines, each "<witness vkey> <submission URL prefix>", e.g.
+    # "witness.example.gov.cn/w1+1a2b3c4d+BH… https://witness.example.gov.cn/w1". The log talks to these
+    # URLs only.
+    witnesses: Annotated[tuple[str, ...], NoDecode] = ()
+    # How many of them must cosign a checkpoint before GET /audit/checkpoint serves it and before
+    # ``audit verify`` accepts it. Empty: all configured witnesses; 0: none required (development).
+    witness_quorum: int | None = Field(default=None, ge=0)
+    # Seconds one submission to a witness may take before it is given up and retried next round.
+    witness_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Failed credential checks back off instead of locking (examsvc.identity.throttle): after this many
     # consecutive failures of one user name (known or not), one examiner's passphrase or one user's
     # current password, each further try waits, the wait doubling from login_backoff_seconds up to
@@ -97,6 +107,33 @@ class Settings(BaseSettings):
     # Bodies being received at once per worker, and of them large uploads; past either, 503 at once.
     max_body_reads: int = Field(default=64, ge=1, le=10_000)
     max_upload_reads: int = Field(default=4, ge=1, le=100)
+
+    @field_validator("witnesses", mode="before")
+    @classmethod
+    def _split_witnesses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.replace("\n", ";").split(";") if part.strip())
+        return value
+
+    @field_validator("witnesses")
+    @classmethod
+    def _check_witnesses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from examsvc.audit.witnesses import parse_witness
+
+        for entry in value:
+            parse_witness(entry)  # a ValueError names the bad entry
+        return value
+
+    @model_validator(mode="after")
+    def _check_witness_quorum(self) -> Settings:
+        if self.witness_quorum is not None and self.witness_quorum > len(self.witnesses):
+            raise ValueError(f"EXAMSVC_WITNESS_QUORUM is {self.witness_quorum} but only {len(self.witnesses)} "
+                             "witness(es) are configured in EXAMSVC_WITNESSES")
+        return self
+
+    @property
+    def effective_witness_quorum(self) -> int:
+        return len(self.witnesses) if self.witness_quorum is None else self.witness_quorum
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> Settings:

@@ -9,17 +9,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from examsvc.audit import offline, repository
+import httpx
+
+from examsvc.audit import offline, repository, witnesses
 from examsvc.audit.checkpoints import sign_if_grown
 from examsvc.audit.keys import load_signer
+from examsvc.audit.witness_client import submit_blocking
 from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.crypto.signed_note import NoteError, parse_vkey, verifier_of
-from examsvc.db import engine_from_settings
+from examsvc.db import engine_from_settings, make_session_factory
 from examsvc.errors import ExamServiceError
 from examsvc.papers.keys import paper_key_provider
 from examsvc.results.manifest_check import ResultsMismatch
 from examsvc.results.verify import verify_results
+from examsvc.tlog.cosignature import Cosigner, parse_cosigner_vkey
 from examsvc.tlog.verify import ProofError, verify_consistency
 
 EXPORT_BATCH = 5_000
@@ -43,6 +47,11 @@ def register(commands: Any) -> None:
     verify.add_argument("--url", help="verify a running server like a monitor (needs an auditor token in "
                                       "EXAMSVC_AUDITOR_TOKEN)")
     verify.add_argument("--state", type=Path, help="where --url remembers the last checkpoint it trusted")
+    verify.add_argument("--witness", action="append", default=[], metavar="VKEY",
+                        help="a witness's cosignature key (or a file holding it) you trust; repeatable "
+                             "(default: EXAMSVC_WITNESSES)")
+    verify.add_argument("--quorum", type=int, help="how many of those witnesses must have cosigned the checkpoint "
+                                                   "(default: all given; with none given, EXAMSVC_WITNESS_QUORUM)")
     verify.set_defaults(handler=run_verify)
     results = sub.add_parser("verify-results", help="recompute a sitting's answer sheets and results and check them "
                                                     "against the log and the signed results manifests")
@@ -103,10 +112,34 @@ def run_key(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_checkpoint(_: argparse.Namespace, settings: Settings) -> int:
+def _sign_and_cosign(settings: Settings) -> tuple[Any, int]:
+    """Signs (if the log grew) and commits, then asks every configured witness to cosign, each step in
+    its own transaction: no lock on the log is held while a witness answers. Returns (engine, size)."""
     signer = load_signer(settings)
-    with transaction(engine_from_settings(settings)) as db_session:
-        print(sign_if_grown(db_session=db_session, signer=signer).note, end="")
+    engine = engine_from_settings(settings)
+    with transaction(engine) as db_session:
+        size = sign_if_grown(db_session=db_session, signer=signer).tree_size
+    configured = witnesses.configured(settings)
+    if configured:
+        with httpx.Client(timeout=settings.witness_timeout_seconds, follow_redirects=False) as client:
+            for witness in configured:
+                outcome = submit_blocking(make_session_factory(engine), witness, client)
+                if outcome.problem:
+                    print(f"warning: {outcome.problem}", file=sys.stderr)
+    return engine, size
+
+
+def _note_with_cosignatures(db_session: Any, settings: Settings, size: int) -> tuple[str, int]:
+    checkpoint = repository.checkpoint_at(db_session, size)
+    assert checkpoint is not None  # just signed, never deleted
+    lines = witnesses.cosignature_lines(db_session, size, witnesses.configured(settings))
+    return checkpoint.note + "".join(lines), len(lines)
+
+
+def run_checkpoint(_: argparse.Namespace, settings: Settings) -> int:
+    engine, size = _sign_and_cosign(settings)
+    with transaction(engine) as db_session:
+        print(_note_with_cosignatures(db_session, settings, size)[0], end="")
     return 0
 
 
@@ -114,16 +147,23 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     signer = load_signer(settings)
     folder: Path = args.dir
     folder.mkdir(parents=True, exist_ok=True)
-    with transaction(engine_from_settings(settings)) as db_session:
-        # Signing locks the head, so the entries written below are exactly those the checkpoint covers.
-        checkpoint = sign_if_grown(db_session=db_session, signer=signer)
+    engine, size = _sign_and_cosign(settings)
+    # Entries below a signed size never change, so reading them after the commit gives exactly those
+    # the checkpoint covers.
+    with transaction(engine) as db_session:
         with (folder / offline.ENTRIES_FILE).open("wb") as handle:
-            for start in range(0, checkpoint.tree_size, EXPORT_BATCH):
-                end = min(start + EXPORT_BATCH, checkpoint.tree_size)
+            for start in range(0, size, EXPORT_BATCH):
+                end = min(start + EXPORT_BATCH, size)
                 handle.writelines(entry + b"\n" for entry in repository.entries(db_session, start, end))
-        (folder / offline.CHECKPOINT_FILE).write_text(checkpoint.note, encoding="utf-8")
+        note, cosigned = _note_with_cosignatures(db_session, settings, size)
+        (folder / offline.CHECKPOINT_FILE).write_text(note, encoding="utf-8")
     (folder / offline.KEY_FILE).write_text(verifier_of(signer).vkey() + "\n", encoding="utf-8")
-    print(f"exported {checkpoint.tree_size} entries to {folder}")
+    quorum = settings.effective_witness_quorum
+    print(f"exported {size} entries to {folder}" + (f"; the checkpoint carries {cosigned} witness cosignature(s), "
+                                                    f"quorum {quorum}" if settings.witnesses else ""))
+    if cosigned < quorum:
+        print(f"warning: the exported checkpoint has {cosigned} of {quorum} required witness cosignatures: "
+              "`audit verify` will refuse it until the witnesses cosign (export again)", file=sys.stderr)
     return 0
 
 
@@ -132,21 +172,57 @@ def _fail(message: str) -> int:
     return 1
 
 
-def run_verify(args: argparse.Namespace, settings: Settings) -> int:
-    if args.url:
-        return _verify_url(args, settings)
-    if args.dir is None:
-        print("examsvc: give an export folder or --url", file=sys.stderr)
-        return 2
-    vkey = args.key.read_text(encoding="utf-8") if args.key else None
-    since = args.since.read_text(encoding="utf-8") if args.since else None
+def _read(path: Path | None, what: str) -> str | None:
+    if path is None:
+        return None
     try:
-        verified = offline.verify_export(args.dir, vkey=vkey, since_note=since, strict=args.strict)
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise offline.VerificationFailed(f"{what}: {exc}") from None
+
+
+def _trusted_witnesses(args: argparse.Namespace, settings: Settings) -> tuple[list[Cosigner], int]:
+    """The witness keys and quorum to require: from --witness/--quorum, else from the settings."""
+    texts = [_read(Path(v), "witness key") if "+" not in v else v for v in args.witness]
+    if not texts:
+        texts = [entry.split()[0] for entry in settings.witnesses]
+    cosigners = []
+    for text in texts:
+        try:
+            cosigners.append(parse_cosigner_vkey(text or ""))
+        except NoteError as exc:
+            raise offline.VerificationFailed(f"witness key: {exc}") from None
+    if args.quorum is not None:
+        quorum = args.quorum
+    else:
+        quorum = len(cosigners) if args.witness else settings.effective_witness_quorum
+    if quorum < 0:
+        raise offline.VerificationFailed("--quorum is a number ≥ 0")
+    return cosigners, quorum
+
+
+def run_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """Every failure, whatever its cause, is one VERIFICATION FAILED line and exit 1: never a traceback."""
+    try:
+        if args.url:
+            return _verify_url(args, settings)
+        if args.dir is None:
+            print("examsvc: give an export folder or --url", file=sys.stderr)
+            return 2
+        cosigners, quorum = _trusted_witnesses(args, settings)
+        verified = offline.verify_export(args.dir, vkey=_read(args.key, "verifier key"),
+                                         since_note=_read(args.since, "older checkpoint"), strict=args.strict,
+                                         witnesses=cosigners, quorum=quorum)
     except offline.VerificationFailed as exc:
         return _fail(str(exc))
+    except (httpx.HTTPError, OSError, ValueError, KeyError, LookupError) as exc:
+        return _fail(f"{type(exc).__name__}: {exc}")
     checkpoint = verified.checkpoint
     print(f"OK: {checkpoint.size} entries match the checkpoint signed by {checkpoint.origin}, "
           f"root {base64.b64encode(checkpoint.root).decode()}")
+    if verified.cosigned_by:
+        print(f"OK: cosigned by {len(verified.cosigned_by)} trusted witness(es) (quorum {quorum}): "
+              + ", ".join(verified.cosigned_by))
     if verified.since is not None:
         print(f"OK: the log extends the older checkpoint of {verified.since.size} entries")
     if verified.key_from_export:
@@ -160,8 +236,6 @@ def _verify_url(args: argparse.Namespace, settings: Settings) -> int:
     base = args.url.rstrip("/")
     token = os.environ.get("EXAMSVC_AUDITOR_TOKEN")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    import httpx  # here: only this command talks HTTP, and importing httpx costs every audit command
-
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         vkey = args.key.read_text(encoding="utf-8") if args.key else client.get("/audit/key").text
         try:
@@ -169,9 +243,14 @@ def _verify_url(args: argparse.Namespace, settings: Settings) -> int:
         except NoteError as exc:
             return _fail(f"verifier key: {exc}")
         state: Path = args.state or settings.data_dir / "monitor" / f"{verifier.key_id.hex()}.checkpoint"
-        note = client.get("/audit/checkpoint").text
+        answer = client.get("/audit/checkpoint")
+        if answer.status_code != 200:
+            return _fail(f"the server has no checkpoint to give ({answer.status_code}): {answer.text.strip()[:300]}")
+        note = answer.text
         try:
             checkpoint = offline.open_checkpoint(note, verifier)
+            cosigners, quorum = _trusted_witnesses(args, settings)
+            cosigned_by = offline.check_cosignatures(note, cosigners, quorum)
             since = offline.open_checkpoint(state.read_text(encoding="utf-8"), verifier, "remembered checkpoint") \
                 if state.exists() else None
         except offline.VerificationFailed as exc:
@@ -207,6 +286,7 @@ def _verify_url(args: argparse.Namespace, settings: Settings) -> int:
     state.parent.mkdir(parents=True, exist_ok=True)
     state.write_text(note, encoding="utf-8")
     print(f"OK: {checkpoint.size} entries verified against the checkpoint of {checkpoint.origin}"
-          + (f"; it extends the trusted checkpoint of {since.size}" if since else "; now trusted"))
+          + (f"; it extends the trusted checkpoint of {since.size}" if since else "; now trusted")
+          + (f"; cosigned by {', '.join(cosigned_by)}" if cosigned_by else ""))
     return 0
 

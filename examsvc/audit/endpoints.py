@@ -1,13 +1,17 @@
+"""The log over HTTP: checkpoint and key (public), entries and proofs (auditors), and the same log as
+C2SP tlog-tiles (hash tiles public, entry bundles auditors only; docs/audit-log.md)."""
+
 from __future__ import annotations
 
 import base64
+import gzip
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
-from examsvc.audit import service
+from examsvc.audit import service, tiles, witnesses
 from examsvc.audit.checkpoints import sign_if_grown
 from examsvc.crypto.signed_note import verifier_of
 from examsvc.db import DbSession
@@ -36,10 +40,12 @@ def _b64(hashes: list[bytes]) -> list[str]:
     return [base64.b64encode(h).decode() for h in hashes]
 
 
-@router.get("/checkpoint", response_class=PlainTextResponse, summary="The latest signed checkpoint (public)",
+@router.get("/checkpoint", response_class=PlainTextResponse,
+            summary="The newest checkpoint cosigned by the witness quorum, cosignatures appended (public)",
             responses={200: {"content": {"text/plain": {}}}})
-def checkpoint(db_session: DbSession) -> PlainTextResponse:
-    return PlainTextResponse(service.latest_note(db_session=db_session), media_type=TEXT)
+def checkpoint(request: Request, db_session: DbSession) -> PlainTextResponse:
+    note = witnesses.cosigned_note(db_session=db_session, settings=request.app.state.settings)
+    return PlainTextResponse(note, media_type=TEXT)
 
 
 @router.get("/key", response_class=PlainTextResponse, summary="The log's verifier key (public)",
@@ -75,3 +81,25 @@ def consistency(_: Auditor, db_session: DbSession, first: Annotated[int, Query(g
                 second: Annotated[int, Query(ge=1)]) -> ConsistencyProof:
     hashes = service.consistency(db_session=db_session, first=first, second=second)
     return ConsistencyProof(first=first, second=second, hashes=_b64(hashes))
+
+
+# C2SP tlog-tiles. The entry-bundle route comes first: "entries" is not a level.
+TILE_CACHE = "public, max-age=31536000, immutable"  # §Merkle Tree: immutable, long-lived caching
+
+
+@router.get("/tile/entries/{rest:path}", summary="C2SP tlog-tiles entry bundle (auditors)", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def entry_bundle(_: Auditor, request: Request, db_session: DbSession, rest: str) -> Response:
+    body = tiles.entries_tile(db_session=db_session, rest=rest)
+    # §Log entries: "Entry bundles SHOULD be compressed at the HTTP layer."
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(gzip.compress(body, 6), media_type="application/octet-stream",
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(body, media_type="application/octet-stream", headers={"Vary": "Accept-Encoding"})
+
+
+@router.get("/tile/{level:int}/{rest:path}", summary="C2SP tlog-tiles hash tile (public)", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def hash_tile(db_session: DbSession, level: int, rest: str) -> Response:
+    body = tiles.hash_tile(db_session=db_session, level=level, rest=rest)
+    return Response(body, media_type="application/octet-stream", headers={"Cache-Control": TILE_CACHE})

@@ -23,7 +23,8 @@ def key_path(settings: Settings) -> Path:
     return settings.log_signing_key_file or settings.keys_dir / KEY_FILE_NAME
 
 
-def _generate(path: Path) -> None:
+def generate_key_file(path: Path) -> None:
+    """A new Ed25519 private key (PKCS#8 PEM) at ``path``, mode 0600; an existing file is kept."""
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,12 +42,17 @@ def load_signer(settings: Settings, *, create: bool = True) -> Signer:
     if not path.exists():
         if settings.log_signing_key_file is not None or not create:
             raise KeyFileError(f"the log signing key {path} does not exist")
-        _generate(path)
+        generate_key_file(path)
+    return Ed25519Signer(settings.log_origin, read_key_file(path, "日志签名密钥文件"))
+
+
+def read_key_file(path: Path, what: str) -> Ed25519PrivateKey:
+    """The Ed25519 private key in ``path``, which only its owner may read."""
     try:
-        require_private_file(path, "日志签名密钥文件")
+        require_private_file(path, what)
     except KeyFileModeError as exc:
         raise KeyFileError(str(exc)) from None
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(f"{path} is not an Ed25519 private key")
-    return Ed25519Signer(settings.log_origin, key)
+    return key

@@ -48,3 +48,20 @@ class AuditCheckpoint(Base):
     note: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str] = mapped_column(String(8))
     signed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AuditCosignature(Base):
+    """A witness's cosignature (C2SP tlog-cosignature) on one of the log's checkpoints, as the witness
+    returned it: one signature line. Append-only, like the checkpoints."""
+
+    __tablename__ = "audit_cosignature"
+
+    # The checkpoint's size. No foreign key: it would make TRUNCATE audit_checkpoint fail on the key
+    # before the append-only trigger could refuse it by name.
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    witness_key_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    witness_name: Mapped[str] = mapped_column(String(255))
+    line: Mapped[str] = mapped_column(Text)
+    # The cosignature's own timestamp (POSIX seconds), as signed by the witness.
+    cosigned_at: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -11,6 +11,10 @@ verifier key, which the auditor should hold from an earlier, trusted source (``-
    as an RFC 6962 leaf and extend the tree. When i+1 reaches the older checkpoint's size, the root so
    far must equal that checkpoint's root (the new log extends the old one).
 4. The number of lines must equal the checkpoint's size and the root must equal its root hash.
+5. With witnesses (``--witness``, ``--quorum``): at least the quorum of them must have cosigned the
+   checkpoint (C2SP tlog-cosignature, cosignature/v1 over its body). A log rewritten by someone holding
+   the database and the log key gets a valid log signature but no witness cosignature: witnesses refuse
+   a checkpoint inconsistent with the one they cosigned before (C2SP tlog-witness §add-checkpoint).
 
 Any failure raises ``VerificationFailed`` naming the step and, where it can, the entry.
 """
@@ -28,6 +32,7 @@ from pathlib import Path
 from examsvc.crypto.canonical_json import canonical_json
 from examsvc.crypto.signed_note import NoteError, Verifier, open_note, parse_vkey
 from examsvc.tlog.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
+from examsvc.tlog.cosignature import Cosigner, count_cosignatures
 from examsvc.tlog.rfc6962 import root_of_frontier
 
 ENTRIES_FILE = "entries.jsonl"
@@ -46,6 +51,24 @@ class Verified:
     checkpoint: Checkpoint
     since: Checkpoint | None
     key_from_export: bool
+    cosigned_by: tuple[str, ...] = ()  # the trusted witnesses whose cosignatures verified
+
+
+def check_cosignatures(note: str, witnesses: list[Cosigner], quorum: int) -> tuple[str, ...]:
+    """Step 5: the names of the trusted witnesses that cosigned; ``VerificationFailed`` below the quorum."""
+    if quorum <= 0:
+        return ()
+    if quorum > len(witnesses):
+        raise VerificationFailed(f"a quorum of {quorum} witness cosignatures needs at least {quorum} witness keys "
+                                 f"(--witness); {len(witnesses)} given")
+    try:
+        counted = count_cosignatures(note, witnesses)
+    except NoteError as exc:
+        raise VerificationFailed(f"checkpoint: {exc}") from None
+    if len(counted.valid) < quorum:
+        raise VerificationFailed(f"the checkpoint carries {len(counted.valid)} of the {quorum} required witness "
+                                 f"cosignatures: " + "; ".join(counted.problems))
+    return tuple(sorted(c.name for c in counted.valid))
 
 
 def open_checkpoint(note: str, verifier: Verifier, what: str = "checkpoint") -> Checkpoint:
@@ -127,12 +150,12 @@ def verify_entries(lines: Iterable[bytes], checkpoint: Checkpoint, since: Checkp
 
 
 def verify_export(folder: Path, *, vkey: str | None = None, since_note: str | None = None,
-                  strict: bool = False) -> Verified:
+                  strict: bool = False, witnesses: list[Cosigner] | None = None, quorum: int = 0) -> Verified:
     key_from_export = vkey is None
     if vkey is None:
         try:
             vkey = (folder / KEY_FILE).read_text(encoding="utf-8")
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise VerificationFailed(f"no verifier key given and none readable in the export: {exc}") from None
     try:
         verifier = parse_vkey(vkey)
@@ -140,9 +163,10 @@ def verify_export(folder: Path, *, vkey: str | None = None, since_note: str | No
         raise VerificationFailed(f"verifier key: {exc}") from None
     try:
         note = (folder / CHECKPOINT_FILE).read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise VerificationFailed(f"checkpoint: {exc}") from None
     checkpoint = open_checkpoint(note, verifier)
+    cosigned_by = check_cosignatures(note, witnesses or [], quorum)
     since = open_checkpoint(since_note, verifier, "older checkpoint") if since_note is not None else None
     if since is not None and since.size > checkpoint.size:
         raise VerificationFailed(f"the log was truncated: the older trusted checkpoint covers {since.size} entries, "
@@ -152,4 +176,4 @@ def verify_export(folder: Path, *, vkey: str | None = None, since_note: str | No
             verify_entries(handle, checkpoint, since, strict=strict)
     except OSError as exc:
         raise VerificationFailed(f"entries: {exc}") from None
-    return Verified(checkpoint=checkpoint, since=since, key_from_export=key_from_export)
+    return Verified(checkpoint=checkpoint, since=since, key_from_export=key_from_export, cosigned_by=cosigned_by)

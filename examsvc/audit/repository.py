@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from examsvc.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
+from examsvc.audit.models import AuditCheckpoint, AuditCosignature, AuditEntry, AuditHead, AuditNode
 from examsvc.tlog.proofs import Node
 from examsvc.tlog.rfc6962 import CompactRange, leaf_hash
 
@@ -107,3 +107,48 @@ def latest_checkpoint(db_session: Session) -> AuditCheckpoint | None:
 def add_checkpoint(db_session: Session, checkpoint: AuditCheckpoint) -> None:
     db_session.add(checkpoint)
     db_session.flush()
+
+
+def checkpoint_at(db_session: Session, tree_size: int) -> AuditCheckpoint | None:
+    return db_session.get(AuditCheckpoint, tree_size)
+
+
+def node_run(db_session: Session, level: int, first: int, count: int) -> list[bytes]:
+    """The stored hashes of ``count`` consecutive perfect subtrees at ``level`` from ``first``: one range
+    query (ids are level << 40 | index, so a run at one level is a contiguous id range)."""
+    low = node_id((level, first))
+    rows = db_session.execute(select(AuditNode.id, AuditNode.hash)
+                              .where(AuditNode.id >= low, AuditNode.id < low + count).order_by(AuditNode.id)).all()
+    if len(rows) != count:
+        raise LookupError("the log's stored hashes are incomplete")
+    return [bytes(row.hash) for row in rows]
+
+
+def cosignatures(db_session: Session, tree_size: int) -> list[AuditCosignature]:
+    return list(db_session.scalars(select(AuditCosignature).where(AuditCosignature.tree_size == tree_size)
+                                   .order_by(AuditCosignature.witness_name, AuditCosignature.witness_key_id)))
+
+
+def has_cosignature(db_session: Session, tree_size: int, key_id: str) -> bool:
+    return db_session.get(AuditCosignature, (tree_size, key_id)) is not None
+
+
+def add_cosignature(db_session: Session, cosignature: AuditCosignature) -> None:
+    db_session.add(cosignature)
+    db_session.flush()
+
+
+def last_cosigned_size(db_session: Session, key_id: str) -> int:
+    """The largest checkpoint this witness cosigned for us (0 if none): where its state should be."""
+    size = db_session.scalar(select(func.max(AuditCosignature.tree_size)).where(
+        AuditCosignature.witness_key_id == key_id))
+    return int(size or 0)
+
+
+def newest_size_with_quorum(db_session: Session, key_ids: list[str], quorum: int) -> int | None:
+    """The largest checkpoint cosigned by at least ``quorum`` of these witnesses."""
+    size = db_session.scalar(
+        select(AuditCosignature.tree_size).where(AuditCosignature.witness_key_id.in_(key_ids))
+        .group_by(AuditCosignature.tree_size).having(func.count() >= quorum)
+        .order_by(AuditCosignature.tree_size.desc()).limit(1))
+    return None if size is None else int(size)

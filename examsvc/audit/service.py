@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from examsvc.audit import repository
-from examsvc.errors import InvalidInput, NotFound
+from examsvc.errors import InvalidInput
 from examsvc.tlog.proofs import consistency_proof, inclusion_proof, nodes_for_consistency, nodes_for_inclusion
 
 MAX_ENTRIES_PER_REQUEST = 10_000
@@ -43,10 +43,3 @@ def consistency(*, db_session: Session, first: int, second: int) -> list[bytes]:
         raise InvalidInput("需要 0 < first ≤ second。", code="bad_range", detail={"first": first, "second": second})
     _bounded(db_session, second, "second")
     return consistency_proof(first, second, repository.nodes(db_session, nodes_for_consistency(first, second)))
-
-
-def latest_note(*, db_session: Session) -> str:
-    checkpoint = repository.latest_checkpoint(db_session)
-    if checkpoint is None:
-        raise NotFound("日志尚未签署检查点。", code="no_checkpoint")
-    return checkpoint.note

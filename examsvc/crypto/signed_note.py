@@ -168,3 +168,68 @@ class Ed25519Signer:
     def __repr__(self) -> str:
         hex_id = key_id(self._name, self._public).hex()
         return f"Ed25519Signer(name={self._name!r}, key_id={hex_id}, private key hidden)"
+
+
+# --- Typed verifier keys and signature lines, for cosignatures (C2SP signed-note §Verifier keys, and
+# C2SP tlog-cosignature §Format, which encodes an Ed25519 cosigner as a vkey of signature type 0x04).
+
+def typed_key_id(name: str, alg: int, public_key: bytes) -> bytes:
+    """signed-note key ID: SHA-256(name || "\\n" || signature type || public key)[:4]."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([alg]) + public_key).digest()[:4]
+
+
+def format_typed_vkey(name: str, alg: int, public_key: bytes) -> str:
+    material = base64.b64encode(bytes([alg]) + public_key).decode()
+    return f"{name}+{typed_key_id(name, alg, public_key).hex()}+{material}"
+
+
+def parse_typed_vkey(vkey: str) -> tuple[str, int, bytes]:
+    """(name, signature type, public key) of any vkey; the key ID must match. ``NoteError`` otherwise."""
+    parts = vkey.strip().split("+", 2)
+    if len(parts) != 3:
+        raise NoteError("a verifier key is name+keyid+base64")
+    name, hex_id, material = parts
+    _check_name(name)
+    try:
+        raw = base64.b64decode(material, validate=True)
+        expected_id = bytes.fromhex(hex_id)
+    except (binascii.Error, ValueError) as exc:
+        raise NoteError("malformed verifier key") from exc
+    if len(raw) < 2 or len(expected_id) != 4:
+        raise NoteError("malformed verifier key")
+    if typed_key_id(name, raw[0], raw[1:]) != expected_id:
+        raise NoteError("the key id does not match the key")
+    return name, raw[0], raw[1:]
+
+
+@dataclass(frozen=True)
+class SignatureLine:
+    """One "— <name> base64(key id || signature)" line of a note (C2SP signed-note §Signatures)."""
+
+    name: str
+    key_id: bytes
+    signature: bytes
+
+    def line(self) -> str:
+        return f"{_DASH}{self.name} {base64.b64encode(self.key_id + self.signature).decode()}\n"
+
+
+def parse_signature_line(line: str) -> SignatureLine:
+    if not line.startswith(_DASH):
+        raise NoteError("malformed signature line")
+    name, _, blob_b64 = line[len(_DASH):].rstrip("\n").partition(" ")
+    try:
+        blob = base64.b64decode(blob_b64, validate=True)
+    except binascii.Error as exc:
+        raise NoteError("malformed signature") from exc
+    if not name or len(blob) < 5:
+        raise NoteError("malformed signature line")
+    return SignatureLine(name=name, key_id=blob[:4], signature=blob[4:])
+
+
+def split_note(note: str) -> tuple[str, list[SignatureLine]]:
+    """The note's signed text and all its signature lines, whoever made them."""
+    text, sep, signatures = note.rpartition("\n\n")
+    if not sep or not signatures.endswith("\n"):
+        raise NoteError("malformed note: no signature block")
+    return text + "\n", [parse_signature_line(line) for line in signatures[:-1].split("\n")]

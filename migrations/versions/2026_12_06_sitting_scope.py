@@ -1,4 +1,4 @@
-"""sitting scope (placeholder until filled)
+"""sitting scope: no schema change (who may act on which sitting is decided in code from staff_assignment); a link of the chain only
 
 Revision ID: 20261206_sitting_scope
 Revises: 20261206_paper_key_release

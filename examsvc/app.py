@@ -27,12 +27,14 @@ from examsvc.banks.endpoints import router as banks_router
 from examsvc.blueprints.endpoints import router as blueprints_router
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings, make_session_factory, pool_capacity
-from examsvc.errors import document_errors, install_error_handlers
+from examsvc.errors import install_error_handlers
 from examsvc.examiners.endpoints import router as examiners_router
 from examsvc.health import router as health_router
 from examsvc.identity.access import assert_every_route_declares_access
 from examsvc.identity.endpoints import auth_router, users_router
+from examsvc.openapi import install_openapi
 from examsvc.papers.endpoints import router as papers_router
+from examsvc.papers.endpoints import sitting_papers_router
 from examsvc.papers.keys import paper_key_provider
 from examsvc.practical.endpoints import router as practical_router
 from examsvc.practical.exam_endpoints import qualification_router
@@ -123,7 +125,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.loop_connections = (LoopConnections(engine.url.render_as_string(hide_password=False))
                                   if engine.dialect.name == "postgresql" else None)
     install_error_handlers(app)
-    document_errors(app)
+    install_openapi(app)
     app.add_middleware(AdmissionMiddleware, settings=settings, pool_capacity=pool_capacity(engine))
     app.add_middleware(RequestContextMiddleware)
     # Outermost: the gate's own refusals (503, 413) carry the headers too.
@@ -131,7 +133,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     # Routes are matched in order: the exam day's hottest (the candidate's saves) come first.
     for router in (health_router, attempt_router, auth_router, users_router, sites_router, workstations_router,
                    banks_router, audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
-                   candidates_router, proctor_router, results_router, retraining_router,
+                   candidates_router, sitting_papers_router, proctor_router, results_router, retraining_router,
                    practical_router, practical_rules_router, practical_exam_router, qualification_router):
         app.include_router(router)
     assert_every_route_declares_access(app)

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
 
+from examsvc.validation_text import explain, where
+
 
 class ExamServiceError(Exception):
     status_code = 400
@@ -111,13 +113,19 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     from fastapi.exceptions import RequestValidationError
 
     assert isinstance(exc, RequestValidationError)
-    # The rejected input is deliberately not echoed: it may hold a password or question text.
+    # The rejected input is deliberately not echoed: it may hold a password or question text. pydantic's
+    # English message is replaced by Chinese text chosen by the error's type (validation_text).
     fields = [
         {"location": [str(part) for part in err.get("loc", ())], "problem": err.get("type", "invalid"),
-         "explanation": err.get("msg", "")}
+         "explanation": explain(str(err.get("type", "")), err.get("ctx"))}
         for err in exc.errors()
     ]
-    return _response(422, error_body("invalid_input", "提交的数据有误，请按提示修改。", {"fields": fields}))
+    message = "提交的数据有误，请按提示修改。"
+    if fields:
+        first = fields[0]
+        more = f"（共 {len(fields)} 处）" if len(fields) > 1 else ""
+        message = f"提交的数据有误：{where(first['location'])}{first['explanation']}{more}。"
+    return _response(422, error_body("invalid_input", message, {"fields": fields}))
 
 
 async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
@@ -175,29 +183,20 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
-def document_errors(app: FastAPI) -> None:
+def describe_errors(document: dict[str, Any]) -> None:
     """The OpenAPI document describes the error shape examsvc really sends: FastAPI's own 422 schema
-    (``HTTPValidationError``) is replaced by ``Error``, and 401/403/404/409/503 are listed on every route."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        document = build()
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        schemas.pop("HTTPValidationError", None)
-        schemas.pop("ValidationError", None)
-        schemas["Error"] = ERROR_SCHEMA
-        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-        for operations in document.get("paths", {}).values():
-            for operation in operations.values():
-                responses = operation.setdefault("responses", {})
-                for status, description in (("401", "Not authenticated"), ("403", "Forbidden"),
-                                            ("404", "Not found"), ("409", "Conflict with the current state"),
-                                            ("422", "Invalid input"),
-                                            ("503", "The database is unavailable; send the request again")):
-                    responses[status] = {"description": description, "content": error}
-        app.openapi_schema = document
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    (``HTTPValidationError``) is replaced by ``Error``, and 401/403/404/409/503 are listed on every route.
+    Run by ``examsvc.openapi`` with the document's other corrections."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Error"] = ERROR_SCHEMA
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in (("401", "Not authenticated"), ("403", "Forbidden"),
+                                        ("404", "Not found"), ("409", "Conflict with the current state"),
+                                        ("422", "Invalid input (each field's problem explained in Chinese)"),
+                                        ("503", "The database is unavailable; send the request again")):
+                responses[status] = {"description": description, "content": error}

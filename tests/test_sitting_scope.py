@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,7 @@ from examsvc.identity.roles import Role
 from examsvc.papers.models import PaperSet, PaperSetStatus
 from examsvc.sites import rooms
 from examsvc.sites.access import WorkstationRequirement
-from examsvc.sittings.access import PATH_PARAMETERS, Scope, SittingRequirement
+from examsvc.sittings.access import QUERY_PARAMETER, Scope, SittingRequirement, names_a_sitting
 from examsvc.sittings.models import Sitting, SittingStatus
 from tests.builders import TEST_ACTOR, Actors, auth_header, login, make_user
 from tests.papers.builders import approved_rule
@@ -79,9 +80,11 @@ class World:
         site.paper_set_id = paper_set.id
         return site
 
-    def url(self, path: str, site: Site) -> str:
+    def url(self, path: str, site: Site, route: APIRoute) -> str:
         values = {"code": site.sitting, "paper_set_id": str(site.paper_set_id), **OTHER_VALUES}
-        return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+        url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+        # A list outside a sitting's path names the sitting in its query (?sitting=CODE).
+        return f"{url}?{QUERY_PARAMETER}={site.sitting}" if names_a_sitting("", route) else url
 
     def holder(self, role: Role, site: Site) -> dict[str, str]:
         """A holder of the role assigned to this site's sitting (a fresh one for unassignable roles)."""
@@ -98,13 +101,14 @@ def world(actors: Actors, db_session: Session) -> World:
     return World(actors, db_session)
 
 
-def _scoped_routes(app: FastAPI) -> list[tuple[str, str, SittingRequirement, bool]]:
+def _scoped_routes(app: FastAPI) -> list[tuple[str, str, SittingRequirement, bool, APIRoute]]:
     found = []
     for method, path, route in api_routes(app):
         requirements = list(iter_access_requirements(route.dependant))
         scoped = [r for r in requirements if isinstance(r, SittingRequirement)]
         if scoped:
-            found.append((method, path, scoped[0], any(isinstance(r, WorkstationRequirement) for r in requirements)))
+            found.append((method, path, scoped[0], any(isinstance(r, WorkstationRequirement) for r in requirements),
+                          route))
     return found
 
 
@@ -113,8 +117,9 @@ def _error(response_json: object) -> str:
 
 
 def test_every_route_naming_a_sitting_declares_a_sitting_scope(app: FastAPI) -> None:
-    naming = {(m, p) for m, p, _ in api_routes(app) if any("{" + n + "}" in p for n in PATH_PARAMETERS)}
-    assert naming == {(m, p) for m, p, _, _ in _scoped_routes(app)}
+    naming = {(m, p) for m, p, route in api_routes(app) if names_a_sitting(p, route)}
+    assert naming == {(m, p) for m, p, _, _, _ in _scoped_routes(app)}
+    assert ("GET", "/paper-sets") in naming  # named by its query
     assert len(naming) >= 30
 
 
@@ -124,10 +129,10 @@ def test_each_admitted_role_acts_only_within_its_scope(app: FastAPI, world: Worl
     for closed in (False, True):
         if closed:
             world.close(here)
-        for method, path, requirement, at_workstation in _scoped_routes(app):
+        for method, path, requirement, at_workstation, route in _scoped_routes(app):
             station = {"X-Workstation-Token": here.credential} if at_workstation else {}
             for role, scope in requirement.scopes.items():
-                url = world.url(path, here)
+                url = world.url(path, here, route)
                 admitted = world.client.request(method, url, headers=world.holder(role, here) | station)
                 outsider = world.client.request(method, url, headers=world.holder(role, elsewhere) | station)
                 what = f"{method} {path} as {role} ({scope}, sitting {'closed' if closed else 'not closed'})"
@@ -163,11 +168,11 @@ def test_staff_lists_show_only_their_own_sittings(world: World) -> None:
 
 
 # Metadata an auditor may read while a sitting runs: its schedule and its paper set's manifest (no content).
-AUDITOR_ANYTIME = {("GET", "/sittings/{code}"), ("GET", "/paper-sets/{paper_set_id}")}
+AUDITOR_ANYTIME = {("GET", "/sittings/{code}"), ("GET", "/paper-sets/{paper_set_id}"), ("GET", "/paper-sets")}
 
 
 def test_the_policy_staff_act_where_assigned_and_auditors_once_closed(app: FastAPI) -> None:
-    for method, path, requirement, _ in _scoped_routes(app):
+    for method, path, requirement, _, _ in _scoped_routes(app):
         for role in (Role.CHIEF_EXAMINER, Role.PROCTOR, Role.EVALUATOR):
             if role in requirement.scopes:
                 assert requirement.scopes[role] == Scope.ASSIGNED, f"{method} {path}: {role} beyond its sitting"

@@ -20,7 +20,7 @@ from examsvc.sites.models import Workstation
 from examsvc.sittings.models import CandidateCheckIn
 
 CANDIDATE_HEADER = "X-Candidate-Session"
-candidate_session_scheme = APIKeyHeader(name=CANDIDATE_HEADER, auto_error=False,
+candidate_session_scheme = APIKeyHeader(name=CANDIDATE_HEADER, scheme_name="CandidateSession", auto_error=False,
                                         description="考生在本机登录后获得的会话令牌 (candidate session)")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from examsvc.candidates.models import Registration
 from examsvc.db import DbSession, in_request_transaction, utcnow
 from examsvc.dependencies import SettingsDep, get_settings
 from examsvc.identity.roles import Role
+from examsvc.limits import AdmissionNumberPath
 from examsvc.results.models import Result
 from examsvc.sittings.access import Scope, SittingCaller, require_sitting
 from examsvc.sittings.models import Sitting
@@ -32,10 +33,16 @@ Watcher = Annotated[SittingCaller, Depends(require_sitting({
     Role.INSPECTOR: Scope.PROVINCE}))]
 
 
+# Positions count from 0 in the candidate's paper order (the paper document's `items`, docs/assembly.md).
+POSITION = "the question's place in the candidate's paper, counting from 0 (0 is the first question)"
+OPTIONS = ("the options in the candidate's order, relabelled A, B, …; empty (`[]`) for a 判断题 (true_false), "
+           "which is answered T or F")
+
+
 class AnswerRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    position: int
+    position: int = Field(description=POSITION, examples=[0])
     response: str
     flagged: bool
     seq: int
@@ -59,11 +66,16 @@ class OptionRead(BaseModel):
 
 
 class ItemRead(BaseModel):
-    position: int
-    type: str
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"position": 0, "type": "true_false", "points": 10, "stem": "……", "options": []},
+        {"position": 1, "type": "single_choice", "points": 10, "stem": "……",
+         "options": [{"label": "A", "text": "……"}, {"label": "B", "text": "……"}]}]})
+
+    position: int = Field(description=POSITION)
+    type: str = Field(description="true_false 判断题, single_choice 单选题 or multiple_choice 多选题")
     points: int = Field(description="tenths of a point")
     stem: str
-    options: list[OptionRead]
+    options: list[OptionRead] = Field(description=OPTIONS)
 
 
 class StartRead(BaseModel):
@@ -141,7 +153,8 @@ async def state(credentials: Candidate, request: Request) -> StateRead:
 
 @candidate_router.put("/answers/{position}", response_model=SaveRead,
                       summary="Save one answer (durable before the response; a stale seq changes nothing)")
-async def save(position: int, body: SaveBody, credentials: Candidate, request: Request) -> SaveRead:
+async def save(position: Annotated[int, Path(ge=0, le=2**31 - 1, description=POSITION)], body: SaveBody,
+               credentials: Candidate, request: Request) -> SaveRead:
     settings = get_settings(request)
     connections: autosave.LoopConnections | None = request.app.state.loop_connections
     if connections is not None:
@@ -210,8 +223,8 @@ Action = Literal["pause", "resume", "extra-time", "warning", "removal", "move", 
                              "credited exactly), extra-time (minutes), warning, removal (the score is void), move "
                              "(to another seat's workstation; answers kept, paused until resumed), reopen (after "
                              "a crash: a new one-time code, paused until resumed)")
-def act(code: str, admission_number: str, action: Action, body: ActionBody, current: Proctor, request: Request,
-        db_session: DbSession, settings: SettingsDep) -> ActedRead:
+def act(code: str, admission_number: AdmissionNumberPath, action: Action, body: ActionBody, current: Proctor,
+        request: Request, db_session: DbSession, settings: SettingsDep) -> ActedRead:
     now = utcnow()
     acted = proctor.act(db_session=db_session, code=code, admission_number=admission_number,
                         kind=IncidentKind(action.replace("-", "_")), reason=body.reason, now=now,

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from examsvc.audit import offline, repository, witnesses
-from examsvc.audit.checkpoints import sign_if_grown
+from examsvc.audit.checkpoints import InconsistentLog, sign_if_grown
 from examsvc.audit.keys import load_signer
 from examsvc.audit.witness_client import submit_blocking
 from examsvc.bootstrap import transaction
@@ -74,6 +74,10 @@ def run_verify_results(args: argparse.Namespace, settings: Settings) -> int:
                                    keys=paper_key_provider(settings))
         except ResultsMismatch as exc:
             print(f"VERIFICATION FAILED: sitting {args.sitting}: {exc}", file=sys.stderr)
+            return 1
+        except Exception as exc:  # a verifier names what it could not check; it never ends in a traceback
+            print(f"VERIFICATION FAILED: sitting {args.sitting}: the stored data is malformed or missing and could "
+                  f"not be checked ({type(exc).__name__}); run `audit verify-sitting` for the place", file=sys.stderr)
             return 1
     print(f"OK: sitting {args.sitting}: {found.sheets} {found.sheet_kind} and {found.results} result versions "
           "recomputed; "
@@ -147,7 +151,13 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     signer = load_signer(settings)
     folder: Path = args.dir
     folder.mkdir(parents=True, exist_ok=True)
-    engine, size = _sign_and_cosign(settings)
+    try:
+        engine, size = _sign_and_cosign(settings)
+    except (InconsistentLog, LookupError) as exc:
+        # The stored log contradicts what was signed before (a rolled-back head, missing subtree hashes):
+        # nothing is signed or exported, and the auditor is told why.
+        print(f"EXPORT REFUSED: the stored log is inconsistent: {exc}", file=sys.stderr)
+        return 1
     # Entries below a signed size never change, so reading them after the commit gives exactly those
     # the checkpoint covers.
     with transaction(engine) as db_session:

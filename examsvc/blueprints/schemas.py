@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from examsvc.banks.document import Level, PersonnelCategory, QuestionType
 from examsvc.blueprints.document import MultipleChoiceRule
 from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
+from examsvc.limits import PassphraseText
 
 
 class SectionIn(BaseModel):
@@ -139,4 +140,4 @@ class Decision(BaseModel):
 
 
 class Passphrase(BaseModel):
-    passphrase: str = Field(min_length=1, max_length=512, description="主考官本人的签名口令")
+    passphrase: PassphraseText

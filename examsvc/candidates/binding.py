@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
-from examsvc.candidates.models import Registration
+from examsvc.candidates.models import Candidate, Registration
 from examsvc.crypto.canonical_json import canonical_json
 
 FINGERPRINT_HEX = 16  # 64 bits: enough to say which field changed; the binding itself is the full digest
@@ -37,13 +38,26 @@ def fingerprint(salt: str, field: str, value: str) -> str:
     return hashlib.sha256(canonical_json({"field": field, "salt": salt, "value": value})).hexdigest()[:FINGERPRINT_HEX]
 
 
+# The other facts of a registration that decide what a pass is worth and whose it is (the door photo,
+# what was sat, the training institution behind 考教分离): fingerprinted too, (table, field) each.
+TRACKED = (("candidate", "photo_digest"), ("registration", "personnel_category"), ("registration", "subject"),
+           ("registration", "training_institution"))
+
+
+def tracked_facts(registration: Registration, person: Candidate) -> dict[str, str | None]:
+    rows = {"candidate": person, "registration": registration}
+    return {field: getattr(rows[table], field) for table, field in TRACKED}
+
+
 def binding(*, sitting: str, admission_number: str, candidate_id: int, name: str, id_number: str,
-            salt: str) -> dict[str, Any]:
+            salt: str, facts: Mapping[str, str | None] | None = None) -> dict[str, Any]:
     """What the log records for one registration (``sitting.candidates_registered`` details.bindings)."""
-    return {"candidate": candidate_id, "name": fingerprint(salt, "name", name),
-            "id_number": fingerprint(salt, "id_number", id_number),
-            "person": person_digest(sitting=sitting, admission_number=admission_number, name=name,
-                                    id_number=id_number, salt=salt)}
+    bound = {"candidate": candidate_id, "name": fingerprint(salt, "name", name),
+             "id_number": fingerprint(salt, "id_number", id_number),
+             "person": person_digest(sitting=sitting, admission_number=admission_number, name=name,
+                                     id_number=id_number, salt=salt)}
+    bound |= {field: fingerprint(salt, field, value or "") for field, value in (facts or {}).items()}
+    return bound
 
 
 def of_registration(registration: Registration, sitting: str) -> dict[str, Any] | None:
@@ -53,4 +67,4 @@ def of_registration(registration: Registration, sitting: str) -> dict[str, Any] 
     person = registration.candidate
     return binding(sitting=sitting, admission_number=registration.admission_number,
                    candidate_id=registration.candidate_id, name=person.name, id_number=person.id_number,
-                   salt=registration.binding_salt)
+                   salt=registration.binding_salt, facts=tracked_facts(registration, person))

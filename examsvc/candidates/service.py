@@ -136,7 +136,8 @@ def register(*, db_session: Session, code: str, sheet: CandidateSheet, min_age: 
         made.append(registration)
         bindings[registration.admission_number] = binding.binding(
             sitting=code, admission_number=registration.admission_number, candidate_id=candidate.id,
-            name=candidate.name, id_number=candidate.id_number, salt=salt)
+            name=candidate.name, id_number=candidate.id_number, salt=salt,
+            facts=binding.tracked_facts(registration, candidate))
     db_session.flush()
     # The log names who was registered by admission number; ID numbers and names enter it only as salted
     # digests (candidates.binding), which verify-sitting re-computes from the rows (issue 15 item 1).

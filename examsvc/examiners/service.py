@@ -18,8 +18,7 @@ from examsvc.examiners import exchange
 from examsvc.examiners.models import ExaminerKey
 from examsvc.identity import throttle
 from examsvc.identity.models import UserAccount
-
-MIN_PASSPHRASE = 12
+from examsvc.limits import PASSPHRASE_MIN, PASSPHRASE_RULE
 
 
 def _derive(passphrase: str, salt: bytes, cost_log2: int) -> bytes:
@@ -38,8 +37,8 @@ def key_name(origin: str, username: str) -> str:
 
 def create_key(*, db_session: Session, user: UserAccount, passphrase: str, origin: str, cost_log2: int,
                actor: Actor) -> Verifier:
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise InvalidInput(f"签名口令至少 {MIN_PASSPHRASE} 个字符。", code="weak_passphrase",
+    if len(passphrase) < PASSPHRASE_MIN:
+        raise InvalidInput(f"{PASSPHRASE_RULE}。", code="weak_passphrase",
                            detail={"field": "passphrase"})
     if db_session.get(ExaminerKey, user.id) is not None:
         raise Conflict("已有签名密钥。", code="examiner_key_exists", detail={"user_id": user.id})

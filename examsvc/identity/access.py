@@ -25,9 +25,12 @@ from examsvc.identity.roles import Role
 
 WORKSTATION_HEADER = "X-Workstation-Token"
 
-bearer_scheme = _bearer = HTTPBearer(auto_error=False, description="登录后获得的访问令牌 (access token)")
-workstation_key_scheme = APIKeyHeader(name=WORKSTATION_HEADER, auto_error=False,
-                                description="考试机登记后获得的凭据 (workstation credential)")
+# Each credential has a scheme name of its own: the OpenAPI document's security requirements name them
+# (examsvc.openapi), and two schemes under one name would collapse into one.
+bearer_scheme = _bearer = HTTPBearer(scheme_name="Login", auto_error=False,
+                                     description="登录后获得的访问令牌 (access token): `Authorization: Bearer …`")
+workstation_key_scheme = APIKeyHeader(name=WORKSTATION_HEADER, scheme_name="Workstation", auto_error=False,
+                                      description="考试机登记后获得的凭据 (workstation credential)")
 
 # (method, path) pairs that need no credential at all.
 PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({

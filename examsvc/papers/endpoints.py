@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from examsvc.attempts import content
+from examsvc.attempts.endpoints import ItemRead
 from examsvc.blueprints.schemas import Passphrase
 from examsvc.db import DbSession
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
+from examsvc.limits import MERKLE_ROOT_HEX, AdmissionNumber, AdmissionNumberPath
 from examsvc.papers import service
 from examsvc.papers.models import PaperSetStatus
 from examsvc.sittings.access import Scope, SittingCaller, require_sitting
@@ -30,7 +33,7 @@ class PaperSetCreate(BaseModel):
     sitting_code: str = Field(pattern=r"^[A-Za-z0-9_-]{2,40}$",
                               description="a scheduled theory sitting: its rule and its candidates are used")
     blueprint_id: int | None = Field(default=None, description="optional; if given, must be the sitting's rule")
-    candidates: list[str] | None = Field(
+    candidates: list[AdmissionNumber] | None = Field(
         default=None, min_length=1, max_length=20_000,
         description="准考证号; optional (default: every registered candidate without a paper); each must be "
                     "registered in the sitting")
@@ -39,7 +42,7 @@ class PaperSetCreate(BaseModel):
 class Supplement(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{}, {"candidates": ["TY0120270110AM0031"]}]})
 
-    candidates: list[str] | None = Field(
+    candidates: list[AdmissionNumber] | None = Field(
         default=None, min_length=1, max_length=20_000,
         description="准考证号 of candidates registered late; default: every registered candidate without a paper")
 
@@ -53,8 +56,9 @@ class PaperSetRead(BaseModel):
     blueprint_version_id: int
     seed_commitment: str
     paper_count: int
-    merkle_root: str
-    manifest: str
+    merkle_root_hex: str = Field(validation_alias="merkle_root", description=MERKLE_ROOT_HEX)
+    manifest: str = Field(description="the signed manifest (C2SP signed note); its `root` line is the same root "
+                                      "in base64, as C2SP checkpoints write hashes (docs/papers.md)")
     status: PaperSetStatus
     revealed_seed: str | None
     sealed_to_user_id: int | None = Field(description="the chief examiner the data key is sealed to until opening")
@@ -72,6 +76,14 @@ def generate(body: PaperSetCreate, current: ExamAdmin, request: Request, db_sess
                                  candidates=body.candidates, signer=request.app.state.log_signer,
                                  keys=_keys(request), actor=current.actor)
     return PaperSetRead.model_validate(paper_set)
+
+
+@router.get("", response_model=list[PaperSetRead],
+            summary="A sitting's paper sets (its set, then its supplements): manifests and state, no content")
+def list_sets(sitting: Annotated[str, Query(min_length=2, max_length=40, description="the sitting's code")],
+              _: Reader, db_session: DbSession) -> list[PaperSetRead]:
+    return [PaperSetRead.model_validate(s) for s in service.sets_of_sitting(db_session=db_session,
+                                                                             sitting_code=sitting)]
 
 
 @router.get("/{paper_set_id}", response_model=PaperSetRead, summary="A paper set's manifest and state (no content)")
@@ -104,7 +116,36 @@ def approve(paper_set_id: int, body: Passphrase, current: ChiefExaminer, request
 
 
 @router.get("/{paper_set_id}/papers/{candidate}", summary="A paper (keys and option orders) once the set is opened")
-def read_paper(paper_set_id: int, candidate: str, _: PaperReader, request: Request,
+def read_paper(paper_set_id: int, candidate: AdmissionNumberPath, _: PaperReader, request: Request,
                db_session: DbSession) -> dict[str, Any]:
     return service.read_paper(db_session=db_session, paper_set_id=paper_set_id, candidate=candidate,
                               keys=_keys(request))
+
+
+sitting_papers_router = APIRouter(prefix="/sittings/{code}/papers", tags=["papers"])
+
+
+class SeenItem(ItemRead):
+    part: str = Field(description="the bank part the question comes from: national or provincial")
+    key: str = Field(description="the question's key in that bank version")
+
+
+class PaperSeen(BaseModel):
+    admission_number: str
+    paper_set_id: int
+    paper_digest: str = Field(description="SHA-256 of the paper document, 64 lower-case hex digits (docs/assembly.md)")
+    items: list[SeenItem] = Field(description="every question as the candidate's screen showed it: stems and "
+                                              "options in their order, relabelled A, B, …; no answers")
+
+
+@sitting_papers_router.get("/{admission_number}", response_model=PaperSeen,
+                           summary="The paper as the candidate saw it (texts, in their order), once the papers are "
+                                   "opened: the sitting's chief examiner; auditors after the sitting closes")
+def paper_seen(code: str, admission_number: AdmissionNumberPath, _: PaperReader, request: Request,
+               db_session: DbSession) -> PaperSeen:
+    paper, paper_set = content.find_paper(db_session, code, admission_number)
+    opened = content.open_paper(db_session, paper, paper_set, _keys(request))
+    items = [SeenItem(**shown, part=item["part"], key=item["key"])
+             for shown, item in zip(opened.for_candidate(), opened.document["items"], strict=True)]
+    return PaperSeen(admission_number=admission_number, paper_set_id=paper_set.id, paper_digest=paper.digest,
+                     items=items)

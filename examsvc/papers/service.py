@@ -13,7 +13,6 @@ import base64
 import hashlib
 import json
 import os
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +34,7 @@ from examsvc.errors import Conflict, InvalidInput, NotFound
 from examsvc.examiners import exchange
 from examsvc.examiners import service as examiners
 from examsvc.lifecycle import advance
+from examsvc.limits import ADMISSION_NUMBER, ADMISSION_NUMBER_RULE
 from examsvc.papers import history, sealing
 from examsvc.papers.assembly import assemble, prepare
 from examsvc.papers.document import paper_document
@@ -44,7 +44,6 @@ from examsvc.sittings import service as sittings
 from examsvc.sittings.models import Sitting, SittingStatus, StaffRole
 from examsvc.tlog.rfc6962 import leaf_hash, root_of
 
-ADMISSION_NUMBER = re.compile(r"^[0-9A-Za-z-]{4,40}$")
 MANIFEST_HEADER = "examsvc paper manifest"
 SEED = b"seed"
 
@@ -116,7 +115,7 @@ def _candidates(db_session: Session, sitting: Sitting, candidates: Sequence[str]
     ordered = sorted(candidates)
     bad = [c for c in ordered if not ADMISSION_NUMBER.match(c)]
     if bad or not ordered or len(set(ordered)) != len(ordered):
-        raise InvalidInput("准考证号须为 4–40 位字母、数字或“-”，不能为空或重复。", code="bad_admission_numbers",
+        raise InvalidInput(f"{ADMISSION_NUMBER_RULE}，不能为空或重复。", code="bad_admission_numbers",
                            detail={"field": "candidates", "invalid": bad[:20], "count": len(ordered)})
     unknown = [c for c in ordered if c not in registered]
     if unknown:

@@ -15,8 +15,10 @@ from examsvc.dependencies import SettingsDep
 from examsvc.errors import Forbidden, InvalidInput, NotFound
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
+from examsvc.limits import AdmissionNumberPath, PassphraseText
 from examsvc.practical import evidence, exam, qualification, results
 from examsvc.practical.document import Subject
+from examsvc.practical.models import PracticalResult
 from examsvc.practical.scoring import CriterionMark
 from examsvc.sites.access import CurrentWorkstation, require_workstation
 from examsvc.sittings.access import Scope, SittingCaller, require_sitting
@@ -68,8 +70,8 @@ def _on_site(db_session: DbSession, code: str, station: CurrentWorkstation) -> N
              status_code=status.HTTP_201_CREATED,
              summary="Draw one item per subject (K1–K4) at the candidate's start: by the system from the sitting's "
                      "seed, or recording the lots the candidate drew; logged, never redrawn")
-def draw(code: str, admission_number: str, body: DrawBody, station: AtStation, current: Evaluator, request: Request,
-         db_session: DbSession) -> list[DrawnItem]:
+def draw(code: str, admission_number: AdmissionNumberPath, body: DrawBody, station: AtStation, current: Evaluator,
+         request: Request, db_session: DbSession) -> list[DrawnItem]:
     _on_site(db_session, code, station)
     drawn = exam.draw(db_session=db_session, code=code, admission_number=admission_number,
                       keys=request.app.state.paper_keys, actor=current.actor, chosen=body.items)
@@ -77,7 +79,8 @@ def draw(code: str, admission_number: str, body: DrawBody, station: AtStation, c
 
 
 @router.get("/candidates/{admission_number}", summary="The candidate's drawn items and the state of each subject")
-def candidate(code: str, admission_number: str, current: EvaluatorOrChief, db_session: DbSession) -> dict[str, Any]:
+def candidate(code: str, admission_number: AdmissionNumberPath, current: EvaluatorOrChief,
+              db_session: DbSession) -> dict[str, Any]:
     ctx = exam.context(db_session, code, admission_number)
     drawn = exam.draws_of(db_session, ctx.registration.id)
     sheets, decisions = exam.marks_of(db_session, ctx.registration.id), exam.decisions_of(db_session,
@@ -114,7 +117,7 @@ class SheetRead(BaseModel):
 @router.post("/candidates/{admission_number}/scores/{subject}", response_model=SheetRead,
              status_code=status.HTTP_201_CREATED,
              summary="An evaluator's score sheet for one subject, from their own station; sealed at once")
-def score(code: str, admission_number: str, subject: Subject, body: ScoreBody, station: AtStation,
+def score(code: str, admission_number: AdmissionNumberPath, subject: Subject, body: ScoreBody, station: AtStation,
           current: Evaluator, db_session: DbSession) -> SheetRead:
     _on_site(db_session, code, station)
     row = exam.score(db_session=db_session, code=code, admission_number=admission_number, subject=subject,
@@ -132,8 +135,8 @@ class DecisionBody(BaseModel):
 @router.post("/candidates/{admission_number}/decisions/{subject}", response_model=SheetRead,
              status_code=status.HTTP_201_CREATED,
              summary="The chief examiner settles a subject on which the two evaluators disagree")
-def decide(code: str, admission_number: str, subject: Subject, body: DecisionBody, current: ChiefExaminer,
-           db_session: DbSession) -> SheetRead:
+def decide(code: str, admission_number: AdmissionNumberPath, subject: Subject, body: DecisionBody,
+           current: ChiefExaminer, db_session: DbSession) -> SheetRead:
     row = exam.decide(db_session=db_session, code=code, admission_number=admission_number, subject=subject,
                       tenths=body.score, veto_failed=body.veto_failed, reason=body.reason, actor=current.actor)
     return SheetRead(subject=subject, score=row.tenths, veto_failed=row.veto_failed, digest="")
@@ -152,8 +155,8 @@ class EvidenceRead(BaseModel):
                  t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/jpeg", "image/png",
                                                                                   "video/mp4")}}},
              summary="Upload a photo or video of the performance (JPEG, PNG, MP4); stored by SHA-256, logged")
-def upload(code: str, admission_number: str, subject: Subject, current: EvaluatorOrChief, request: Request,
-           db_session: DbSession, settings: SettingsDep,
+def upload(code: str, admission_number: AdmissionNumberPath, subject: Subject, current: EvaluatorOrChief,
+           request: Request, db_session: DbSession, settings: SettingsDep,
            body: Annotated[bytes, Depends(upload_body)]) -> EvidenceRead:
     ctx = exam.context(db_session, code, admission_number)
     row = evidence.store(db_session=db_session, data_dir=settings.data_dir, sitting=ctx.sitting,
@@ -172,7 +175,7 @@ def read_evidence(code: str, evidence_id: int, _: EvidenceReader, db_session: Db
 
 
 class PublishBody(BaseModel):
-    passphrase: str = Field(min_length=1, max_length=512)
+    passphrase: PassphraseText
 
 
 @router.post("/results/publish", response_class=PlainTextResponse, status_code=status.HTTP_201_CREATED,
@@ -187,20 +190,34 @@ def publish(code: str, body: PublishBody, current: ChiefExaminer, request: Reque
 @router.get("/results", summary="The current version of every practical result of the sitting")
 def list_results(code: str, _: Reader, db_session: DbSession) -> list[dict[str, Any]]:
     sitting = get_sitting(db_session=db_session, code=code)
-    return [{"admission_number": r.admission_number, "version": res.version, "score": res.score,
-             "passed": res.passed, "veto_failed": res.veto_failed, "digest": res.digest,
-             "subjects": json.loads(res.document)["subjects"]} for r, res in results.current(db_session, sitting.id)]
+    return [_result(r.admission_number, res) for r, res in results.current(db_session, sitting.id)]
+
+
+@router.get("/results/{admission_number}", summary="One candidate's current practical result")
+def get_result(code: str, admission_number: AdmissionNumberPath, _: Reader, db_session: DbSession) -> dict[str, Any]:
+    sitting = get_sitting(db_session=db_session, code=code)
+    for registration, result in results.current(db_session, sitting.id):
+        if registration.admission_number == admission_number:
+            return _result(admission_number, result)
+    raise NotFound("本场次没有该考生的实操成绩。", code="result_not_found",
+                   detail={"sitting": code, "admission_number": admission_number})
+
+
+def _result(admission_number: str, result: PracticalResult) -> dict[str, Any]:
+    return {"admission_number": admission_number, "version": result.version, "score": result.score,
+            "passed": result.passed, "veto_failed": result.veto_failed, "digest": result.digest,
+            "subjects": json.loads(result.document)["subjects"]}
 
 
 class ReviewBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
     scores: dict[Subject, int] = Field(min_length=1, description="new subject scores, tenths of a point")
-    passphrase: str = Field(min_length=1, max_length=512)
+    passphrase: PassphraseText
 
 
 @router.post("/results/{admission_number}/review", status_code=status.HTTP_201_CREATED,
              summary="复核: new subject scores with a reason; a new result version and a new signed manifest")
-def review(code: str, admission_number: str, body: ReviewBody, current: ChiefExaminer, request: Request,
+def review(code: str, admission_number: AdmissionNumberPath, body: ReviewBody, current: ChiefExaminer, request: Request,
            db_session: DbSession) -> dict[str, Any]:
     result = results.review(db_session=db_session, code=code, admission_number=admission_number, reason=body.reason,
                             scores=body.scores, passphrase=body.passphrase,

@@ -16,8 +16,9 @@ from examsvc.db import DbSession
 from examsvc.errors import InvalidInput, NotFound
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
+from examsvc.limits import MERKLE_ROOT_HEX, AdmissionNumberPath, PassphraseText
 from examsvc.results import service
-from examsvc.results.models import Retraining
+from examsvc.results.models import Result, Retraining
 from examsvc.sittings.access import Scope, SittingCaller, require_sitting
 from examsvc.sittings.service import get as get_sitting
 
@@ -30,14 +31,15 @@ ExamAdmin = Annotated[CurrentUser, Depends(require_roles(Role.EXAM_ADMIN))]
 
 
 class PublishBody(BaseModel):
-    passphrase: str = Field(min_length=1, max_length=512, description="主考官本人的签名口令")
+    passphrase: PassphraseText
 
 
 class ManifestRead(BaseModel):
     version: int
     result_count: int
-    merkle_root: str
-    note: str
+    merkle_root_hex: str = Field(description=MERKLE_ROOT_HEX)
+    note: str = Field(description="the signed results manifest (C2SP signed note); its `root` line is the same "
+                                  "root in base64 (docs/answering.md)")
 
 
 class ResultRead(BaseModel):
@@ -47,7 +49,8 @@ class ResultRead(BaseModel):
     passed: bool
     void: bool
     digest: str
-    items: list[int] = Field(description="points awarded per question, paper order (tenths)")
+    items: list[int] = Field(description="points awarded per question, in paper order (index 0 is position 0), "
+                                         "tenths of a point")
 
 
 @router.post("/publish", response_model=ManifestRead, status_code=status.HTTP_201_CREATED,
@@ -57,15 +60,13 @@ def publish(code: str, body: PublishBody, current: ChiefExaminer, request: Reque
     manifest = service.publish(db_session=db_session, code=code, passphrase=body.passphrase,
                                service_signer=request.app.state.log_signer, actor=current.actor)
     return ManifestRead(version=manifest.version, result_count=manifest.result_count,
-                        merkle_root=manifest.merkle_root, note=manifest.note)
+                        merkle_root_hex=manifest.merkle_root, note=manifest.note)
 
 
 @router.get("", response_model=list[ResultRead], summary="The current version of every result of the sitting")
 def list_results(code: str, _: Reader, db_session: DbSession) -> list[ResultRead]:
     sitting = get_sitting(db_session=db_session, code=code)
-    return [ResultRead(admission_number=registration.admission_number, version=result.version, score=result.score,
-                       passed=result.passed, void=result.void, digest=result.digest,
-                       items=json.loads(result.document)["items"])
+    return [_read(registration.admission_number, result)
             for registration, result in service.current_results(db_session, sitting.id)]
 
 
@@ -79,8 +80,25 @@ def manifest(code: str, _: Reader, db_session: DbSession) -> PlainTextResponse:
     return PlainTextResponse(found[-1].note)
 
 
+@router.get("/{admission_number}", response_model=ResultRead,
+            summary="One candidate's current result (its latest version after any review)")
+def get_result(code: str, admission_number: AdmissionNumberPath, _: Reader, db_session: DbSession) -> ResultRead:
+    sitting = get_sitting(db_session=db_session, code=code)
+    for registration, result in service.current_results(db_session, sitting.id):
+        if registration.admission_number == admission_number:
+            return _read(admission_number, result)
+    raise NotFound("本场次没有该考生的成绩。", code="result_not_found",
+                   detail={"sitting": code, "admission_number": admission_number})
+
+
+def _read(admission_number: str, result: Result) -> ResultRead:
+    return ResultRead(admission_number=admission_number, version=result.version, score=result.score,
+                      passed=result.passed, void=result.void, digest=result.digest,
+                      items=json.loads(result.document)["items"])
+
+
 class AdjustmentIn(BaseModel):
-    position: int = Field(ge=0)
+    position: int = Field(ge=0, description="the question's place in the candidate's paper, counting from 0")
     points: int = Field(ge=0, description="tenths of a point awarded after review")
 
 
@@ -88,20 +106,18 @@ class ReviewBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
     adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=200)
     void: bool | None = Field(default=None, description="change the void mark (e.g. a removal overturned)")
-    passphrase: str = Field(min_length=1, max_length=512)
+    passphrase: PassphraseText
 
 
 @router.post("/{admission_number}/review", response_model=ResultRead, status_code=status.HTTP_201_CREATED,
              summary="复核: a new result version and a new signed manifest, logged with the reason")
-def review(code: str, admission_number: str, body: ReviewBody, current: ChiefExaminer, request: Request,
+def review(code: str, admission_number: AdmissionNumberPath, body: ReviewBody, current: ChiefExaminer, request: Request,
            db_session: DbSession) -> ResultRead:
     result = service.review(db_session=db_session, code=code, admission_number=admission_number, reason=body.reason,
                             adjustments=[service.Adjustment(a.position, a.points) for a in body.adjustments],
                             void=body.void, passphrase=body.passphrase, service_signer=request.app.state.log_signer,
                             keys=request.app.state.paper_keys, actor=current.actor)
-    return ResultRead(admission_number=admission_number, version=result.version, score=result.score,
-                      passed=result.passed, void=result.void, digest=result.digest,
-                      items=json.loads(result.document)["items"])
+    return _read(admission_number, result)
 
 
 class RetrainingBody(BaseModel):

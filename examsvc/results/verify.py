@@ -18,7 +18,7 @@ from examsvc.attempts.sheet import sealed_bytes, sheet_document
 from examsvc.blueprints import service as blueprints
 from examsvc.candidates.models import Registration
 from examsvc.crypto.canonical_json import canonical_json
-from examsvc.crypto.envelope import KeyProvider
+from examsvc.crypto.envelope import EnvelopeError, KeyProvider
 from examsvc.crypto.signed_note import Verifier
 from examsvc.papers.models import Paper, PaperSet
 from examsvc.practical.verify import verify_practical_results
@@ -72,9 +72,12 @@ def _verify_attempt(db_session: Session, attempt: Attempt, registration: Registr
     if sheet is None or logged is None:
         raise ResultsMismatch(f"{number}: the attempt ended but its sealed sheet or its log entry is missing")
     paper = db_session.get(Paper, attempt.paper_id)
-    assert paper is not None
-    paper_set = db_session.get(PaperSet, paper.paper_set_id)
-    assert paper_set is not None and attempt.submitted_at is not None and attempt.submitted_how is not None
+    paper_set = db_session.get(PaperSet, paper.paper_set_id) if paper is not None else None
+    if paper is None or paper_set is None or paper.candidate != number:
+        raise ResultsMismatch(f"{number}: the paper the attempt was answered on is missing or no longer this "
+                              "candidate's")
+    if attempt.submitted_at is None or attempt.submitted_how is None:
+        raise ResultsMismatch(f"{number}: the attempt ended but has no submission time or way")
     answers = db_session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
     rebuilt, _ = sealed_bytes(sheet_document(
         sitting=paper_set.sitting_code, candidate=number, paper_digest=paper.digest, attempt=attempt,
@@ -88,7 +91,11 @@ def _verify_attempt(db_session: Session, attempt: Attempt, registration: Registr
     if not versions or [r.version for r in versions] != list(range(1, len(versions) + 1)):
         raise ResultsMismatch(f"{number}: result versions are missing or out of order")
     sheet_data = json.loads(sheet.document)
-    lines = content.open_paper(db_session, paper, paper_set, keys).lines()
+    try:
+        lines = content.open_paper(db_session, paper, paper_set, keys).lines()
+    except EnvelopeError:
+        raise ResultsMismatch(f"{number}: the sealed paper does not open (altered, or moved to another "
+                              "candidate)") from None
     expected = first_document(sitting=paper_set.sitting_code, registration=registration, lines=lines,
                               sheet=sheet_data, sheet_digest=sheet.digest, paper_digest=paper.digest, rule=rule)
     previous: Result | None = None

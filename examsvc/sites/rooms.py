@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,6 +42,13 @@ def get_room(*, db_session: Session, site_code: str, code: str) -> Room:
 def list_rooms(*, db_session: Session, site_code: str) -> list[Room]:
     site = sites.get_site(db_session=db_session, code=site_code)
     return list(db_session.scalars(select(Room).where(Room.site_id == site.id).order_by(Room.code)))
+
+
+def codes(*, db_session: Session, room_ids: Collection[int]) -> dict[int, str]:
+    """Room id → code, in one query without the seats: answers name rooms by code, as requests do."""
+    if not room_ids:
+        return {}
+    return {row.id: row.code for row in db_session.execute(select(Room.id, Room.code).where(Room.id.in_(room_ids)))}
 
 
 def _seat(room: Room, number: int) -> Seat:

@@ -11,7 +11,8 @@ for each role it admits, the *scope* in which that role may act:
 - ``CLOSED``: province-wide, but only once the sitting is closed (auditors read what is finished, not
   a sitting in progress).
 
-The sitting is found from the path: ``{code}``, or ``{paper_set_id}`` through the set's sitting. The
+The sitting is found from the path: ``{code}``, or ``{paper_set_id}`` through the set's sitting; a list
+that is not under a sitting's path names it in the query instead (``?sitting=CODE``). The
 role is checked first (a wrong role is refused before anything is looked up), then the sitting, then
 the scope. ``tests/test_sitting_scope.py`` walks the route table with an assigned and an unassigned
 holder of every admitted role, so a new route cannot forget this.
@@ -25,12 +26,13 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from examsvc.db import get_db_session
-from examsvc.errors import Forbidden, NotFound
+from examsvc.errors import Forbidden, InvalidInput, NotFound
 from examsvc.identity.access import CurrentUser, RoleRequirement, api_routes, bearer_scheme, iter_access_requirements
 from examsvc.identity.roles import Role
 from examsvc.papers.models import PaperSet
@@ -48,8 +50,9 @@ class Scope(StrEnum):
 STAFF_ROLE = {Role.CHIEF_EXAMINER: StaffRole.CHIEF_EXAMINER, Role.PROCTOR: StaffRole.PROCTOR,
               Role.EVALUATOR: StaffRole.EVALUATOR, Role.INSPECTOR: StaffRole.INSPECTOR}
 
-# Where the path names the sitting.
+# Where the path names the sitting; or, for a list outside a sitting's path, the query.
 PATH_PARAMETERS = ("code", "paper_set_id")
+QUERY_PARAMETER = "sitting"
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,16 @@ class SittingCaller(CurrentUser):
     sitting_code: str = ""
 
 
-def sitting_of_path(db_session: Session, path_params: Mapping[str, str]) -> Sitting:
+def sitting_of_path(db_session: Session, path_params: Mapping[str, str],
+                    query_params: Mapping[str, str] | None = None) -> Sitting:
     if "code" in path_params:
         return get_sitting(db_session=db_session, code=path_params["code"])
+    if "paper_set_id" not in path_params:
+        code = (query_params or {}).get(QUERY_PARAMETER)
+        if not code:
+            raise InvalidInput("请在查询参数 sitting 中给出考试场次代码。", code="sitting_required",
+                               detail={"field": QUERY_PARAMETER})
+        return get_sitting(db_session=db_session, code=code)
     raw = path_params.get("paper_set_id", "")
     paper_set = db_session.get(PaperSet, int(raw)) if raw.isdigit() and len(raw) < 19 else None
     if paper_set is None:
@@ -97,7 +107,7 @@ class SittingRequirement(RoleRequirement):
         db_session: Annotated[Session, Depends(get_db_session, scope="function")],
     ) -> SittingCaller:
         current = self.authenticate(request, credentials, db_session)
-        sitting = sitting_of_path(db_session, request.path_params)
+        sitting = sitting_of_path(db_session, request.path_params, request.query_params)
         assigned = assigned_roles(db_session, sitting, current.id)
         acting = tuple(r for r in current.acting_roles
                        if admits(self.scopes[Role(r)], Role(r), sitting, assigned))
@@ -122,10 +132,16 @@ def is_province_wide(current: CurrentUser, *roles: Role) -> bool:
     return any(current.has(r) for r in roles)
 
 
+def names_a_sitting(path: str, route: APIRoute) -> bool:
+    """The route's path names a sitting, or its query does (``?sitting=CODE``)."""
+    return (any("{" + p + "}" in path for p in PATH_PARAMETERS)
+            or any(q.alias == QUERY_PARAMETER for q in route.dependant.query_params))
+
+
 def assert_sitting_routes_scoped(app: FastAPI) -> None:
     """Refuses to build an application in which a route that names a sitting checks only roles."""
     unscoped = [f"{method} {path}" for method, path, route in api_routes(app)
-                if any("{" + p + "}" in path for p in PATH_PARAMETERS)
+                if names_a_sitting(path, route)
                 and not any(isinstance(r, SittingRequirement) for r in iter_access_requirements(route.dependant))]
     if unscoped:
         raise RuntimeError("sitting-scoped routes without a sitting scope (require_sitting): "

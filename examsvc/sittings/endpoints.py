@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from examsvc.blueprints.schemas import Passphrase
 from examsvc.candidates import service as candidates
@@ -15,10 +16,13 @@ from examsvc.db import DbSession, utcnow
 from examsvc.dependencies import SettingsDep
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
+from examsvc.limits import AdmissionNumber
+from examsvc.papers import service as papers
+from examsvc.sites import rooms as site_rooms
 from examsvc.sites.access import CurrentWorkstation, require_workstation
 from examsvc.sittings import checkin, flows, presence, record, service
 from examsvc.sittings.access import Scope, SittingCaller, is_province_wide, require_sitting
-from examsvc.sittings.models import Sitting, SittingStatus, StaffRole
+from examsvc.sittings.models import Sitting, SittingStatus, StaffAssignment, StaffRole
 from examsvc.uploads import upload_body
 
 router = APIRouter(prefix="/sittings", tags=["sittings"])
@@ -62,12 +66,15 @@ class StaffRemoval(BaseModel):
 
 
 class StaffRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
+    id: int = Field(description="the assignment's id (DELETE /sittings/{code}/staff/{assignment_id})")
     user_id: int
     role: StaffRole
-    room_id: int | None
+    room: str | None = Field(description="the room's code (考场), as in the request; null for whole-sitting roles")
+
+    @classmethod
+    def of(cls, assignment: StaffAssignment, room_codes: dict[int, str]) -> StaffRead:
+        return cls(id=assignment.id, user_id=assignment.user_id, role=StaffRole(assignment.role),
+                   room=None if assignment.room_id is None else room_codes[assignment.room_id])
 
 
 class SittingRead(BaseModel):
@@ -76,7 +83,9 @@ class SittingRead(BaseModel):
     blueprint_version_id: int | None
     practical_rule_id: int | None
     site_code: str
-    room_ids: list[int]
+    rooms: list[str] = Field(description="room codes (考场), as given when the sitting was scheduled")
+    paper_set_ids: list[int] = Field(description="the sitting's paper sets (试卷集), first the set, then its "
+                                                 "supplements: GET /paper-sets/{paper_set_id}")
     scheduled_start: datetime
     duration_minutes: int
     late_entry_minutes: int
@@ -85,14 +94,23 @@ class SittingRead(BaseModel):
     staff: list[StaffRead]
 
     @classmethod
-    def of(cls, sitting: Sitting) -> SittingRead:
+    def of(cls, sitting: Sitting, db_session: Session) -> SittingRead:
+        codes = room_codes(db_session, sitting)
         return cls(code=sitting.code, title=sitting.title, blueprint_version_id=sitting.blueprint_version_id,
                    practical_rule_id=sitting.practical_rule_id,
-                   site_code=sitting.site.code, room_ids=[r.room_id for r in sitting.rooms],
+                   site_code=sitting.site.code, rooms=[codes[r.room_id] for r in sitting.rooms],
+                   paper_set_ids=[s.id for s in papers.sets_of_sitting(db_session=db_session,
+                                                                        sitting_code=sitting.code)],
                    scheduled_start=sitting.scheduled_start, duration_minutes=sitting.duration_minutes,
                    late_entry_minutes=sitting.late_entry_minutes, proctors_per_room=sitting.proctors_per_room,
                    status=SittingStatus(sitting.status),
-                   staff=[StaffRead.model_validate(a) for a in sitting.staff])
+                   staff=[StaffRead.of(a, codes) for a in sitting.staff])
+
+
+def room_codes(db_session: Session, sitting: Sitting) -> dict[int, str]:
+    """Room id → code for the sitting's rooms and its staff's: every answer names rooms by code."""
+    ids = {r.room_id for r in sitting.rooms} | {a.room_id for a in sitting.staff if a.room_id is not None}
+    return site_rooms.codes(db_session=db_session, room_ids=ids)
 
 
 @router.post("", response_model=SittingRead, status_code=status.HTTP_201_CREATED, summary="Schedule a sitting")
@@ -104,19 +122,19 @@ def create(body: SittingCreate, current: ExamAdmin, db_session: DbSession, setti
         late_entry_minutes=settings.late_entry_minutes if body.late_entry_minutes is None else body.late_entry_minutes,
         proctors_per_room=settings.proctors_per_room if body.proctors_per_room is None else body.proctors_per_room,
         actor=current.actor)
-    return SittingRead.of(sitting)
+    return SittingRead.of(sitting, db_session)
 
 
 @router.get("", response_model=list[SittingRead])
 def list_sittings(current: Lister, db_session: DbSession) -> list[SittingRead]:
     everything = is_province_wide(current, *PROVINCE_READERS)
-    return [SittingRead.of(s) for s in service.list_all(db_session=db_session,
+    return [SittingRead.of(s, db_session) for s in service.list_all(db_session=db_session,
                                                          staff_user_id=None if everything else current.id)]
 
 
 @router.get("/{code}", response_model=SittingRead)
 def get(code: str, _: Reader, db_session: DbSession) -> SittingRead:
-    return SittingRead.of(service.get(db_session=db_session, code=code))
+    return SittingRead.of(service.get(db_session=db_session, code=code), db_session)
 
 
 @router.post("/{code}/staff", response_model=StaffRead, status_code=status.HTTP_201_CREATED,
@@ -124,7 +142,7 @@ def get(code: str, _: Reader, db_session: DbSession) -> SittingRead:
 def assign(code: str, body: StaffCreate, current: SittingAdmin, db_session: DbSession) -> StaffRead:
     assignment = flows.assign_staff(db_session=db_session, code=code, user_id=body.user_id, role=body.role,
                                     room_code=body.room, actor=current.actor)
-    return StaffRead.model_validate(assignment)
+    return StaffRead.of(assignment, room_codes(db_session, service.get(db_session=db_session, code=code)))
 
 
 @router.delete("/{code}/staff/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT,
@@ -226,7 +244,7 @@ def open_sitting(code: str, body: Passphrase, current: ChiefExaminer, request: R
     sitting = presence.open_sitting(db_session=db_session, code=code, passphrase=body.passphrase, now=utcnow(),
                                     window_minutes=settings.open_window_minutes,
                                     keys=request.app.state.paper_keys, actor=current.actor)
-    return SittingRead.of(sitting)
+    return SittingRead.of(sitting, db_session)
 
 
 Proctor = Annotated[SittingCaller, Depends(require_sitting({Role.PROCTOR: Scope.ASSIGNED}))]
@@ -234,7 +252,7 @@ candidates_router = APIRouter(prefix="/candidate-sessions", tags=["sittings"])
 
 
 class CheckInCreate(BaseModel):
-    admission_number: str = Field(min_length=4, max_length=20)
+    admission_number: AdmissionNumber
     id_number: str = Field(min_length=18, max_length=18, description="核对：考生出示的身份证号")
     photo_digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="现场拍照的 SHA-256")
     room: str
@@ -243,13 +261,14 @@ class CheckInCreate(BaseModel):
 
 class CheckInRead(BaseModel):
     admission_number: str
-    seat_id: int
-    workstation_id: int
+    room: str = Field(description="the room's code (考场)")
+    seat: int = Field(description="the seat's number in the room (1-based, as numbered on site)")
+    workstation_id: int = Field(description="the workstation bound to the seat (GET /workstations)")
     one_time_code: str = Field(description="Shown once: the candidate types it on the seat's workstation")
 
 
 class SignIn(BaseModel):
-    admission_number: str = Field(min_length=4, max_length=20)
+    admission_number: AdmissionNumber
     code: str = Field(min_length=6, max_length=6)
 
 
@@ -263,7 +282,7 @@ def check_in_candidate(code: str, body: CheckInCreate, current: Proctor, db_sess
     row, one_time = checkin.check_in(db_session=db_session, code=code, admission_number=body.admission_number,
                                      id_number=body.id_number, photo_digest=body.photo_digest, room_code=body.room,
                                      seat_number=body.seat, now=utcnow(), actor=current.actor)
-    return CheckInRead(admission_number=body.admission_number, seat_id=row.seat_id,
+    return CheckInRead(admission_number=body.admission_number, room=body.room, seat=body.seat,
                        workstation_id=row.workstation_id, one_time_code=one_time)
 
 
@@ -282,7 +301,7 @@ def close_sitting(code: str, body: Passphrase, current: ChiefExaminer, request: 
     record.close_sitting(db_session=db_session, code=code, passphrase=body.passphrase, now=utcnow(),
                          grace_seconds=settings.answer_grace_seconds,
                          keys=request.app.state.paper_keys, actor=current.actor)
-    return SittingRead.of(service.get(db_session=db_session, code=code))
+    return SittingRead.of(service.get(db_session=db_session, code=code), db_session)
 
 
 @router.get("/{code}/room-record", summary="The room record as canonical JSON, with its signed note in headers")

@@ -25,6 +25,7 @@ from examsvc.papers import service as papers
 from examsvc.papers.models import PaperSetStatus
 from examsvc.practical import rules as practical_rules
 from examsvc.practical import seeds as practical_seeds
+from examsvc.sites import rooms as site_rooms
 from examsvc.sites.models import Workstation
 from examsvc.sittings import flows
 from examsvc.sittings.models import Presence, Sitting, SittingStatus, StaffAssignment, StaffRole
@@ -93,7 +94,7 @@ def missing_staff(db_session: Session, sitting: Sitting) -> list[dict[str, Any]]
     for room in sitting.rooms:
         count = proctors.get(room.room_id, 0)
         if count < sitting.proctors_per_room:
-            missing.append({"role": "proctor", "room_id": room.room_id, "present": count,
+            missing.append({"role": "proctor", "room": _room_code(db_session, room.room_id), "present": count,
                             "required": sitting.proctors_per_room})
         if sitting.practical_rule_id is not None:  # a practical room needs the rule's evaluators on site too
             needed = practical_rules.rule_of(practical_rules.get(db_session=db_session,
@@ -101,9 +102,14 @@ def missing_staff(db_session: Session, sitting: Sitting) -> list[dict[str, Any]]
             here_now = sum(1 for a in sitting.staff if a.role == StaffRole.EVALUATOR and a.room_id == room.room_id
                            and a.user_id in here)
             if here_now < needed:
-                missing.append({"role": "evaluator", "room_id": room.room_id, "present": here_now,
+                missing.append({"role": "evaluator", "room": _room_code(db_session, room.room_id), "present": here_now,
                                 "required": needed})
     return missing
+
+
+def _room_code(db_session: Session, room_id: int) -> str:
+    """Details name rooms by code, as requests do (issue 16 item 15)."""
+    return site_rooms.codes(db_session=db_session, room_ids=[room_id]).get(room_id, str(room_id))
 
 
 def present_proctors(db_session: Session, sitting: Sitting, room_id: int | None = None) -> dict[int, int]:
@@ -187,4 +193,4 @@ def require_room_authority(db_session: Session, sitting: Sitting, room_id: int, 
                    for a in sitting.staff)
     if not assigned or actor.user_id not in present(db_session, sitting):
         raise Forbidden("只有在岗的本考场监考员或本场次主考官可以执行此操作。", code="not_proctor_of_room",
-                        detail={"sitting": sitting.code, "room_id": room_id})
+                        detail={"sitting": sitting.code, "room": _room_code(db_session, room_id)})

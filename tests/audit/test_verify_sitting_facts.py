@@ -98,6 +98,20 @@ def test_the_person_behind_an_admission_number_changed_is_named(exam: Exam, fiel
     assert not any(value in f.line() for f in findings)  # the new value is not echoed
 
 
+@pytest.mark.parametrize("table, field, value", [
+    ("candidate", "photo_digest", "f" * 64), ("registration", "personnel_category", "principal"),
+    ("registration", "subject", "2.1"), ("registration", "training_institution", "另一培训学校")])
+def test_the_registrations_other_facts_changed_are_named(exam: Exam, table: str, field: str,  # noqa: F811
+                                                         value: str) -> None:
+    _finish(exam)
+    registration = _registration(exam, 1)
+    row = registration.candidate_id if table == "candidate" else registration.id
+    _drop_guards(exam, table)
+    exam.day.db_session.execute(text(f"UPDATE {table} SET {field} = :v WHERE id = :i"), {"v": value, "i": row})
+    findings = _findings(exam)
+    assert _named(findings, table, row, field), [f.line() for f in findings]
+
+
 def test_a_registration_pointed_at_another_person_is_named(exam: Exam) -> None:  # noqa: F811
     _finish(exam)
     second = _registration(exam, 1)
@@ -279,3 +293,24 @@ def test_people_and_registrations_are_append_only(exam: Exam, statement: str) ->
     db = exam.day.db_session
     with pytest.raises(DatabaseError, match="append-only"), db.begin_nested():
         db.execute(text(statement))
+
+
+@pytest.mark.parametrize("field, value", [("duration_minutes", 150), ("scheduled_start", "2027-01-10 00:00:00")])
+def test_the_sittings_schedule_edited_is_named(exam: Exam, field: str, value: object) -> None:  # noqa: F811
+    _finish(exam)
+    sitting_id = get_sitting(db_session=exam.day.db_session, code=exam.code).id
+    _drop_guards(exam, "sitting")
+    exam.day.db_session.execute(text(f"UPDATE sitting SET {field} = :v WHERE id = :i"), {"v": value, "i": sitting_id})
+    findings = _findings(exam)
+    assert _named(findings, "sitting", sitting_id, field), [f.line() for f in findings]
+
+
+def test_the_rules_approver_edited_is_named(exam: Exam) -> None:  # noqa: F811
+    _finish(exam)
+    sitting = get_sitting(db_session=exam.day.db_session, code=exam.code)
+    _drop_guards(exam, "blueprint_version")
+    exam.day.db_session.execute(text("UPDATE blueprint_version SET decided_by = :u WHERE id = :i"),
+                                {"u": exam.crew.chief.id, "i": sitting.blueprint_version_id})
+    findings = _findings(exam)
+    assert _named(findings, "blueprint_version", sitting.blueprint_version_id, "decided_by"), [
+        f.line() for f in findings]

@@ -275,7 +275,7 @@ def test_a_key_made_before_exchange_keys_existed_gets_one_at_its_next_unlock(act
     refused = actors.client.post("/paper-sets", headers=day.admin, json={"sitting_code": sitting.code})
     assert (refused.status_code, refused.json()["error"]) == (409, "examiner_key_missing")
     assert refused.json()["detail"]["signing_key"] is True and "/examiners/me/key/exchange" in refused.json()["message"]
-    wrong = actors.client.post("/examiners/me/key/exchange", headers=chief, json={"passphrase": "wrong one!"})
+    wrong = actors.client.post("/examiners/me/key/exchange", headers=chief, json={"passphrase": "the wrong passphrase"})
     assert (wrong.status_code, wrong.json()["error"]) == (403, "wrong_passphrase")
     recorded = actors.client.post("/examiners/me/key/exchange", headers=chief, json={"passphrase": PASSPHRASE})
     assert recorded.status_code == 200, recorded.text

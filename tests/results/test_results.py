@@ -47,7 +47,7 @@ def test_publishing_signs_a_manifest_both_keys_verify(exam: Exam) -> None:
     assert early.json()["error"] == "sitting_not_closed"
     _finish(exam)
     wrong = exam.client.post(f"/sittings/{exam.code}/results/publish", headers=exam.chief,
-                             json={"passphrase": "not mine"})
+                             json={"passphrase": "not my passphrase"})
     assert wrong.json()["error"] == "wrong_passphrase"
     manifest = _publish(exam)
     assert manifest["result_count"] == 2 and manifest["version"] == 1

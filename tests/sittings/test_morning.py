@@ -31,7 +31,7 @@ def test_an_exam_morning_from_schedule_to_room_record(morning: Morning) -> None:
     code = morning.check_in().json()["one_time_code"]
     assert morning.sign_in(code).status_code == 201
 
-    wrong = day.client.post("/sittings/S-1/close", headers=chief, json={"passphrase": "not mine"})
+    wrong = day.client.post("/sittings/S-1/close", headers=chief, json={"passphrase": "not my passphrase"})
     assert wrong.json()["error"] == "wrong_passphrase"
     closed = day.client.post("/sittings/S-1/close", headers=chief, json={"passphrase": PASSPHRASE})
     assert closed.json()["status"] == "closed", closed.text

@@ -56,7 +56,7 @@ def _compare(ctx: Context, row: Registration, index: int, bound: Any) -> Iterato
         return
     now = binding.binding(sitting=ctx.sitting.code, admission_number=row.admission_number,
                           candidate_id=row.candidate_id, name=person.name, id_number=person.id_number,
-                          salt=row.binding_salt)
+                          salt=row.binding_salt, facts=binding.tracked_facts(row, person))
     if now == bound:
         return
     if now["candidate"] != bound.get("candidate"):
@@ -64,10 +64,13 @@ def _compare(ctx: Context, row: Registration, index: int, bound: Any) -> Iterato
                       f"{row.admission_number} to candidate {bound.get('candidate')}", row=row.id,
                       field="candidate_id", entry=index)
         return
-    named = [f for f in ("name", "id_number") if now[f] != bound.get(f)]
+    tables = {"name": "candidate", "id_number": "candidate"} | {f: t for t, f in binding.TRACKED}
+    # Only what the log bound: a registration logged before a fact was tracked is not held to it.
+    named = [f for f in tables if f in bound and now[f] != bound[f]]
     for field in named:
-        yield Finding(NAME, "candidate", f"differs from the person the log bound to {row.admission_number}",
-                      row=person.id, field=field, entry=index)
+        row_id = person.id if tables[field] == "candidate" else row.id
+        yield Finding(NAME, tables[field], f"differs from what the log bound to {row.admission_number}",
+                      row=row_id, field=field, entry=index)
     if not named:
         yield Finding(NAME, "registration", "the identity binding differs from the log's (salt or sitting edited)",
                       row=row.id, field="binding_salt", entry=index)

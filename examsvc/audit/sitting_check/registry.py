@@ -6,6 +6,8 @@ import importlib
 
 MODULES = (
     "examsvc.audit.sitting_check.existing",
+    "examsvc.audit.sitting_check.log_integrity",
+    "examsvc.audit.sitting_check.schedule",
     "examsvc.audit.sitting_check.identity",
     "examsvc.audit.sitting_check.incidents",
     "examsvc.audit.sitting_check.room_record",

@@ -50,6 +50,9 @@ def rule_matches_its_approval(ctx: Context) -> Iterator[Finding]:
     if row.approval_note != facts.get("approval_note"):
         yield Finding(NAME, TABLE, "not the approval note logged at approval", row=row.id, field="approval_note",
                       entry=index)
+    if row.decided_by != actor_id(approved):
+        yield Finding(NAME, TABLE, f"names user {row.decided_by} as approver; the log says user "
+                      f"{actor_id(approved)} approved it", row=row.id, field="decided_by", entry=index)
     yield from _check_signature(ctx, row, approved)
 
 

@@ -1,0 +1,80 @@
+"""Issue 15's tamper campaign at 6 candidates: every edit of the catalogue on a copy of a finished
+sitting, every verifier run on each copy as an auditor runs it (bench/tamper_campaign.py runs it at 50).
+
+Goal (issue 15, "Must show"): 100 % of material edits detected, 0 false alarms, 0 tracebacks, each
+detected edit named by ``verify-sitting``. The checks that reach it land separately: those goals that
+the current code does not meet are marked xfail (strict=False) and print what is still missing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.audit.tamper import build_sitting
+from tests.audit.tamper_edits import catalogue, during_exam
+from tests.audit.tamper_run import Campaign, fresh_engine, names_table, run_campaign
+
+CANDIDATES = 6
+# The rows of the issue's table (and more) the catalogue must keep covering.
+CATEGORIES = {"identity", "incidents", "room record", "bank content", "rule", "paper set", "attempt facts",
+              "answers", "check-in and presence", "log", "results", "staff"}
+PENDING = "issue 15 checks land separately"
+
+
+@pytest.fixture(scope="module")
+def campaign(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Campaign]:
+    workdir = tmp_path_factory.mktemp("tamper")
+    with fresh_engine(database_url, workdir) as engine:
+        finished = build_sitting(engine, workdir, CANDIDATES)
+        edits = catalogue(finished.facts()) + during_exam()
+        yield run_campaign(finished, workdir, edits, workers=_workers(), database_url=database_url)
+
+
+def _workers() -> int:
+    return min(4, os.cpu_count() or 1)
+
+
+def test_the_catalogue_covers_every_row_of_the_issue_table(campaign: Campaign) -> None:
+    labels = [edit.label for edit, _ in campaign.results]
+    assert len(set(labels)) == len(labels)
+    assert len(campaign.material) >= 60
+    assert {edit.category for edit, _ in campaign.material} == CATEGORIES
+    assert all(edit.why for edit, _ in campaign.results if not edit.material)
+
+
+def test_untouched_copies_pass_every_verifier(campaign: Campaign) -> None:
+    for outcome in campaign.untouched:
+        failed = [(r.name, r.output) for r in outcome.runs if r.code != 0 or r.traceback]
+        assert not failed, failed
+        assert len(outcome.runs) == 7
+
+
+def test_an_edited_result_is_detected_and_named_by_verify_sitting(campaign: Campaign) -> None:
+    """The harness itself sees what the verifiers see (not vacuous): a result marked passed is caught."""
+    edit, outcome = next((e, o) for e, o in campaign.results if e.label == "results: failer marked passed")
+    assert outcome.detected and names_table(outcome, edit.table), [r.output for r in outcome.runs]
+    assert "audit verify-results S-1" in outcome.detected_by
+
+
+# These three fail on the branch that added them (see the report of bench/tamper_campaign.py); the lead
+# removes the marks once the checks of issue 15 are merged.
+@pytest.mark.xfail(strict=False, reason=PENDING)
+def test_no_verifier_ends_in_a_traceback(campaign: Campaign) -> None:
+    tracebacks = campaign.tracebacks()
+    assert not tracebacks, "verifiers that crashed instead of naming the mismatch:\n" + "\n".join(tracebacks)
+
+
+@pytest.mark.xfail(strict=False, reason=PENDING)
+def test_every_material_edit_is_detected(campaign: Campaign) -> None:
+    undetected = [edit.label for edit in campaign.undetected()]
+    assert not undetected, (f"{len(undetected)} of {len(campaign.material)} material edits undetected:\n"
+                            + "\n".join(undetected))
+
+
+@pytest.mark.xfail(strict=False, reason=PENDING)
+def test_verify_sitting_names_the_table_of_every_detected_edit(campaign: Campaign) -> None:
+    unnamed = campaign.unnamed()
+    assert not unnamed, "detected, but verify-sitting does not name the table:\n" + "\n".join(unnamed)

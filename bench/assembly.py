@@ -17,7 +17,8 @@ from examsvc.banks.document import Level, Part, PersonnelCategory, QuestionType
 from examsvc.banks.synthetic import synthetic_bank
 from examsvc.blueprints.document import Blueprint, Section
 from examsvc.crypto.envelope import new_key, seal
-from examsvc.papers.assembly import PoolQuestion, assemble, paper_document, prepare
+from examsvc.papers.assembly import PoolQuestion, assemble, prepare
+from examsvc.papers.document import paper_document
 from examsvc.papers.stream import candidate_seed
 
 RULE = Blueprint(
@@ -52,7 +53,7 @@ def main() -> None:
     for candidate in candidates:
         items = assemble(plan, candidate_seed(sitting_seed, candidate))
         document = paper_document(blueprint_digest=digest, bank_digests=banks, sitting="BENCH", candidate=candidate,
-                                  items=items, total_points=RULE.total_points)
+                                  items=items, total_points=RULE.total_points, seen=())
         paper_digest = hashlib.sha256(document).hexdigest()
         seal(data_key, document, f"paper\nBENCH\n{candidate}\n{paper_digest}\n".encode())
         made.append(items)
@@ -61,7 +62,7 @@ def main() -> None:
     started = time.perf_counter()
     for candidate, items in zip(candidates, made, strict=True):
         document = paper_document(blueprint_digest=digest, bank_digests=banks, sitting="BENCH", candidate=candidate,
-                                  items=items, total_points=RULE.total_points)
+                                  items=items, total_points=RULE.total_points, seen=())
         paper_digest = hashlib.sha256(document).hexdigest()
         seal(data_key, document, f"paper\nBENCH\n{candidate}\n{paper_digest}\n".encode())
     floor = (time.perf_counter() - started) / len(candidates)

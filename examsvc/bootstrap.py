@@ -1,4 +1,9 @@
-"""What ``examsvc serve`` does before it listens: data folder, schema, first administrator."""
+"""What ``examsvc serve`` does before it listens: data folder, schema, first administrator.
+
+Every CLI command opens its transaction here, so this module imports only SQLAlchemy's ORM at the top:
+Alembic, the identity and bank services are imported by the functions that use them (startup time of
+the ``examsvc`` command, issue 16 item 21).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from examsvc import migrate
-from examsvc.audit.actors import Actor
-from examsvc.banks import files as bank_files
 from examsvc.config import Settings
 from examsvc.db import make_session_factory
-from examsvc.identity import service as identity_service
-from examsvc.identity.roles import Role
-from examsvc.practical import service as practical
 
 FIRST_ADMIN_USERNAME = "admin"
 
@@ -42,6 +41,8 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 def prepare_schema(settings: Settings, engine: Engine, *, migrate_requested: bool) -> None:
     """Upgrades the embedded SQLite by itself; a shared database only when asked (``--migrate``)."""
+    from examsvc import migrate
+
     if migrate.is_up_to_date(engine):
         return
     if settings.uses_embedded_database or migrate_requested:
@@ -61,6 +62,10 @@ class FirstAdmin:
 
 def ensure_first_admin(settings: Settings, engine: Engine) -> FirstAdmin | None:
     """On the embedded default only: create the first system admin with a generated password."""
+    from examsvc.audit.actors import Actor
+    from examsvc.identity import service as identity_service
+    from examsvc.identity.roles import Role
+
     if not settings.uses_embedded_database:
         return None
     with transaction(engine) as db_session:
@@ -78,6 +83,9 @@ def ensure_first_admin(settings: Settings, engine: Engine) -> FirstAdmin | None:
 def load_sample_banks(settings: Settings, engine: Engine) -> int:
     """On the embedded default's first start, import and publish the sample banks in question_banks/
     (question banks, then the practical banks in question_banks/practical/)."""
+    from examsvc.banks import files as bank_files
+    from examsvc.practical import service as practical
+
     if not settings.uses_embedded_database:
         return 0
     with transaction(engine) as db_session:

@@ -1,21 +1,49 @@
-"""The ``examsvc`` command. Subcommands live beside their domain (``<domain>/cli.py``)."""
+"""The ``examsvc`` command. Subcommands live beside their domain (``<domain>/cli.py``).
+
+Startup (issue 16 item 21): importing every domain's CLI pulls in FastAPI, SQLAlchemy's ORM, Alembic,
+openpyxl and httpx, about 2 s before anything runs. So the top-level parser is built from the table
+below, which names every command without importing it; only the module of the command asked for is
+imported (``--help`` and ``--version`` import none). ``tests/test_cli_startup.py`` checks the table
+against what the modules register, and ``bench/cli_startup.py`` measures the times.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Callable, Sequence
-
-from pydantic import ValidationError
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from examsvc import __version__
-from examsvc.config import Settings
-from examsvc.errors import ExamServiceError
 
-Handler = Callable[[argparse.Namespace, Settings], int]
+if TYPE_CHECKING:
+    from examsvc.config import Settings
+
+Handler = Callable[[argparse.Namespace, "Settings"], int]
+
+# command → (the module whose ``register`` adds it, its one-line help as that module gives it)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("examsvc.server_cli", "run the HTTP service"),
+    "db": ("examsvc.server_cli", "database schema (Alembic migrations)"),
+    "users": ("examsvc.identity.cli", "staff accounts and roles"),
+    "sites": ("examsvc.sites.cli", "exam sites (考点)"),
+    "workstations": ("examsvc.sites.cli", "exam-site computers (考试机)"),
+    "banks": ("examsvc.banks.cli", "question banks (题库)"),
+    "practical": ("examsvc.practical.cli", "practical exam banks (实操题库)"),
+    "audit": ("examsvc.audit.cli", "the tamper-evident log"),
+    "papers": ("examsvc.papers.cli", "per-candidate papers (试卷)"),
+    "sittings": ("examsvc.sittings.cli", "exam sittings (考试场次)"),
+    "witness": ("examsvc.witness.cli", "a C2SP tlog-witness that cosigns the log's checkpoints (run by another "
+                                       "department, with its own key and storage)"),
+}
 
 
 def load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from examsvc.config import Settings
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -23,30 +51,35 @@ def load_settings() -> Settings:
         raise SystemExit(f"examsvc: configuration error: {problems}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from examsvc import server_cli
-    from examsvc.audit import cli as audit_cli
-    from examsvc.banks import cli as banks_cli
-    from examsvc.identity import cli as identity_cli
-    from examsvc.papers import cli as papers_cli
-    from examsvc.practical import cli as practical_cli
-    from examsvc.sites import cli as sites_cli
-    from examsvc.sittings import cli as sittings_cli
-    from examsvc.witness import cli as witness_cli
+def _asked_for(argv: Sequence[str]) -> str:
+    """The command named on the command line: the first word that is not an option ("" if none)."""
+    return next((word for word in argv if not word.startswith("-")), "")
 
+
+def build_parser(modules: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with ``modules`` registered for real (default: all) and every other command as its
+    name and help only (enough for ``--help``)."""
     parser = argparse.ArgumentParser(prog="examsvc", description="Exam engine for 三项岗位人员 safety exams.")
     parser.add_argument("--version", action="version", version=f"examsvc {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (server_cli, identity_cli, sites_cli, banks_cli, practical_cli, audit_cli, papers_cli,
-                   sittings_cli, witness_cli):
-        module.register(commands)
+    if modules is None:
+        modules = dict.fromkeys(module for module, _ in COMMANDS.values())
+    for name in modules:
+        importlib.import_module(name).register(commands)
+    for command, (_, text) in COMMANDS.items():
+        if command not in commands.choices:
+            commands.add_parser(command, help=text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _asked_for(argv)
+    args = build_parser([COMMANDS[command][0]] if command in COMMANDS else []).parse_args(argv)
     handler: Handler = args.handler
     settings = load_settings()
+    from examsvc.errors import ExamServiceError
+
     try:
         return handler(args, settings)
     except ExamServiceError as exc:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -16,8 +14,12 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from examsvc.config import Settings
+from examsvc.crypto import save_chain
 from examsvc.errors import ExamServiceError
 from examsvc.requestlog import confirm_audit_entries, discard_audit_entries
+
+if TYPE_CHECKING:
+    from fastapi import Request
 
 # Deterministic constraint names, so that migrations can name what they alter on both databases.
 NAMING_CONVENTION = {
@@ -66,6 +68,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # The answer save's upsert advances the save chain in SQL (PostgreSQL has it from the migration).
+    dbapi_connection.create_function(save_chain.SQL_FUNCTION, 2, save_chain.advance, deterministic=True)
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:
@@ -154,6 +158,8 @@ async def in_request_transaction(request: Request, work: Callable[[Session], T])
     """Runs ``work`` and the commit in one worker thread, in the request's transaction, before the
     response, like ``DbSession``. For the hot candidate routes: a dependency-built session costs a
     thread hop for the session, one per dependency, one for the endpoint and one for the commit."""
+    from fastapi.concurrency import run_in_threadpool
+
     factory: sessionmaker[Session] = request.app.state.session_factory
 
     def run() -> T:
@@ -163,4 +169,20 @@ async def in_request_transaction(request: Request, work: Callable[[Session], T])
     return await run_in_threadpool(run)
 
 
-DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
+if TYPE_CHECKING:
+    from fastapi import Depends
+
+    DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
+
+
+def __getattr__(name: str) -> Any:
+    # ``DbSession`` is made when an endpoint module first imports it: FastAPI is not imported by the
+    # CLI, which uses this module for its engine and sessions (startup time, issue 16 item 21).
+    if name == "DbSession":
+        from fastapi import Depends, Request
+
+        globals()["Request"] = Request  # FastAPI resolves get_db_session's annotation in this module
+        value = Annotated[Session, Depends(get_db_session, scope="function")]
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,14 +8,13 @@ and details never carry question content, secrets, SQL or stack traces.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
+if TYPE_CHECKING:
+    # Only the HTTP handlers below need these; the CLI imports this module for its errors alone, and
+    # FastAPI and psycopg cost it most of a second (startup time, issue 16 item 21).
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
 
 from examsvc.validation_text import explain, where
 
@@ -91,6 +90,8 @@ def error_body(code: str, message: str, detail: dict[str, Any] | None = None) ->
 
 
 def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    from fastapi.responses import JSONResponse
+
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
@@ -101,12 +102,16 @@ async def _service_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
     assert isinstance(exc, StarletteHTTPException)
     code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "请求无法处理。"))
     return _response(exc.status_code, error_body(code, message), getattr(exc, "headers", None))
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    from fastapi.exceptions import RequestValidationError
+
     assert isinstance(exc, RequestValidationError)
     # The rejected input is deliberately not echoed: it may hold a password or question text. pydantic's
     # English message is replaced by Chinese text chosen by the error's type (validation_text).
@@ -142,6 +147,9 @@ async def _integer_overflow(_: Request, exc: Exception) -> JSONResponse:
     # one past 64 bits (OverflowError), PostgreSQL one past the column's integer type
     # (numeric_value_out_of_range). It names nothing that can exist: 422, not 500. Any other overflow
     # is a fault and stays one.
+    import psycopg
+    from sqlalchemy.exc import DataError
+
     if isinstance(exc, OverflowError) and "SQLite INTEGER" not in str(exc):
         raise exc
     if isinstance(exc, DataError) and not isinstance(exc.orig, psycopg.errors.NumericValueOutOfRange):
@@ -150,6 +158,11 @@ async def _integer_overflow(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    import psycopg
+    from fastapi.exceptions import RequestValidationError
+    from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
     app.add_exception_handler(OverflowError, _integer_overflow)
     app.add_exception_handler(DataError, _integer_overflow)
     app.add_exception_handler(psycopg.errors.NumericValueOutOfRange, _integer_overflow)  # saves on the loop

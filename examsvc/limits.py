@@ -6,9 +6,8 @@ document), the services' own checks and the messages that name a limit all read 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Path
 from pydantic import Field
 
 # 准考证号: letters, digits and "-". The column holds 20 characters (candidates.models.Registration);
@@ -24,10 +23,27 @@ AdmissionNumber = Annotated[str, Field(
     description=f"准考证号 (admission number): {ADMISSION_NUMBER_MIN}–{ADMISSION_NUMBER_MAX} letters, digits or '-'",
     examples=["27011000010001"])]
 
-# The same in a path: the pattern also keeps "/" and "." out of a URL segment.
-AdmissionNumberPath = Annotated[str, Path(
-    min_length=ADMISSION_NUMBER_MIN, max_length=ADMISSION_NUMBER_MAX, pattern=ADMISSION_NUMBER_PATTERN,
-    description=f"准考证号 (admission number): {ADMISSION_NUMBER_MIN}–{ADMISSION_NUMBER_MAX} letters, digits or '-'")]
+# The same in a path: the pattern also keeps "/" and "." out of a URL segment. Made when an endpoint
+# module first imports it (``__getattr__`` below): services import this module too, and FastAPI would
+# cost every CLI command its import (issue 16 item 21).
+def _admission_number_path() -> Any:
+    from fastapi import Path
+
+    described = f"准考证号 (admission number): {ADMISSION_NUMBER_MIN}–{ADMISSION_NUMBER_MAX} letters, digits or '-'"
+    return Annotated[str, Path(min_length=ADMISSION_NUMBER_MIN, max_length=ADMISSION_NUMBER_MAX,
+                               pattern=ADMISSION_NUMBER_PATTERN, description=described)]
+
+
+if TYPE_CHECKING:
+    AdmissionNumberPath = Annotated[str, "path"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AdmissionNumberPath":
+        value = globals()[name] = _admission_number_path()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # A chief examiner's passphrase (主考官签名口令): a key is never made under a shorter one
 # (examiners.service.create_key), so a shorter one can never unlock a key either.

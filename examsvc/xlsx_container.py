@@ -15,9 +15,6 @@ import io
 import zipfile
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from examsvc.banks.problems import ImportRejected
 
 MAX_PARTS = 10_000  # a workbook of a few sheets has a few dozen
@@ -45,6 +42,10 @@ def open_workbook(data: bytes, file: str, *, rejected: type[ImportRejected], max
                   max_unpacked_bytes: int) -> Any:
     """The checked workbook, streamed (``read_only``, cell values not formulas); close it when done."""
     check_container(data, file, rejected=rejected, max_bytes=max_bytes, max_unpacked_bytes=max_unpacked_bytes)
+    # openpyxl is imported when a workbook is opened: a CLI command that reads none does not pay for it.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):

@@ -20,13 +20,14 @@ from typing import Any, cast
 import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Table, bindparam, make_url, select
+from sqlalchemy import Table, bindparam, func, insert, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from examsvc.attempts import clock, service
 from examsvc.attempts.access import CandidateCredentials, authenticate
-from examsvc.attempts.models import Answer, Attempt, AttemptStatus
+from examsvc.attempts.models import Answer, AnswerSave, Attempt, AttemptStatus
+from examsvc.crypto import save_chain
 from examsvc.crypto.envelope import KeyProvider
 from examsvc.errors import InvalidInput
 from examsvc.identity.tokens import digest_secret
@@ -34,6 +35,7 @@ from examsvc.sites.models import Workstation, WorkstationStatus
 from examsvc.sittings.models import CandidateCheckIn
 
 _answer = cast(Table, Answer.__table__)
+_save = cast(Table, AnswerSave.__table__)
 _attempt = cast(Table, Attempt.__table__)
 _check_in = cast(Table, CandidateCheckIn.__table__)
 _workstation = cast(Table, Workstation.__table__)
@@ -51,19 +53,40 @@ _RUNNING = (
 )
 
 
+_JOURNALLED = (_answer.c.attempt_id, _answer.c.position, _answer.c.seq, _answer.c.response, _answer.c.flagged,
+               _answer.c.saved_at, _answer.c.chain)
+
+
 def _upsert(insert: Callable[[Table], Any]) -> Any:
+    # The save chain advances in the same statement (issue 15): the first save of a question starts it
+    # from the value computed here, a later one folds itself into the stored head, so the head is
+    # always exactly the accepted saves in the order the database applied them.
     statement = insert(_answer).values(attempt_id=bindparam("attempt"), position=bindparam("position"),
                                        response=bindparam("response"), flagged=bindparam("flagged"),
-                                       seq=bindparam("seq"), saved_at=bindparam("saved_at"))
+                                       seq=bindparam("seq"), saved_at=bindparam("saved_at"),
+                                       chain=bindparam("first_chain"))
     return statement.on_conflict_do_update(
         index_elements=[_answer.c.attempt_id, _answer.c.position],
         set_={"response": statement.excluded.response, "flagged": statement.excluded.flagged,
-              "seq": statement.excluded.seq, "saved_at": statement.excluded.saved_at},
+              "seq": statement.excluded.seq, "saved_at": statement.excluded.saved_at,
+              "chain": func.examsvc_save_chain(_answer.c.chain, bindparam("save"))},
         where=_answer.c.seq < statement.excluded.seq,  # a stale or repeated save changes nothing
-    ).returning(_answer.c.response, _answer.c.flagged, _answer.c.seq)
+    ).returning(*_JOURNALLED)
 
 
-_UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+# The journal row of an accepted save (SQLite: a second statement in the same transaction, in-process).
+_JOURNAL = insert(_save).values({c.name: bindparam(c.name) for c in _JOURNALLED})
+
+
+def _postgres_upsert() -> Any:
+    """PostgreSQL journals the save in the upsert's own statement (a data-modifying CTE): one round trip."""
+    saved = _upsert(postgresql.insert).cte("saved")
+    journal = insert(_save).from_select([c.name for c in _JOURNALLED],
+                                        select(*(saved.c[c.name] for c in _JOURNALLED))).cte("journal")
+    return select(saved.c.response, saved.c.flagged, saved.c.seq).add_cte(journal)
+
+
+_UPSERT = {"postgresql": _postgres_upsert(), "sqlite": _upsert(sqlite.insert)}
 _STORED = select(_answer.c.response, _answer.c.flagged, _answer.c.seq).where(
     _answer.c.attempt_id == bindparam("attempt"), _answer.c.position == bindparam("position"))
 
@@ -101,8 +124,9 @@ def _upsert_params(attempt: Attempt, position: int, response: str, seq: int, fla
         raise InvalidInput("试题序号超出范围。", code="bad_position",
                            detail={"position": position, "field": "position", "items": len(shapes)})
     value = service.normalise_response(shapes[position], position, response)
+    save = save_chain.canonical_save(position=position, seq=seq, response=value, flagged=flagged, saved_at=now)
     return {"attempt": attempt.id, "position": position, "response": value, "flagged": flagged, "seq": seq,
-            "saved_at": now}
+            "saved_at": now, "save": save, "first_chain": save_chain.advance("", save)}
 
 
 def _saved(attempt: Attempt, position: int, seq: int, stored: Any) -> Saved:
@@ -124,6 +148,8 @@ def save(*, db_session: Session, credentials: CandidateCredentials, position: in
     stored = connection.execute(_UPSERT[connection.dialect.name], params).first()
     if stored is None:  # a stale or repeated save: the stored one stands
         stored = connection.execute(_STORED, params).one()
+    elif connection.dialect.name != "postgresql":
+        connection.execute(_JOURNAL, stored._asdict())
     return _saved(attempt, position, seq, stored)
 
 

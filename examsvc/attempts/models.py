@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from examsvc.db import Base, UtcDateTime, utcnow
@@ -61,6 +61,26 @@ class Answer(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     seq: Mapped[int] = mapped_column(Integer)
     saved_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The running digest of this question's accepted saves (examsvc/crypto/save_chain.py), advanced by
+    # the save's own upsert and sealed into the answer sheet.
+    chain: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AnswerSave(Base):
+    """The journal of every accepted save, one row each, in the save's own statement. Append-only
+    (triggers): a verifier re-derives each question's chain from it (docs/audit-log.md)."""
+
+    __tablename__ = "answer_save"
+    __table_args__ = (UniqueConstraint("attempt_id", "position", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str] = mapped_column(String(8))
+    flagged: Mapped[bool] = mapped_column(Boolean)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    chain: Mapped[str] = mapped_column(String(64))
 
 
 class AnswerSheet(Base):

@@ -170,6 +170,7 @@ def act_on_room(*, db_session: Session, code: str, room_code: str, kind: Inciden
         raise NotFound("该考场不属于本场次。", code="room_not_in_sitting", detail={"room": room_code})
     require_room_authority(db_session, sitting, room.id, actor)
     affected = []
+    credited: dict[str, int] = {}  # each candidate's own credit: their pauses began at different moments
     rows = db_session.execute(select(Attempt, Registration).join(
         Registration, Registration.id == Attempt.registration_id).where(
         Attempt.sitting_id == sitting.id, Attempt.room_id == room.id, Attempt.status == AttemptStatus.IN_PROGRESS)
@@ -181,9 +182,12 @@ def act_on_room(*, db_session: Session, code: str, room_code: str, kind: Inciden
             clock.pause(attempt, now)
             affected.append(registration.admission_number)
         elif kind == IncidentKind.RESUME and attempt.paused_at is not None:
-            clock.resume(attempt, now)
+            credited[registration.admission_number] = clock.resume(attempt, now)
             affected.append(registration.admission_number)
     db_session.flush()
+    details: dict[str, Any] = {"room": room_code, "admission_numbers": affected}
+    if kind == IncidentKind.RESUME:
+        details["credited_ms"] = credited
     _record(db_session, sitting=sitting, room_id=room.id, registration=None, kind=kind, reason=reason,
-            details={"room": room_code, "admission_numbers": affected}, now=now, actor=actor)
+            details=details, now=now, actor=actor)
     return affected

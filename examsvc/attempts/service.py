@@ -57,8 +57,7 @@ def finish(db_session: Session, attempt: Attempt, *, ended_at: datetime, how: Su
     assert registration is not None
     opened = _opened(db_session, attempt, keys)
     paper, paper_set = opened.paper, opened.paper_set
-    if attempt.paused_at is not None:
-        clock.resume(attempt, ended_at)
+    credited_ms = clock.resume(attempt, ended_at)  # a paused attempt ends: its pause is credited, and logged
     answers = list(db_session.scalars(select(Answer).where(Answer.attempt_id == attempt.id)))
     document = sheet_document(sitting=paper_set.sitting_code, candidate=registration.admission_number,
                               paper_digest=paper.digest, attempt=attempt, ended_at=ended_at, how=how, answers=answers)
@@ -75,7 +74,8 @@ def finish(db_session: Session, attempt: Attempt, *, ended_at: datetime, how: Su
     audit.record(db_session=db_session, actor=actor, action="attempt.submitted", subject_type="sitting",
                  subject_id=attempt.sitting_id, details={
                      "admission_number": registration.admission_number, "how": str(how), "via": via,
-                     "ended_at": audit.rfc3339(ended_at), "answer_sheet": digest, "result": result.digest})
+                     "ended_at": audit.rfc3339(ended_at), "answer_sheet": digest, "result": result.digest,
+                     "credited_ms": credited_ms})
     return result
 
 
@@ -160,7 +160,7 @@ def start(*, db_session: Session, candidate: CurrentCandidate, now: datetime, gr
         audit.record(db_session=db_session, actor=candidate.actor, action="attempt.started", subject_type="sitting",
                      subject_id=sitting.id, details={
                          "admission_number": registration.admission_number, "paper": paper.digest,
-                         "workstation_id": candidate.workstation.id,
+                         "workstation_id": candidate.workstation.id, "started_at": audit.rfc3339(now),
                          "deadline": audit.rfc3339(clock.deadline(attempt))})
         return Started(attempt=attempt, paper=opened.for_candidate(), answers=[])
     _require_running(db_session, attempt, registration, now=now, grace_seconds=grace_seconds, keys=keys)

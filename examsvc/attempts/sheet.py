@@ -14,13 +14,15 @@ from typing import Any
 
 from examsvc.attempts.models import Answer, Attempt
 from examsvc.audit.log import rfc3339
+from examsvc.crypto import save_chain
 from examsvc.crypto.canonical_json import canonical_json
 
-FORMAT = "examsvc-answer-sheet/1"
+FORMAT = "examsvc-answer-sheet/2"  # /2: "saves", the digest of every question's save chain
 
 
 def sheet_document(*, sitting: str, candidate: str, paper_digest: str, attempt: Attempt, ended_at: datetime,
                    how: str, answers: Iterable[Answer]) -> dict[str, Any]:
+    answers = sorted(answers, key=lambda a: a.position)
     return {
         "format": FORMAT, "sitting": sitting, "candidate": candidate, "paper": paper_digest,
         "started_at": rfc3339(attempt.started_at), "ended_at": rfc3339(ended_at), "how": how,
@@ -28,7 +30,10 @@ def sheet_document(*, sitting: str, candidate: str, paper_digest: str, attempt: 
         "pause_credit_ms": attempt.pause_credit_ms,
         # Responses are in the labels the candidate saw (the paper maps them to the bank's).
         "answers": [{"position": a.position, "response": a.response}
-                    for a in sorted(answers, key=lambda a: a.position) if a.response],
+                    for a in answers if a.response],
+        # The sheet commits to how the answers came about, not only to the last ones (issue 15): each
+        # question's chain of accepted saves, re-derived by verify-sitting from the journal.
+        "saves": save_chain.sheet_digest((a.position, a.chain) for a in answers),
     }
 
 

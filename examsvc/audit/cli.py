@@ -102,7 +102,8 @@ def run_verify_sitting(args: argparse.Namespace, settings: Settings) -> int:
                 failed += 1
                 continue
             findings = run_checks(Context(db_session=db_session, sitting=sitting, service_key=service_key,
-                                          keys=paper_key_provider(settings)))
+                                          keys=paper_key_provider(settings),
+                                          extra={"grace_seconds": settings.answer_grace_seconds}))
             for finding in findings:
                 print(f"{code}: {finding.line()}")
             print(f"{'FAILED' if findings else 'OK'}: sitting {code}: {len(findings)} mismatch(es)")

@@ -71,7 +71,11 @@ INDUSTRY_LABELS = {Industry.GENERAL: "一般行业", Industry.COAL_MINE: "煤矿
 
 
 def normalize_text(value: str) -> str:
-    """NFC, ``\\n`` line ends, no trailing spaces on lines, no outer whitespace."""
+    """NFC, ``\\n`` line ends, no trailing white space on lines, no outer white space.
+
+    White space is what ``str.isspace`` says: every character of Unicode's White_Space property
+    (U+3000 ideographic space, U+00A0 no-break space, U+2000–U+200A, …) and U+001C–U+001F
+    (docs/bank-format.md; tests/banks/test_text_and_revisions.py)."""
     text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 

@@ -11,8 +11,6 @@ import io
 from datetime import date
 from typing import Any
 
-from openpyxl import Workbook
-
 from examsvc.banks.document import (
     CATEGORY_LABELS,
     INDUSTRY_LABELS,
@@ -169,6 +167,8 @@ def _question_row(q: QuestionData) -> list[Any]:
 
 
 def write_xlsx(document: BankDocument) -> bytes:
+    from openpyxl import Workbook  # here: importing openpyxl costs every CLI command otherwise
+
     workbook = Workbook(write_only=True)
     questions = workbook.create_sheet(QUESTIONS_SHEET)
     questions.append(list(QUESTION_COLUMNS))

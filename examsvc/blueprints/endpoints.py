@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from examsvc.banks import service as banks_service
 from examsvc.blueprints import service
 from examsvc.blueprints.document import Blueprint, KnowledgePointQuota, Section
 from examsvc.blueprints.schemas import BlueprintCreate, BlueprintRead, CellRead, Decision, FeasibilityRead, Passphrase
+from examsvc.canonical_http import CANONICAL_RESPONSE, canonical_response
 from examsvc.db import DbSession
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
@@ -38,17 +39,23 @@ def create(body: BlueprintCreate, current: ExamAdmin, db_session: DbSession) -> 
     )
     row = service.create(db_session=db_session, blueprint=rule, national_bank_version_id=body.national_bank_version_id,
                          provincial_bank_version_id=body.provincial_bank_version_id, actor=current.actor)
-    return BlueprintRead.model_validate(row)
+    return BlueprintRead.of(row)
 
 
 @router.get("", response_model=list[BlueprintRead])
 def list_blueprints(_: Reader, db_session: DbSession) -> list[BlueprintRead]:
-    return [BlueprintRead.model_validate(r) for r in service.list_all(db_session=db_session)]
+    return [BlueprintRead.of(r) for r in service.list_all(db_session=db_session)]
 
 
 @router.get("/{blueprint_id}", response_model=BlueprintRead)
 def get(blueprint_id: int, _: Reader, db_session: DbSession) -> BlueprintRead:
-    return BlueprintRead.model_validate(service.get(db_session=db_session, blueprint_id=blueprint_id))
+    return BlueprintRead.of(service.get(db_session=db_session, blueprint_id=blueprint_id))
+
+
+@router.get("/{blueprint_id}/canonical", response_class=Response, responses=CANONICAL_RESPONSE,
+            summary="The rule's exact canonical bytes (RFC 8785), as digested and signed")
+def canonical(blueprint_id: int, _: Reader, db_session: DbSession) -> Response:
+    return canonical_response(service.get(db_session=db_session, blueprint_id=blueprint_id).document)
 
 
 @router.get("/{blueprint_id}/feasibility", response_model=FeasibilityRead,
@@ -62,24 +69,24 @@ def feasibility(blueprint_id: int, _: Reader, db_session: DbSession) -> Feasibil
 
 @router.post("/{blueprint_id}/submit", response_model=BlueprintRead)
 def submit(blueprint_id: int, current: ExamAdmin, db_session: DbSession) -> BlueprintRead:
-    return BlueprintRead.model_validate(service.submit(db_session=db_session, blueprint_id=blueprint_id,
+    return BlueprintRead.of(service.submit(db_session=db_session, blueprint_id=blueprint_id,
                                                        actor=current.actor))
 
 
 @router.post("/{blueprint_id}/approve", response_model=BlueprintRead,
              summary="Approve with the chief examiner's own key (unlocked by their passphrase)")
 def approve(blueprint_id: int, body: Passphrase, current: ChiefExaminer, db_session: DbSession) -> BlueprintRead:
-    return BlueprintRead.model_validate(service.approve(db_session=db_session, blueprint_id=blueprint_id,
+    return BlueprintRead.of(service.approve(db_session=db_session, blueprint_id=blueprint_id,
                                                         passphrase=body.passphrase, actor=current.actor))
 
 
 @router.post("/{blueprint_id}/reject", response_model=BlueprintRead)
 def reject(blueprint_id: int, body: Decision, current: ChiefExaminer, db_session: DbSession) -> BlueprintRead:
-    return BlueprintRead.model_validate(service.reject(db_session=db_session, blueprint_id=blueprint_id,
+    return BlueprintRead.of(service.reject(db_session=db_session, blueprint_id=blueprint_id,
                                                        reason=body.reason, actor=current.actor))
 
 
 @router.post("/{blueprint_id}/retire", response_model=BlueprintRead)
 def retire(blueprint_id: int, current: ExamAdmin, db_session: DbSession) -> BlueprintRead:
-    return BlueprintRead.model_validate(service.retire(db_session=db_session, blueprint_id=blueprint_id,
+    return BlueprintRead.of(service.retire(db_session=db_session, blueprint_id=blueprint_id,
                                                        actor=current.actor))

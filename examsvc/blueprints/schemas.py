@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from examsvc.banks.document import Level, PersonnelCategory, QuestionType
 from examsvc.blueprints.document import MultipleChoiceRule
-from examsvc.blueprints.models import BlueprintStatus
+from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
 from examsvc.limits import PassphraseText
 
 
@@ -56,6 +56,46 @@ class BlueprintCreate(BaseModel):
     show_score: bool = Field(default=True, description="考生交卷后是否当场显示成绩")
 
 
+class RuleSection(BaseModel):
+    type: QuestionType
+    count: int
+    points: int = Field(description="per question, in tenths of a point (10 = 1 分)")
+
+
+class RuleQuota(BaseModel):
+    prefix: str
+    minimum: int
+    maximum: int | None = Field(description="null: up to the section's count")
+
+
+class RuleDocument(BaseModel):
+    """The whole rule as signed: every field of its canonical form (docs/rules.md), defaults included.
+    ``show_score`` is given here even when the canonical form leaves it out (it is then true)."""
+
+    format: str
+    code: str
+    version: str
+    title: str
+    personnel_category: PersonnelCategory
+    operation_item: str | None
+    bank_code: str
+    duration_minutes: int
+    total_points: int = Field(description="tenths of a point (1000 = 100 分)")
+    pass_mark: int = Field(description="tenths of a point (800 = 80 分)")
+    sections: list[RuleSection]
+    multiple_choice_rule: MultipleChoiceRule
+    level_shares: dict[Level, int] = Field(description="percent per cognitive level, within each section")
+    level_tolerance: int
+    difficulty_shares: dict[str, int] = Field(description='percent per difficulty ("1", "2", "3"), within each section')
+    difficulty_tolerance: int
+    knowledge_point_quotas: list[RuleQuota]
+    provincial_min_share: int
+    shuffle_questions: bool
+    shuffle_options: bool
+    avoid_seen_questions: bool
+    show_score: bool = True
+
+
 class BlueprintRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -72,6 +112,12 @@ class BlueprintRead(BaseModel):
     decision_reason: str | None
     approval_note: str | None
     created_at: datetime
+    rule: RuleDocument = Field(description="the rule's content; its exact signed bytes: GET /blueprints/{id}/canonical")
+
+    @classmethod
+    def of(cls, row: BlueprintVersion) -> BlueprintRead:
+        return cls.model_validate({**{name: getattr(row, name) for name in cls.model_fields if name != "rule"},
+                                   "rule": RuleDocument.model_validate_json(row.document)})
 
 
 class CellRead(BaseModel):

@@ -45,10 +45,8 @@ from examsvc.blueprints.document import (
     provincial_minimum,
     share_bounds,
 )
-from examsvc.crypto.canonical_json import canonical_json
 from examsvc.papers.stream import FAST_ACCEPT, TWO_64, Stream, nth_permutation
 
-PAPER_FORMAT = "examsvc-paper/1"
 MAX_ROUNDS = 32
 MAX_OPTIONS = 12  # 12! < 2^32, which the fast acceptance test of uniform() relies on
 _LISTED_OPTIONS = 4  # items made for every order of up to 4! = 24 (more: made when drawn)
@@ -367,22 +365,3 @@ def _check_plain(q: PoolQuestion) -> None:
             raise ValueError(f"question {q.key!r}: {value!r} is not a plain code")
     if len(q.option_labels) > MAX_OPTIONS:
         raise ValueError(f"question {q.key!r}: more than {MAX_OPTIONS} options")
-
-
-def paper_document(*, blueprint_digest: str, bank_digests: dict[str, str], sitting: str, candidate: str,
-                   items: Sequence[PaperItem], total_points: int) -> bytes:
-    """The paper as RFC 8785 bytes (its SHA-256 is the paper digest), e.g.::
-
-        {"banks":{"national":"<sha256>","provincial":"<sha256>"},"blueprint":"<sha256>","candidate":"…",
-         "format":"examsvc-paper/1","items":[{"key":"LVN-0001","options":"","part":"national","points":10,
-         "revision":1,"type":"true_false"},…],"sitting":"…","total_points":1000}
-
-    The items are written by a template, not a general encoder (a general one was most of the cost
-    of a paper); tests prove the bytes equal a reference RFC 8785 implementation's."""
-    head = canonical_json({"banks": bank_digests, "blueprint": blueprint_digest, "candidate": candidate,
-                           "format": PAPER_FORMAT})
-    tail = canonical_json({"sitting": sitting, "total_points": total_points})
-    body = ",".join(
-        f'{{"key":"{i.key}","options":"{i.options}","part":"{i.part}","points":{i.points},'
-        f'"revision":{i.revision},"type":"{i.type}"}}' for i in items)
-    return head[:-1] + b',"items":[' + body.encode() + b"]," + tail[1:]

@@ -36,7 +36,8 @@ from examsvc.examiners import service as examiners
 from examsvc.lifecycle import advance
 from examsvc.limits import ADMISSION_NUMBER, ADMISSION_NUMBER_RULE
 from examsvc.papers import history, sealing
-from examsvc.papers.assembly import assemble, paper_document, prepare
+from examsvc.papers.assembly import assemble, prepare
+from examsvc.papers.document import paper_document
 from examsvc.papers.models import Paper, PaperSet, PaperSetStatus
 from examsvc.papers.stream import candidate_seed
 from examsvc.sittings import service as sittings
@@ -155,9 +156,11 @@ def _make(db_session: Session, *, blueprint: BlueprintVersion, sitting: Sitting,
     seen = seen_for(db_session, rule, candidates, paper_set.id, keys)
     rows, digests = [], []
     for position, candidate in enumerate(candidates):
-        items = assemble(plan, candidate_seed(seed, candidate), seen.get(candidate, frozenset()))
+        avoided = seen.get(candidate, frozenset())
+        items = assemble(plan, candidate_seed(seed, candidate), avoided)
+        # The paper commits to the seen set it avoided (format 2): a retake is re-derivable from the manifest.
         document = paper_document(blueprint_digest=blueprint.digest, bank_digests=bank_digests, sitting=sitting.code,
-                                  candidate=candidate, items=items, total_points=rule.total_points)
+                                  candidate=candidate, items=items, total_points=rule.total_points, seen=avoided)
         digest = hashlib.sha256(document).digest()
         digests.append(digest)
         rows.append(Paper(paper_set_id=paper_set.id, position=position, candidate=candidate, digest=digest.hex(),

@@ -20,9 +20,10 @@ from examsvc.blueprints.models import BlueprintVersion
 from examsvc.crypto.envelope import EnvelopeError, KeyProvider, open_sealed
 from examsvc.crypto.signed_note import NoteError, Verifier, open_note
 from examsvc.papers import sealing
-from examsvc.papers.assembly import assemble, paper_document, prepare
+from examsvc.papers.assembly import assemble, prepare
+from examsvc.papers.document import PAPER_FORMAT_1, paper_document, seen_digest
 from examsvc.papers.models import Paper, PaperSet
-from examsvc.papers.service import get, manifest_text, papers_of, seen_for
+from examsvc.papers.service import get, manifest_text, open_paper_document, papers_of, seen_for
 from examsvc.papers.stream import candidate_seed
 from examsvc.results.signers import actor_id, all_entries, examiner_key_from_log, logged_chiefs, sitting_entries
 from examsvc.sittings import service as sittings
@@ -125,10 +126,21 @@ def _rederive(db_session: Session, paper_set: PaperSet, blueprint: BlueprintVers
     plan = prepare(rule, questions)
     seen = seen_for(db_session, rule, [p.candidate for p in papers], paper_set.id, keys)
     for paper in papers:
+        # The stored paper says its format and, from format 2, the digest of the seen set assembly avoided:
+        # the seen set recomputed from the earlier papers must give that digest (docs/assembly.md §7).
+        stored = open_paper_document(paper, paper_set, keys)
+        avoided = seen.get(paper.candidate, frozenset())
+        if stored.get("format") == PAPER_FORMAT_1:
+            committed = None
+        elif stored.get("seen") != seen_digest(avoided):
+            raise PaperSetMismatch(f"paper of {paper.candidate}: its seen-question digest {stored.get('seen')} is not "
+                                   f"that of the questions the candidate saw in earlier papers "
+                                   f"({seen_digest(avoided)}, {len(avoided)} questions)")
+        else:
+            committed = avoided
         document = paper_document(blueprint_digest=blueprint.digest, bank_digests=bank_digests,
                                   sitting=paper_set.sitting_code, candidate=paper.candidate,
-                                  items=assemble(plan, candidate_seed(seed, paper.candidate),
-                                                 seen.get(paper.candidate, frozenset())),
-                                  total_points=rule.total_points)
+                                  items=assemble(plan, candidate_seed(seed, paper.candidate), avoided),
+                                  total_points=rule.total_points, seen=committed)
         if hashlib.sha256(document).hexdigest() != paper.digest:
             raise PaperSetMismatch(f"paper of {paper.candidate}: not what the rule and the seed give (hand-picked?)")

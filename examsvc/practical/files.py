@@ -10,8 +10,6 @@ import io
 from pathlib import PurePath
 from typing import Any
 
-from openpyxl import load_workbook
-
 from examsvc.banks.problems import Problem
 from examsvc.banks.validate import RawRecord
 from examsvc.banks.xlsx_format import _check_container
@@ -85,6 +83,8 @@ def _rows(ws: Any) -> list[tuple[int, dict[str, Any]]]:
 
 def read_xlsx(data: bytes, file: str) -> RawPracticalBank:
     _check_container(data, file)
+    from openpyxl import load_workbook  # here: importing openpyxl costs every CLI command otherwise
+
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     missing = [s for s in (META_SHEET, ITEMS_SHEET, CRITERIA_SHEET) if s not in workbook.sheetnames]
     if missing:

@@ -3,16 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from examsvc.blueprints.schemas import Decision, Passphrase
+from examsvc.canonical_http import CANONICAL_RESPONSE, canonical_response
 from examsvc.db import DbSession
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.practical import rules
 from examsvc.practical import service as banks
 from examsvc.practical.document import Subject
+from examsvc.practical.models import PracticalRuleVersion
 from examsvc.practical.rule import DEFAULT_WEIGHTS, DrawBy, PracticalRule
 
 router = APIRouter(prefix="/practical-rules", tags=["practical"])
@@ -40,6 +42,23 @@ class PracticalRuleCreate(BaseModel):
     disagreement_margin: int = 5
 
 
+class PracticalRuleDocument(BaseModel):
+    """The whole rule as signed: every field of its canonical form (docs/rules.md), defaults included."""
+
+    format: str
+    code: str
+    version: str
+    title: str
+    operation_item: str
+    bank_code: str
+    weights: dict[Subject, int] = Field(description="points per subject, summing to 100")
+    pass_mark: int = Field(description="points of 100")
+    duration_minutes: int
+    draw_by: DrawBy
+    evaluators: int
+    disagreement_margin: int
+
+
 class PracticalRuleRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -55,6 +74,13 @@ class PracticalRuleRead(BaseModel):
     decision_reason: str | None
     approval_note: str | None
     created_at: datetime
+    rule: PracticalRuleDocument = Field(
+        description="the rule's content; its exact signed bytes: GET /practical-rules/{id}/canonical")
+
+    @classmethod
+    def of(cls, row: PracticalRuleVersion) -> PracticalRuleRead:
+        return cls.model_validate({**{name: getattr(row, name) for name in cls.model_fields if name != "rule"},
+                                   "rule": PracticalRuleDocument.model_validate_json(row.document)})
 
 
 @router.post("", response_model=PracticalRuleRead, status_code=status.HTTP_201_CREATED,
@@ -65,33 +91,39 @@ def create(body: PracticalRuleCreate, current: ExamAdmin, db_session: DbSession)
                          bank_code=bank.code, weights=dict(body.weights), pass_mark=body.pass_mark,
                          duration_minutes=body.duration_minutes, draw_by=body.draw_by, evaluators=body.evaluators,
                          disagreement_margin=body.disagreement_margin)
-    return PracticalRuleRead.model_validate(rules.create(db_session=db_session, rule=rule,
+    return PracticalRuleRead.of(rules.create(db_session=db_session, rule=rule,
                                                          bank_version_id=body.bank_version_id, actor=current.actor))
 
 
 @router.get("/{rule_id}", response_model=PracticalRuleRead)
 def get(rule_id: int, _: Reader, db_session: DbSession) -> PracticalRuleRead:
-    return PracticalRuleRead.model_validate(rules.get(db_session=db_session, rule_id=rule_id))
+    return PracticalRuleRead.of(rules.get(db_session=db_session, rule_id=rule_id))
+
+
+@router.get("/{rule_id}/canonical", response_class=Response, responses=CANONICAL_RESPONSE,
+            summary="The rule's exact canonical bytes (RFC 8785), as digested and signed")
+def canonical(rule_id: int, _: Reader, db_session: DbSession) -> Response:
+    return canonical_response(rules.get(db_session=db_session, rule_id=rule_id).document)
 
 
 @router.post("/{rule_id}/submit", response_model=PracticalRuleRead, summary="Submit a draft for approval")
 def submit(rule_id: int, current: ExamAdmin, db_session: DbSession) -> PracticalRuleRead:
-    return PracticalRuleRead.model_validate(rules.submit(db_session=db_session, rule_id=rule_id, actor=current.actor))
+    return PracticalRuleRead.of(rules.submit(db_session=db_session, rule_id=rule_id, actor=current.actor))
 
 
 @router.post("/{rule_id}/approve", response_model=PracticalRuleRead,
              summary="Approve with the chief examiner's own key (not the author)")
 def approve(rule_id: int, body: Passphrase, current: ChiefExaminer, db_session: DbSession) -> PracticalRuleRead:
-    return PracticalRuleRead.model_validate(rules.approve(db_session=db_session, rule_id=rule_id,
+    return PracticalRuleRead.of(rules.approve(db_session=db_session, rule_id=rule_id,
                                                           passphrase=body.passphrase, actor=current.actor))
 
 
 @router.post("/{rule_id}/reject", response_model=PracticalRuleRead, summary="Reject with a reason")
 def reject(rule_id: int, body: Decision, current: ChiefExaminer, db_session: DbSession) -> PracticalRuleRead:
-    return PracticalRuleRead.model_validate(rules.reject(db_session=db_session, rule_id=rule_id, reason=body.reason,
+    return PracticalRuleRead.of(rules.reject(db_session=db_session, rule_id=rule_id, reason=body.reason,
                                                          actor=current.actor))
 
 
 @router.post("/{rule_id}/retire", response_model=PracticalRuleRead, summary="Retire an approved rule")
 def retire(rule_id: int, current: ExamAdmin, db_session: DbSession) -> PracticalRuleRead:
-    return PracticalRuleRead.model_validate(rules.retire(db_session=db_session, rule_id=rule_id, actor=current.actor))
+    return PracticalRuleRead.of(rules.retire(db_session=db_session, rule_id=rule_id, actor=current.actor))

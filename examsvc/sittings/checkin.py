@@ -93,7 +93,8 @@ def check_in(*, db_session: Session, code: str, admission_number: str, id_number
     audit.record(db_session=db_session, actor=actor, action="sitting.candidate_checked_in", subject_type="sitting",
                  subject_id=sitting.id, details={"admission_number": admission_number, "room": room_code,
                                                  "seat": seat_number, "workstation_id": seat.workstation_id,
-                                                 "photo_digest": photo_digest})
+                                                 "photo_digest": photo_digest,
+                                                 "checked_in_at": audit.rfc3339(now)})
     return row, one_time
 
 

@@ -8,8 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from examsvc.attempts import outage
-from examsvc.attempts import service as answering
 from examsvc.audit.actors import Actor
 from examsvc.banks.problems import ImportRejected, report_rejected
 from examsvc.bootstrap import transaction
@@ -60,6 +58,10 @@ def register(commands: Any) -> None:
 
 
 def run_sweep(_: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: answering pulls in FastAPI, which every other sittings command would pay for.
+    from examsvc.attempts import outage
+    from examsvc.attempts import service as answering
+
     engine = engine_from_settings(settings)
     credited = 0
     if settings.sweep_interval_seconds > 0:  # as the service's own sweep: a down service's gap first

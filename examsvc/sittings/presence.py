@@ -53,11 +53,13 @@ def check_in(*, db_session: Session, code: str, user_id: int, workstation: Works
                                                         Presence.user_id == user_id)).first()
     if earlier is not None:
         raise Conflict("签退后再次到岗须由主考官安排替换。", code="checked_out", detail={"sitting": code})
-    presence = Presence(sitting_id=sitting.id, user_id=user_id, workstation_id=workstation.id)
+    presence = Presence(sitting_id=sitting.id, user_id=user_id, workstation_id=workstation.id, checked_in_at=utcnow())
     db_session.add(presence)
     db_session.flush()
+    # Every column of the row is in the entry: verify-sitting compares them (issue 15).
     audit.record(db_session=db_session, actor=actor, action="sitting.staff_checked_in", subject_type="sitting",
-                 subject_id=sitting.id, details={"user_id": user_id, "workstation_id": workstation.id})
+                 subject_id=sitting.id, details={"user_id": user_id, "workstation_id": workstation.id,
+                                                 "checked_in_at": audit.rfc3339(presence.checked_in_at)})
     return presence
 
 
@@ -79,7 +81,8 @@ def check_out(*, db_session: Session, code: str, user_id: int, reason: str, acto
     presence.checkout_approved_by = actor.user_id
     db_session.flush()
     audit.record(db_session=db_session, actor=actor, action="sitting.staff_checked_out", subject_type="sitting",
-                 subject_id=sitting.id, details={"user_id": user_id, "reason": reason})
+                 subject_id=sitting.id, details={"user_id": user_id, "reason": reason,
+                                                 "checked_out_at": audit.rfc3339(presence.checked_out_at)})
     return presence
 
 

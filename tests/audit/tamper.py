@@ -22,7 +22,9 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, create_engine, event, make_url, text
@@ -32,6 +34,8 @@ from sqlalchemy.orm import Session
 from examsvc.app import create_app
 from examsvc.cli import main
 from examsvc.config import Settings
+from examsvc.db import utcnow
+from examsvc.sittings import cli as sittings_cli
 from tests.attempts.exam import PASSPHRASE, Exam
 from tests.audit.tamper_data import Facts, Roles
 from tests.builders import Actors
@@ -189,9 +193,11 @@ def _run_the_exam(exam: Exam, candidates: int, during: During | None) -> None:
     for i in range(candidates - 2):
         if i != REMOVED:
             assert exam.submit(i).status_code == 200
-    exam.age(candidates - 2, 126)
-    exam.age(candidates - 1, 126)
-    assert run_cli(["sittings", "sweep"]).code == 0  # the last two are submitted at their deadline
+    # 126 minutes later by the shell's clock, not by moving the attempts' starts (verify-sitting names that edit).
+    later = utcnow() + timedelta(minutes=126)
+    with patch.object(sittings_cli, "utcnow", lambda: later), patch.dict(os.environ,
+                                                                         {"EXAMSVC_SWEEP_INTERVAL_SECONDS": "0"}):
+        assert run_cli(["sittings", "sweep"]).code == 0  # the last two are submitted at their deadline
     for step, body in (("close", {"passphrase": PASSPHRASE}), ("results/publish", {"passphrase": PASSPHRASE})):
         done = client.post(f"/sittings/{exam.code}/{step}", headers=chief, json=body)
         assert done.status_code in (200, 201), done.text

@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.ciphers import modes
 from examsvc.banks.document import Level, QuestionType
 from examsvc.blueprints.document import Section, share_bounds
 from examsvc.crypto.canonical_json import canonical_json
-from examsvc.papers.assembly import DrawFailed, PaperItem, PoolQuestion, assemble, paper_document, prepare
+from examsvc.papers.assembly import DrawFailed, PaperItem, PoolQuestion, assemble, prepare
+from examsvc.papers.document import paper_document, seen_digest
 from examsvc.papers.feasibility import check
 from examsvc.papers.stream import Stream, candidate_seed, nth_permutation
 from tests.papers.builders import electrician_rule, sample_pool
@@ -30,7 +31,7 @@ def _paper(seed: bytes, rule: object = None, seen: frozenset[str] = frozenset())
 
 def _document(items: list[PaperItem], candidate: str = "A1") -> bytes:
     return paper_document(blueprint_digest="b" * 64, bank_digests={"national": "n" * 64, "provincial": "p" * 64},
-                          sitting="S-1", candidate=candidate, items=items, total_points=1000)
+                          sitting="S-1", candidate=candidate, items=items, total_points=1000, seen=())
 
 
 def test_every_paper_meets_every_quota() -> None:
@@ -186,6 +187,34 @@ def test_the_documented_test_vector() -> None:
     assert " ".join(f"{i.key}{':' + i.options if i.options else ''}" for i in items) == \
         "Q-02 Q-03 Q-01 Q-04 Q-08 Q-09 Q-20:ACBD Q-17:BDAC Q-22:DABC Q-21:ADBC"
     assert VECTOR_RULE.digest() == "2afcefa9e42f1eae6c09f42f40e69795c922a5325f3ee2de503f15befee48f6f"
+    for seen, digest in ((None, "bc9254a3d2392bd417e6bcb2ce3dbe3daa62a69100bf25243b6267baa170e5b5"),
+                         ((), "0fbfff78d4e36cd7ffe7606d607cdd7169a7c3cde0ed368d9a8f6e241e7c57c4")):
+        document = paper_document(blueprint_digest=VECTOR_RULE.digest(), bank_digests={"national": "0" * 64},
+                                  sitting="VECTOR", candidate="VECTOR", items=items, total_points=1000, seen=seen)
+        assert hashlib.sha256(document).hexdigest() == digest
+
+
+def _shown(items: list[PaperItem]) -> str:
+    return " ".join(f"{i.key}{':' + i.options if i.options else ''}" for i in items)
+
+
+def test_the_documented_vectors_from_set_seed_and_admission_number_to_paper_digest() -> None:
+    """docs/assembly.md §6.2 (HMAC step) and §6.3 (a retake with its seen set), through examsvc's code."""
+    from tests.papers.vectors import VECTOR_POOL, VECTOR_RULE, VECTOR_SEED
+
+    plan = prepare(VECTOR_RULE, VECTOR_POOL)
+    first_seed = candidate_seed(VECTOR_SEED, "TY0120270001")
+    assert first_seed.hex() == "8245b8754f92ec65d385d597d14124b32ee47d6009ee65e6e0543cfceb62a43c"
+    first = assemble(plan, first_seed)
+    assert _shown(first) == "Q-11 Q-06 Q-02 Q-00 Q-04 Q-01 Q-18:ABDC Q-23:BCDA Q-19:CDAB Q-20:BCAD"
     document = paper_document(blueprint_digest=VECTOR_RULE.digest(), bank_digests={"national": "0" * 64},
-                              sitting="VECTOR", candidate="VECTOR", items=items, total_points=1000)
-    assert hashlib.sha256(document).hexdigest() == "bc9254a3d2392bd417e6bcb2ce3dbe3daa62a69100bf25243b6267baa170e5b5"
+                              sitting="VECTOR", candidate="TY0120270001", items=first, total_points=1000, seen=())
+    assert hashlib.sha256(document).hexdigest() == "f655383a85efd6cf3e05fc29b1d8a62716fea3d3f9a93651c3cd8a27e9cac1e2"
+    seen = frozenset(i.key for i in first)
+    assert seen_digest(seen) == "c180b5a447d82df59c322e63719224a1b3a8645a99dbcb6413b12d61718052cb"
+    retake = assemble(plan, candidate_seed(VECTOR_SEED, "TY0120270002"), seen)
+    assert _shown(retake) == "Q-15 Q-05 Q-13 Q-07 Q-08 Q-12 Q-23:DABC Q-21:CDBA Q-16:ADBC Q-20:CBDA"
+    document = paper_document(blueprint_digest=VECTOR_RULE.digest(), bank_digests={"national": "0" * 64},
+                              sitting="VECTOR-R", candidate="TY0120270002", items=retake, total_points=1000,
+                              seen=seen)
+    assert hashlib.sha256(document).hexdigest() == "9b62ea8d22fd30eca9dd25b9e5df32575c464167839b8c6e34659f4a5e9f6b3d"

@@ -1,25 +1,23 @@
 """docs/assembly.md, transcribed literally and slowly, must give the same papers as the fast assembly.
 
-The reference below recomputes everything for every pick (the counts, the eligible list) the way the
-document words it, and builds the keystream itself from AES-256 blocks; examsvc.papers.assembly caches
-eligible lists and draws in batches. Any difference between the two is a bug in one of them or an
-ambiguity in the document."""
+The reference is tests/independent/assembly_from_docs.py, written from the page alone (no examsvc code):
+it recomputes everything for every pick (the counts, the eligible list) the way the page words it;
+examsvc.papers.assembly caches eligible lists and draws in batches. Any difference between the two is a
+bug in one of them or an ambiguity in the page."""
 
 from __future__ import annotations
 
 import hashlib
-import math
-import struct
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from examsvc.banks.document import Level, QuestionType
 from examsvc.blueprints.document import Blueprint, KnowledgePointQuota, Section
 from examsvc.papers.assembly import DrawFailed, PaperItem, PoolQuestion, assemble, prepare
 from examsvc.papers.stream import candidate_seed
+from tests.independent import assembly_from_docs as from_docs
 from tests.papers.builders import electrician_rule, sample_pool
 from tests.papers.vectors import VECTOR_POOL, VECTOR_RULE, VECTOR_SEED
 
@@ -27,142 +25,21 @@ SITTING_SEED = hashlib.sha256(b"reference sitting seed").digest()
 POOL = sample_pool()
 
 
-class _Keystream:
-    """§2: AES-256(seed, k as a 16-byte big-endian integer) for k = 0, 1, …, read 8 bytes at a time."""
-
-    def __init__(self, seed: bytes) -> None:
-        self._aes = Cipher(algorithms.AES(seed), modes.ECB()).encryptor()  # noqa: S305 - CTR built by hand
-        self._values = self._generate()
-
-    def _generate(self) -> Iterator[int]:
-        k = 0
-        while True:
-            yield from struct.unpack(">2Q", self._aes.update(k.to_bytes(16, "big")))
-            k += 1
-
-    def uniform(self, n: int) -> int:
-        while True:
-            x = next(self._values)
-            if x < 2**64 - 2**64 % n:
-                return x % n
-
-
-@dataclass(frozen=True)
-class _Quota:
-    inside: Callable[[PoolQuestion], bool]
-    low: int
-    high: int
-
-
-def _ceil_percent(a: int, n: int) -> int:
-    return -(-a * n // 100)
-
-
-def _quotas(rule: Blueprint, count: int) -> list[_Quota]:
-    """§3, in its order."""
-
-    def shares(share: int, tolerance: int) -> tuple[int, int]:
-        return _ceil_percent(max(0, share - tolerance), count), min(100, share + tolerance) * count // 100
-
-    out = []
-    for level in (Level.AWARE, Level.GRASP, Level.MASTER):
-        if level in rule.level_shares:
-            out.append(_Quota(lambda q, v=level: q.level == v, *shares(rule.level_shares[level], rule.level_tolerance)))
-    for difficulty in (1, 2, 3):
-        if difficulty in rule.difficulty_shares:
-            out.append(_Quota(lambda q, v=difficulty: q.difficulty == v,
-                              *shares(rule.difficulty_shares[difficulty], rule.difficulty_tolerance)))
-    for kp in rule.knowledge_point_quotas:
-        out.append(_Quota(lambda q, p=kp.prefix: q.knowledge_point == p or q.knowledge_point.startswith(p + "."),
-                          kp.minimum, count if kp.maximum is None else kp.maximum))
-    if rule.provincial_min_share > 0:
-        out.append(_Quota(lambda q: q.part == "provincial", _ceil_percent(rule.provincial_min_share, count), count))
-    return out
-
-
-def _round(candidates: list[PoolQuestion], quotas: list[_Quota], count: int, stream: _Keystream
-           ) -> list[PoolQuestion] | None:
-    """§4 steps 2–3: the questions taken in order, or None if the round fails."""
-    taken: list[PoolQuestion] = []
-
-    def count_in(quota: _Quota) -> int:
-        return sum(1 for q in taken if quota.inside(q))
-
-    def take_one(inside: Callable[[PoolQuestion], bool]) -> bool:
-        full = [quota for quota in quotas if count_in(quota) >= quota.high]
-        eligible = [q for q in candidates if inside(q) and not any(quota.inside(q) for quota in full)]
-        if all(q in taken for q in eligible):
-            return False
-        while True:
-            q = eligible[stream.uniform(len(eligible))]
-            if q not in taken:
-                taken.append(q)
-                return True
-
-    for quota in quotas:
-        if quota.low <= 0:
-            continue
-        need = quota.low - count_in(quota)
-        if need <= 0:
-            continue
-        if need > count - len(taken):
-            return None
-        for _ in range(need):
-            if not take_one(quota.inside):
-                return None
-    while len(taken) < count:
-        if not take_one(lambda q: True):
-            return None
-    return taken
-
-
-def _rounds(candidates: list[PoolQuestion], quotas: list[_Quota], count: int, stream: _Keystream
-            ) -> list[PoolQuestion] | None:
-    for _ in range(32):
-        taken = _round(candidates, quotas, count, stream)
-        if taken is not None:
-            return taken
-    return None
-
-
-def _order_of_rank(labels: str, rank: int) -> str:
-    """§5: with m labels left, the next is the (rank div (m−1)!)-th of them; rank becomes rank mod (m−1)!."""
-    left, out = list(labels), ""
-    for m in range(len(labels), 0, -1):
-        d, rank = divmod(rank, math.factorial(m - 1))
-        out += left.pop(d)
-    return out
+def _plain(q: PoolQuestion) -> dict[str, Any]:
+    return {"key": q.key, "revision": q.revision, "part": q.part, "type": str(q.type),
+            "knowledge_point": q.knowledge_point, "level": str(q.level), "difficulty": q.difficulty,
+            "options": q.option_labels}
 
 
 def reference_paper(rule: Blueprint, pool: list[PoolQuestion], seed: bytes,
                     seen: frozenset[str] = frozenset()) -> list[PaperItem]:
-    stream = _Keystream(seed)
-    by_key = sorted(pool, key=lambda q: q.key.encode())
-    items = []
-    for section in rule.sections:
-        candidates = [q for q in by_key if q.type == section.type]
-        quotas = _quotas(rule, section.count)
-        taken = None
-        if rule.avoid_seen_questions and seen:
-            unseen = [q for q in candidates if q.key not in seen]
-            if len(unseen) >= section.count:
-                taken = _rounds(unseen, quotas, section.count, stream)
-        if taken is None:
-            taken = _rounds(candidates, quotas, section.count, stream)
-        if taken is None:
-            raise DrawFailed(section.type)
-        if rule.shuffle_questions:
-            for i in range(len(taken) - 1, 0, -1):
-                j = stream.uniform(i + 1)
-                taken[i], taken[j] = taken[j], taken[i]
-        else:
-            taken.sort(key=lambda q: q.key.encode())
-        for q in taken:
-            options = q.option_labels
-            if rule.shuffle_options and len(options) >= 2:
-                options = _order_of_rank(options, stream.uniform(math.factorial(len(options))))
-            items.append(PaperItem(q.key, q.revision, q.part, q.type, section.points, options))
-    return items
+    """The paper tests/independent/assembly_from_docs.py makes from the rule's canonical form."""
+    try:
+        items = from_docs.paper(rule.canonical(), seed, set(seen), [_plain(q) for q in pool])
+    except from_docs.DrawFailed as failed:
+        raise DrawFailed(str(failed)) from None
+    return [PaperItem(i["key"], i["revision"], i["part"], QuestionType(i["type"]), i["points"], i["options"])
+            for i in items]
 
 
 def _same(rule: Blueprint, pool: list[PoolQuestion], seeds: list[bytes],

@@ -3,13 +3,21 @@ a retake paper avoids the questions the candidate already saw."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
-from examsvc.candidates.models import Candidate
+from examsvc.audit.actors import Actor
+from examsvc.candidates.models import Candidate, Registration
+from examsvc.crypto.signed_note import parse_vkey
+from examsvc.papers import service as papers
+from examsvc.papers import verification
 from examsvc.results.eligibility import Outcome, add_months, retrained_on, theory_pass_valid, theory_refusal
 from tests.attempts.exam import PASSPHRASE, Exam
+from tests.audit.test_verify_sitting_facts import _drop_guards
 from tests.builders import release_without_opening
 from tests.sittings.test_candidates import csv_of, ident
 from tests.sittings.test_presence import _start
@@ -58,7 +66,7 @@ def test_add_months_clamps_the_day() -> None:
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
 
 
-def test_registration_applies_the_retake_rules_and_the_retake_avoids_seen_questions(exam: Exam) -> None:
+def test_registration_applies_the_retake_rules_and_the_retake_avoids_and_commits_seen_questions(exam: Exam) -> None:
     client, admin = exam.client, exam.day.admin
     for i in (0, 1):
         exam.start(i)
@@ -94,6 +102,35 @@ def test_registration_applies_the_retake_rules_and_the_retake_avoids_seen_questi
     # out of a hundred they cannot meet the rule's quotas alone (knowledge point 3.2 has 5 questions),
     # and the section is drawn from the whole pool, as the rule says ("where the pool allows").
     assert len(items) == 100 and all(i["type"] == "single_choice" for i in repeated)
+    _the_retake_paper_commits_its_seen_set(exam, made["id"], number, first_keys)
+
+
+def _the_retake_paper_commits_its_seen_set(exam: Exam, paper_set_id: int, number: str, first_keys: set[str]) -> None:
+    """Issue 16 item 9: the paper names the digest of the seen set (docs/assembly.md §5, §7), computed here
+    from the definition; re-derivation recomputes the seen set and refuses one that no longer matches."""
+    client, db_session = exam.client, exam.day.db_session
+    paper = client.get(f"/paper-sets/{paper_set_id}/papers/{number}", headers=exam.chief).json()
+    expected = hashlib.sha256(json.dumps(sorted(first_keys), separators=(",", ":")).encode()).hexdigest()
+    assert (paper["format"], paper["seen"]) == ("examsvc-paper/2", expected)
+    keys = client.app.state.paper_keys
+    chief = exam.crew.chief
+    papers.close_set(db_session=db_session, paper_set_id=paper_set_id, keys=keys,
+                     actor=Actor.user(chief.id, chief.username, ("chief_examiner",)))
+    service_key = parse_vkey(client.get("/audit/key").text)
+    assert verification.verify(db_session=db_session, paper_set_id=paper_set_id, service_key=service_key, keys=keys,
+                               rederive=True).rederived
+    # The history changed (the first sitting's registration now names another person): the committed seen
+    # set is no longer what the earlier papers give, and re-derivation says so for that candidate.
+    person = Candidate(id_number=ident("19800101", 9), name="另一人")
+    db_session.add(person)
+    db_session.flush()
+    _drop_guards(exam, "registration")  # what a database owner can do
+    db_session.execute(update(Registration).where(Registration.admission_number == exam.admissions[0])
+                       .values(candidate_id=person.id))
+    db_session.flush()
+    with pytest.raises(verification.PaperSetMismatch, match=f"paper of {number}: its seen-question digest"):
+        verification.verify(db_session=db_session, paper_set_id=paper_set_id, service_key=service_key, keys=keys,
+                            rederive=True)
 
 
 def test_retraining_is_recorded_for_a_known_candidate(exam: Exam) -> None:

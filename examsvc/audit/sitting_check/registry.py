@@ -14,6 +14,9 @@ MODULES = (
     "examsvc.audit.sitting_check.bank_content",
     "examsvc.audit.sitting_check.rule",
     "examsvc.audit.sitting_check.cosignatures",
+    "examsvc.audit.sitting_check.checkins",
+    "examsvc.audit.sitting_check.timing",
+    "examsvc.audit.sitting_check.saves",
 )
 
 

@@ -103,13 +103,19 @@ def test_many_slow_connections_hold_bounded_memory(fresh_engine: Engine, tmp_pat
     assert server.process is not None
     links: list[socket.socket] = []
     statuses: list[int] = []
+    reset = 0  # refused and closed by the server while this side was still sending (the 503 is lost with it)
     try:
         before = _rss_kib(server.process.pid)
         chunk = b"x" * (2 * 1024 * 1024)
         for n in range(60):  # 2 MB each of a declared 50 MB upload with a (made-up) bearer token: 120 MB sent
             link = socket.create_connection(("127.0.0.1", server.port))
-            link.sendall(_head("/banks/import?filename=a.yaml", 50 * 1024 * 1024,
-                               "Authorization: Bearer exu_made-up") + (chunk if n % 2 else b""))
+            try:
+                link.sendall(_head("/banks/import?filename=a.yaml", 50 * 1024 * 1024,
+                                   "Authorization: Bearer exu_made-up") + (chunk if n % 2 else b""))
+            except (ConnectionResetError, BrokenPipeError):
+                reset += 1
+                link.close()
+                continue
             if n % 2 == 0:
                 with contextlib.suppress(OSError):
                     link.sendall(chunk)
@@ -122,7 +128,7 @@ def test_many_slow_connections_hold_bounded_memory(fresh_engine: Engine, tmp_pat
                 statuses.append(int(link.recv(4096).split(b" ", 2)[1]))
         assert grown_mib < 40, f"the server grew by {grown_mib:.0f} MiB"
         # At most EXAMSVC_MAX_UPLOAD_READS (4) large bodies are received at once; the rest got 503.
-        assert statuses.count(503) >= 50
+        assert statuses.count(503) + reset >= 50, (statuses, reset)
         ready = httpx.get(f"{server.base}/readyz", timeout=10)
         assert ready.status_code == 200
     finally:

@@ -11,15 +11,12 @@ Goal: <= 1.3.
 from __future__ import annotations
 
 import argparse
-import logging
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from bench._databases import postgres_engine, sqlite_engine
+from bench._databases import on_each_database
 from examsvc.audit import log as audit_log
 from examsvc.audit.actors import Actor
 from examsvc.bootstrap import transaction
@@ -57,13 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--actions", type=int, default=400)
     args = parser.parse_args()
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    ratios = []
-    with tempfile.TemporaryDirectory() as folder, sqlite_engine(Path(folder)) as engine:
-        ratios.append(measure(engine, args.actions))
-    with postgres_engine() as engine:
-        if engine is not None:
-            ratios.append(measure(engine, args.actions))
+    ratios = on_each_database(lambda engine: measure(engine, args.actions))
     print(f"audit append ratio (worst database): {max(ratios):.2f}")
 
 

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import logging
 import random
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from bench._databases import sqlite_engine
+from bench._databases import on_sqlite_sizes
 from examsvc.audit import service
 from examsvc.audit.repository import node_id
 from examsvc.bootstrap import transaction
@@ -67,15 +64,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--proofs", type=int, default=2000)
     args = parser.parse_args()
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    results = {}
-    with tempfile.TemporaryDirectory() as folder:
-        for entries in (10_000, 1_000_000):
-            with sqlite_engine(Path(folder)) as engine:
-                started = time.perf_counter()
-                fill(engine, entries)
-                print(f"stored the hashes of {entries} entries in {time.perf_counter() - started:.1f} s")
-                results[entries] = measure(engine, entries, args.proofs)
+
+    def filled_and_measured(engine: Engine, entries: int) -> dict[str, float]:
+        started = time.perf_counter()
+        fill(engine, entries)
+        print(f"stored the hashes of {entries} entries in {time.perf_counter() - started:.1f} s")
+        return measure(engine, entries, args.proofs)
+
+    results = on_sqlite_sizes((10_000, 1_000_000), filled_and_measured)
     worst = max(results[1_000_000][k] / results[10_000][k] for k in ("inclusion", "consistency"))
     print(f"p99 at 1M: inclusion {results[1_000_000]['inclusion']:.2f} ms, "
           f"consistency {results[1_000_000]['consistency']:.2f} ms")

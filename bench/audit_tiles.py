@@ -13,16 +13,13 @@ size and, last, the p99 ratio of 1M to 10k. Goal: ratio <= 2 (a tile is one rang
 from __future__ import annotations
 
 import argparse
-import logging
 import random
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from bench._databases import sqlite_engine
+from bench._databases import on_sqlite_sizes
 from bench.audit_proofs import fill
 from examsvc.audit import repository, tiles
 from examsvc.audit.models import AuditCheckpoint
@@ -36,6 +33,7 @@ def _sign(engine: Engine, entries: int) -> None:
         head = repository.lock_head(db_session)
         root = CompactRange(head.size, head.frontier).root()
         db_session.add(AuditCheckpoint(tree_size=entries, root_hash=root, note="bench\n", key_id="00000000"))
+        repository.record_signed(db_session, entries)
 
 
 def _rest(tile: Tile) -> str:
@@ -76,14 +74,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tiles", type=int, default=1000)
     args = parser.parse_args()
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    results = {}
-    with tempfile.TemporaryDirectory() as folder:
-        for entries in (10_000, 1_000_000):
-            with sqlite_engine(Path(folder)) as engine:
-                fill(engine, entries)
-                _sign(engine, entries)
-                results[entries] = measure(engine, entries, args.tiles)
+
+    def filled_and_measured(engine: Engine, entries: int) -> float:
+        fill(engine, entries)
+        _sign(engine, entries)
+        return measure(engine, entries, args.tiles)
+
+    results = on_sqlite_sizes((10_000, 1_000_000), filled_and_measured)
     print(f"hash tile p99 at 1M / at 10k: {results[1_000_000] / results[10_000]:.2f}")
 
 

@@ -13,19 +13,16 @@ median per-save times and their ratio; last, the larger ratio.
 from __future__ import annotations
 
 import argparse
-import logging
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from bench._databases import postgres_engine, sqlite_engine
+from bench._databases import on_each_database
 from examsvc.attempts import autosave
 from examsvc.attempts.models import Attempt
 
@@ -89,13 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--saves", type=int, default=2000)
     args = parser.parse_args()
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    ratios = []
-    with tempfile.TemporaryDirectory() as folder, sqlite_engine(Path(folder)) as engine:
-        ratios.append(measure(engine, args.saves))
-    with postgres_engine() as engine:
-        if engine is not None:
-            ratios.append(measure(engine, args.saves))
+    ratios = on_each_database(lambda engine: measure(engine, args.saves))
     print(f"answer save with chain and journal / before (worst database): {max(ratios):.2f}")
 
 

@@ -23,14 +23,23 @@ def sign_if_grown(*, db_session: Session, signer: Signer) -> AuditCheckpoint:
     """The checkpoint for the log's current size, signing a new one only if the log has grown."""
     log.append_pending(db_session)
     head = repository.lock_head(db_session)
+    signed = repository.signed(db_session)
+    if not signed.complete:
+        # Deleting the newest checkpoint would let the log sign a rewritten tail as if for the first time.
+        raise InconsistentLog(f"{signed.count} checkpoints were signed, the latest for {signed.size} entries, but "
+                              f"{signed.stored_count} are stored, the latest for {signed.stored_size}: a signed "
+                              "checkpoint was deleted")
     last = repository.latest_checkpoint(db_session)
-    if last is not None and last.tree_size == head.size:
-        return last
     size = head.size
-    root = CompactRange(size, head.frontier).root()
+    if last is not None and last.tree_size > size:
+        raise InconsistentLog(f"the log has {size} entries but a checkpoint for {last.tree_size} was signed")
+    if last is not None and last.tree_size == size:
+        return last
+    try:
+        root = CompactRange(size, head.frontier).root()
+    except ValueError as exc:
+        raise InconsistentLog(f"the head's subtree hashes do not fit its size {size}: {exc}") from exc
     if last is not None and last.tree_size > 0:
-        if last.tree_size > size:
-            raise InconsistentLog(f"the log has {size} entries but a checkpoint for {last.tree_size} was signed")
         proof = consistency_proof(last.tree_size, size,
                                   repository.nodes(db_session, nodes_for_consistency(last.tree_size, size)))
         try:
@@ -41,4 +50,5 @@ def sign_if_grown(*, db_session: Session, signer: Signer) -> AuditCheckpoint:
     checkpoint = AuditCheckpoint(tree_size=size, root_hash=root, note=note,
                                  key_id=key_id(signer.name, signer.public_key).hex(), signed_at=utcnow())
     repository.add_checkpoint(db_session, checkpoint)
+    repository.record_signed(db_session, size)
     return checkpoint

@@ -36,6 +36,9 @@ class AuditHead(Base):
     last_leaf_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     # The hashes of the perfect subtrees that make up the tree, concatenated (see CompactRange).
     frontier: Mapped[bytes] = mapped_column(LargeBinary)
+    # What the log has signed: a stored checkpoint deleted (guards dropped) then shows as a shortfall.
+    signed_size: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    signed_count: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class AuditCheckpoint(Base):

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from examsvc.audit.models import AuditCheckpoint, AuditCosignature, AuditEntry, AuditHead, AuditNode
@@ -107,6 +107,34 @@ def latest_checkpoint(db_session: Session) -> AuditCheckpoint | None:
 def add_checkpoint(db_session: Session, checkpoint: AuditCheckpoint) -> None:
     db_session.add(checkpoint)
     db_session.flush()
+
+
+@dataclass(frozen=True)
+class Signed:
+    """How many checkpoints the log signed and the latest one's size (the head's record), beside how
+    many are stored and the largest stored size: a shortfall means a signed checkpoint was deleted."""
+
+    count: int
+    size: int
+    stored_count: int
+    stored_size: int
+
+    @property
+    def complete(self) -> bool:
+        return self.count == self.stored_count and self.size == self.stored_size
+
+
+def signed(db_session: Session) -> Signed:
+    count, size = db_session.execute(select(AuditHead.signed_count, AuditHead.signed_size)
+                                     .where(AuditHead.id == HEAD_ID)).one()
+    stored_count, stored_size = db_session.execute(
+        select(func.count(), func.coalesce(func.max(AuditCheckpoint.tree_size), 0))).one()
+    return Signed(count=count, size=size, stored_count=stored_count, stored_size=stored_size)
+
+
+def record_signed(db_session: Session, tree_size: int) -> None:
+    db_session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(
+        signed_size=tree_size, signed_count=AuditHead.signed_count + 1))
 
 
 def checkpoint_at(db_session: Session, tree_size: int) -> AuditCheckpoint | None:

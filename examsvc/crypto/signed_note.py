@@ -28,7 +28,7 @@ class NoteError(ValueError):
 
 
 def key_id(name: str, public_key: bytes) -> bytes:
-    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public_key).digest()[:4]
+    return typed_key_id(name, ALG_ED25519, public_key)
 
 
 def _check_name(name: str) -> None:
@@ -70,23 +70,10 @@ class Verifier:
 
 
 def parse_vkey(vkey: str) -> Verifier:
-    # The base64 key material may itself contain "+": split at the first two only.
-    parts = vkey.strip().split("+", 2)
-    if len(parts) != 3:
-        raise NoteError("a verifier key is name+keyid+base64")
-    name, hex_id, material = parts
-    _check_name(name)
-    try:
-        raw = base64.b64decode(material, validate=True)
-        expected_id = bytes.fromhex(hex_id)
-    except (binascii.Error, ValueError) as exc:
-        raise NoteError("malformed verifier key") from exc
-    if len(raw) != 33 or raw[0] != ALG_ED25519 or len(expected_id) != 4:
+    name, alg, public_key = parse_typed_vkey(vkey)
+    if alg != ALG_ED25519 or len(public_key) != 32:
         raise NoteError("not an Ed25519 verifier key")
-    verifier = Verifier(name=name, public_key=raw[1:])
-    if verifier.key_id != expected_id:
-        raise NoteError("the key id does not match the key")
-    return verifier
+    return Verifier(name=name, public_key=public_key)
 
 
 def verifier_of(signer: Signer) -> Verifier:
@@ -185,6 +172,7 @@ def format_typed_vkey(name: str, alg: int, public_key: bytes) -> str:
 
 def parse_typed_vkey(vkey: str) -> tuple[str, int, bytes]:
     """(name, signature type, public key) of any vkey; the key ID must match. ``NoteError`` otherwise."""
+    # The base64 key material may itself contain "+": split at the first two only.
     parts = vkey.strip().split("+", 2)
     if len(parts) != 3:
         raise NoteError("a verifier key is name+keyid+base64")

@@ -19,6 +19,7 @@ from examsvc.blueprints import service as blueprints
 from examsvc.blueprints.models import BlueprintVersion
 from examsvc.crypto.envelope import EnvelopeError, KeyProvider, open_sealed
 from examsvc.crypto.signed_note import NoteError, Verifier, open_note
+from examsvc.mismatch import Mismatch
 from examsvc.papers import sealing
 from examsvc.papers.assembly import assemble, prepare
 from examsvc.papers.document import PAPER_FORMAT_1, paper_document, seen_digest
@@ -30,7 +31,7 @@ from examsvc.sittings import service as sittings
 from examsvc.tlog.rfc6962 import leaf_hash, root_of
 
 
-class PaperSetMismatch(Exception):
+class PaperSetMismatch(Mismatch):
     """``verify`` or ``rederive`` found a paper or a signature that does not match; names which."""
 
 
@@ -65,20 +66,22 @@ def verify(*, db_session: Session, paper_set_id: int, service_key: Verifier, key
     for expected_position, paper in enumerate(papers):
         where = f"paper of {paper.candidate} (row {paper.id})"
         if paper.position != expected_position:
-            raise PaperSetMismatch(f"{where}: out of order")
+            raise PaperSetMismatch(f"{where}: out of order", table="paper", row=paper.id, field="position")
         if content:
             try:
                 document = open_sealed(data_key, paper.sealed,
                                        sealing.paper_binding(paper_set.sitting_code, paper.candidate, paper.digest))
             except EnvelopeError:
-                raise PaperSetMismatch(f"{where}: the sealed paper does not open (altered or moved)") from None
+                raise PaperSetMismatch(f"{where}: the sealed paper does not open (altered or moved)", table="paper",
+                                       row=paper.id, field="sealed") from None
             if hashlib.sha256(document).hexdigest() != paper.digest:
-                raise PaperSetMismatch(f"{where}: its content does not match its digest")
+                raise PaperSetMismatch(f"{where}: its content does not match its digest", table="paper", row=paper.id,
+                                       field="digest")
         digests.append(bytes.fromhex(paper.digest))
     # 5. the digests against the manifest's Merkle root (RFC 6962 §2.1)
     if len(papers) != paper_set.paper_count or root_of([leaf_hash(d) for d in digests]).hex() != paper_set.merkle_root:
         raise PaperSetMismatch("the papers do not hash to the manifest's Merkle root (a paper added, removed or "
-                               "changed)")
+                               "changed)", table="paper")
     if rederive:
         _rederive(db_session, paper_set, blueprint, papers, keys)
     return Verification(papers=len(papers), examiner_signed=examiner_signed, rederived=rederive,
@@ -143,4 +146,5 @@ def _rederive(db_session: Session, paper_set: PaperSet, blueprint: BlueprintVers
                                   items=assemble(plan, candidate_seed(seed, paper.candidate), avoided),
                                   total_points=rule.total_points, seen=committed)
         if hashlib.sha256(document).hexdigest() != paper.digest:
-            raise PaperSetMismatch(f"paper of {paper.candidate}: not what the rule and the seed give (hand-picked?)")
+            raise PaperSetMismatch(f"paper of {paper.candidate}: not what the rule and the seed give (hand-picked?)",
+                                   table="paper", row=paper.id)

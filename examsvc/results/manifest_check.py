@@ -11,13 +11,16 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from examsvc.crypto.signed_note import NoteError, Verifier, open_note
+from examsvc.mismatch import Mismatch
 from examsvc.results.models import ResultsManifest
 from examsvc.results.service import manifest_text
 from examsvc.results.signers import actor_id, all_entries, examiner_key_from_log, logged_chiefs, sitting_entries
 from examsvc.sittings.models import Sitting
 
+MANIFEST = "results_manifest"
 
-class ResultsMismatch(Exception):
+
+class ResultsMismatch(Mismatch):
     """What does not match, and where (admission number, version, manifest)."""
 
 
@@ -67,14 +70,16 @@ def verify_manifests(db_session: Session, sitting: Sitting, *, rule_digest: str,
             text = open_note(manifest.note, service_key)
             open_note(manifest.note, examiner_key_from_log(entries, manifest.signed_by))
         except NoteError as exc:
-            raise ResultsMismatch(f"{where}: a signature does not verify ({exc})") from None
+            raise ResultsMismatch(f"{where}: a signature does not verify ({exc})", table=MANIFEST,
+                                  row=manifest.version, field="note") from None
         if text != manifest_text(sitting, rule_digest, manifest.version, digests):
             raise ResultsMismatch(f"{where}: it does not cover the stored results (a result changed, added or "
-                                  "removed)")
+                                  "removed)", table=MANIFEST, row=manifest.version)
         if roots.get(manifest.version) != manifest.merkle_root:
-            raise ResultsMismatch(f"{where}: its root is not the one in the log")
+            raise ResultsMismatch(f"{where}: its root is not the one in the log", table=MANIFEST,
+                                  row=manifest.version, field="merkle_root")
     if len(manifests) < len(roots):
-        raise ResultsMismatch("the log names a results manifest that is not in the database")
+        raise ResultsMismatch("the log names a results manifest that is not in the database", table=MANIFEST)
     signers = {f"results manifest version {m.version}": m.signed_by for m in manifests}
     signers |= {f"{numbers[r.registration_id]}: result version {r.version} (复核)":
                 json.loads(r.document)["review"]["reviewer"] for r in reviews}

@@ -2,8 +2,8 @@
 sitting, every verifier run on each copy as an auditor runs it (bench/tamper_campaign.py runs it at 50).
 
 Goal (issue 15, "Must show"): 100 % of material edits detected, 0 false alarms, 0 tracebacks, each
-detected edit named by ``verify-sitting``. The checks that reach it land separately: those goals that
-the current code does not meet are marked xfail (strict=False) and print what is still missing.
+detected edit named by ``verify-sitting`` with the table the edit changed. A failing assertion prints
+what is missing.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ CANDIDATES = 6
 # The rows of the issue's table (and more) the catalogue must keep covering.
 CATEGORIES = {"identity", "incidents", "room record", "bank content", "rule", "paper set", "attempt facts",
               "answers", "check-in and presence", "log", "results", "staff"}
-PENDING = "issue 15 checks land separately"
 
 
 @pytest.fixture(scope="module")
@@ -59,22 +58,17 @@ def test_an_edited_result_is_detected_and_named_by_verify_sitting(campaign: Camp
     assert "audit verify-results S-1" in outcome.detected_by
 
 
-# These three fail on the branch that added them (see the report of bench/tamper_campaign.py); the lead
-# removes the marks once the checks of issue 15 are merged.
-@pytest.mark.xfail(strict=False, reason=PENDING)
 def test_no_verifier_ends_in_a_traceback(campaign: Campaign) -> None:
     tracebacks = campaign.tracebacks()
     assert not tracebacks, "verifiers that crashed instead of naming the mismatch:\n" + "\n".join(tracebacks)
 
 
-@pytest.mark.xfail(strict=False, reason=PENDING)
 def test_every_material_edit_is_detected(campaign: Campaign) -> None:
     undetected = [edit.label for edit in campaign.undetected()]
     assert not undetected, (f"{len(undetected)} of {len(campaign.material)} material edits undetected:\n"
                             + "\n".join(undetected))
 
 
-@pytest.mark.xfail(strict=False, reason=PENDING)
 def test_verify_sitting_names_the_table_of_every_detected_edit(campaign: Campaign) -> None:
     unnamed = campaign.unnamed()
     assert not unnamed, "detected, but verify-sitting does not name the table:\n" + "\n".join(unnamed)

@@ -314,3 +314,23 @@ def test_the_rules_approver_edited_is_named(exam: Exam) -> None:  # noqa: F811
     findings = _findings(exam)
     assert _named(findings, "blueprint_version", sitting.blueprint_version_id, "decided_by"), [
         f.line() for f in findings]
+
+
+def test_staff_assignments_moved_deleted_or_added_are_named(exam: Exam) -> None:  # noqa: F811
+    """Before the close too (no room record yet): the assignments are replayed from the log."""
+    db = exam.day.db_session
+    sitting_id = _registration(exam, 0).sitting_id
+    proctor = exam.crew.proctors["01"][0].id
+    _drop_guards(exam, "staff_assignment")
+    moved = db.scalar(text("SELECT id FROM staff_assignment WHERE sitting_id = :s AND user_id = :u"),
+                      {"s": sitting_id, "u": proctor})
+    other_room = db.scalar(text("SELECT room_id FROM staff_assignment WHERE sitting_id = :s AND room_id IS NOT NULL "
+                                "AND room_id <> (SELECT room_id FROM staff_assignment WHERE id = :m)"),
+                           {"s": sitting_id, "m": moved})
+    db.execute(text("UPDATE staff_assignment SET room_id = :r WHERE id = :m"), {"r": other_room, "m": moved})
+    findings = [f for f in _findings(exam) if f.check == "staff"]
+    assert _named(findings, "staff_assignment", moved), [f.line() for f in findings]
+    assert any(f.entry is not None and f.row is None for f in findings), "the logged assignment is named too"
+    db.execute(text("DELETE FROM staff_assignment WHERE id = :m"), {"m": moved})
+    findings = [f for f in _findings(exam) if f.check == "staff"]
+    assert [(f.table, f.row) for f in findings] == [("staff_assignment", None)], [f.line() for f in findings]

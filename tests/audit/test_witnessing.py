@@ -131,8 +131,9 @@ def _rewrite_consistently(db_file: Path, index: int, old: bytes, new: bytes) -> 
         con.execute("UPDATE audit_entry SET entry = ?, leaf_hash = ? WHERE idx = ?", (entry, leaf_hash(entry), i))
     con.execute("DELETE FROM audit_node")
     con.executemany("INSERT INTO audit_node (id, hash) VALUES (?, ?)", nodes)
-    con.execute("UPDATE audit_head SET size = ?, last_leaf_hash = ?, frontier = ? WHERE id = 1",
-                (len(entries), leaf_hash(entries[-1]), b"".join(compact.hashes)))
+    # The head's record of what was signed goes too: the insider makes the log look never signed.
+    con.execute("UPDATE audit_head SET size = ?, last_leaf_hash = ?, frontier = ?, signed_size = 0, signed_count = 0 "
+                "WHERE id = 1", (len(entries), leaf_hash(entries[-1]), b"".join(compact.hashes)))
     con.execute("DELETE FROM audit_cosignature")
     con.execute("DELETE FROM audit_checkpoint")
     con.commit()

@@ -16,7 +16,16 @@ from typing import Any
 from sqlalchemy import select
 
 from examsvc.audit.sitting_check.core import Context, Finding, check
-from examsvc.audit.sitting_check.logged import actor_id, admission_numbers, by_key, carried, compare, single, when
+from examsvc.audit.sitting_check.logged import (
+    actor_id,
+    admission_numbers,
+    by_key,
+    carried,
+    compare,
+    single,
+    sole_entry,
+    when,
+)
 from examsvc.sites.models import Room, Seat
 from examsvc.sittings.models import CandidateCheckIn, Presence
 
@@ -53,13 +62,10 @@ def check_ins_match_the_log(ctx: Context) -> Iterator[Finding]:
             yield Finding(CHECK_INS, "candidate_check_in", "names no registration of this sitting", row=row.id,
                           field="registration_id")
             continue
-        entries = logged.pop(number, [])
-        if not entries:
-            yield Finding(CHECK_INS, "candidate_check_in", f"{number}: no sitting.candidate_checked_in entry: "
-                          "the row was inserted outside the service", row=row.id)
+        entry = yield from sole_entry(CHECK_INS, "candidate_check_in", row.id, number, "sitting.candidate_checked_in",
+                                      logged.pop(number, []))
+        if entry is None:
             continue
-        yield from single(CHECK_INS, "candidate_check_in", row.id, entries)
-        entry = entries[0]
         details = entry.get("details") or {}
         expected = carried(details, photo_digest="photo_digest", checked_in_at="checked_in_at")
         expected["checked_in_by"] = actor_id(entry)
@@ -84,13 +90,10 @@ def presence_matches_the_log(ctx: Context) -> Iterator[Finding]:
     left = by_key(ctx, "sitting.staff_checked_out", "user_id")
     rows = ctx.db_session.scalars(select(Presence).where(Presence.sitting_id == ctx.sitting.id).order_by(Presence.id))
     for row in rows:
-        entries = arrived.pop(row.user_id, [])
-        if not entries:
-            yield Finding(PRESENCE, "presence", f"user {row.user_id}: no sitting.staff_checked_in entry: the row was "
-                          "inserted outside the service", row=row.id)
+        entry = yield from sole_entry(PRESENCE, "presence", row.id, f"user {row.user_id}", "sitting.staff_checked_in",
+                                      arrived.pop(row.user_id, []))
+        if entry is None:
             continue
-        yield from single(PRESENCE, "presence", row.id, entries)
-        entry = entries[0]
         expected = carried(entry.get("details") or {}, workstation_id="workstation_id", checked_in_at="checked_in_at")
         stored: dict[str, Any] = {"workstation_id": row.workstation_id, "checked_in_at": when(row.checked_in_at)}
         yield from compare(PRESENCE, "presence", row.id, entry, expected, stored)

@@ -20,7 +20,8 @@ def papers_match_their_manifests(ctx: Context) -> Iterator[Finding]:
             verify(db_session=ctx.db_session, paper_set_id=paper_set.id, service_key=ctx.service_key, keys=ctx.keys,
                    rederive=paper_set.revealed_seed is not None)
         except PaperSetMismatch as exc:
-            yield Finding("papers", "paper_set", str(exc), row=paper_set.id)
+            yield Finding("papers", exc.table or "paper_set", str(exc),
+                          row=exc.row if exc.table else paper_set.id, field=exc.field)
 
 
 @check("results")
@@ -30,4 +31,4 @@ def results_match_sheets_log_and_manifests(ctx: Context) -> Iterator[Finding]:
     try:
         verify_results(db_session=ctx.db_session, code=ctx.sitting.code, service_key=ctx.service_key, keys=ctx.keys)
     except ResultsMismatch as exc:
-        yield Finding("results", "result", str(exc))
+        yield Finding("results", exc.table or "result", str(exc), row=exc.row, field=exc.field)

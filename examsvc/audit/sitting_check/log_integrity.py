@@ -4,16 +4,19 @@
 see a stored subtree hash that serves wrong proofs, a row slipped in past the head, or a signed
 checkpoint that no longer matches the entries. This check recomputes the RFC 6962 tree (§2.1) from
 the entry bytes and compares every stored piece with it, and checks every stored checkpoint's C2SP
-signed note with the log's key. Witness cosignatures without their checkpoint show a deleted one.
+signed note with the log's key. Witness cosignatures without their checkpoint, and the head's count of
+signed checkpoints (``audit_head.signed_count``/``signed_size``), show a deleted one.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Iterator
 
 from sqlalchemy import select
 
+from examsvc.audit import repository
 from examsvc.audit.models import AuditCheckpoint, AuditCosignature, AuditEntry, AuditHead, AuditNode
 from examsvc.audit.repository import HEAD_ID, node_id
 from examsvc.audit.sitting_check.core import Context, Finding, check
@@ -47,6 +50,13 @@ def _root(levels: list[list[bytes]], size: int) -> bytes:
     return root
 
 
+def _prev(entry: bytes) -> object:
+    try:
+        return json.loads(entry).get("prev")
+    except (ValueError, AttributeError):
+        return None
+
+
 @check(NAME)
 def stored_log_matches_its_entries(ctx: Context) -> Iterator[Finding]:
     db = ctx.db_session
@@ -62,11 +72,18 @@ def stored_log_matches_its_entries(ctx: Context) -> Iterator[Finding]:
         if idx != position:
             yield Finding(NAME, "audit_entry", f"entry {position} is missing (the next row is {idx})", row=position)
             return
+        if _prev(bytes(entry)) != (leaves[-1].hex() if leaves else ""):
+            # The entry before was changed (its leaf hash recomputed or not): this one still names the old hash.
+            yield Finding(NAME, "audit_entry", f"entry {idx} records another hash for the entry before it: entry "
+                                               f"{idx - 1} was changed", row=idx - 1, field="entry", entry=idx - 1)
         leaves.append(leaf_hash(bytes(entry)))
         if not hmac.compare_digest(leaves[-1], bytes(stored_leaf)):
             yield Finding(NAME, "audit_entry", "the stored leaf hash is not the hash of the entry", row=idx,
                           field="leaf_hash", entry=idx)
     if len(leaves) != size:
+        if len(leaves) < size:
+            yield Finding(NAME, "audit_entry", f"entries {len(leaves)} to {size - 1} are missing: the head counts "
+                                               f"{size}", row=len(leaves))
         yield Finding(NAME, "audit_head", f"the head says {size} entries but {len(leaves)} are stored",
                       row=HEAD_ID, field="size")
         return
@@ -102,6 +119,12 @@ def stored_log_matches_its_entries(ctx: Context) -> Iterator[Finding]:
         elif body.size > size or body.size == 0 or not hmac.compare_digest(_root(levels, body.size), body.root):
             yield Finding(NAME, "audit_checkpoint", f"the entries no longer hash to the root signed at size "
                                                     f"{body.size}: the log was rewritten", field="root_hash", **where)
+    signed = repository.signed(db)
+    if not signed.complete:
+        yield Finding(NAME, "audit_checkpoint", f"the log signed {signed.count} checkpoints, the latest for "
+                                                f"{signed.size} entries (audit_head); {signed.stored_count} are "
+                                                f"stored, the latest for {signed.stored_size}: a signed checkpoint "
+                                                "was deleted")
     for tree_size in db.scalars(select(AuditCosignature.tree_size).distinct()):
         if tree_size not in checkpoint_sizes:
             yield Finding(NAME, "audit_checkpoint", "a witness cosigned this checkpoint, but it is no longer stored",

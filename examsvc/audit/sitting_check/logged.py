@@ -6,7 +6,7 @@ not the one the log says)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -85,3 +85,14 @@ def single(check: str, table: str, row: str | int, entries: list[dict[str, Any]]
     """A fact logged once must have one entry: a second one for the same row is itself a finding."""
     for extra in entries[1:]:
         yield Finding(check, table, "logged more than once", row=row, entry=extra.get("index"))
+
+
+def sole_entry(check: str, table: str, row: str | int, who: str, action: str,
+               entries: list[dict[str, Any]]) -> Generator[Finding, None, dict[str, Any] | None]:
+    """The one ``action`` entry that recorded a row (``entry = yield from sole_entry(…)``); a finding for
+    a row no entry recorded (inserted outside the service) or one recorded twice."""
+    if not entries:
+        yield Finding(check, table, f"{who}: no {action} entry: the row was inserted outside the service", row=row)
+        return None
+    yield from single(check, table, row, entries)
+    return entries[0]

@@ -17,6 +17,7 @@ MODULES = (
     "examsvc.audit.sitting_check.checkins",
     "examsvc.audit.sitting_check.timing",
     "examsvc.audit.sitting_check.saves",
+    "examsvc.audit.sitting_check.staff",
 )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from examsvc.attempts.models import AnswerSheet, Attempt, AttemptStatus, SubmittedHow
 from examsvc.audit.sitting_check.core import Context, Finding, check
-from examsvc.audit.sitting_check.logged import admission_numbers, by_key, carried, compare, single, when
+from examsvc.audit.sitting_check.logged import admission_numbers, by_key, carried, compare, single, sole_entry, when
 from examsvc.papers.models import Paper
 from examsvc.sites.models import Room
 
@@ -80,13 +80,9 @@ def attempt_timing_matches_the_log(ctx: Context) -> Iterator[Finding]:
             yield Finding(TIMING, "attempt", "names no registration of this sitting", row=attempt.id,
                           field="registration_id")
             continue
-        starts = started.pop(number, [])
-        if not starts:
-            yield Finding(TIMING, "attempt", f"{number}: no attempt.started entry: the row was inserted outside the "
-                          "service", row=attempt.id)
+        start = yield from sole_entry(TIMING, "attempt", attempt.id, number, "attempt.started", started.pop(number, []))
+        if start is None:
             continue
-        yield from single(TIMING, "attempt", attempt.id, starts)
-        start = starts[0]
         details = start.get("details") or {}
         paper = ctx.db_session.get(Paper, attempt.paper_id)
         expected: dict[str, Any] = carried(details, started_at="started_at", paper="paper")

@@ -156,7 +156,7 @@ def test_sizes_past_sane_limits(db_session: Session, monkeypatch: pytest.MonkeyP
     long_stem = to_yaml(changed(bank(), 0, stem="长" * (validate.MAX_LENGTH["stem"] + 1)))
     assert _one(_rejected(db_session, long_stem)).field == "stem"
     monkeypatch.setattr(validate, "MAX_QUESTIONS", 2)
-    assert "超过 2 道" in _rejected(db_session, to_yaml(bank()))[-1].message
+    assert "超过上限 2 道" in _rejected(db_session, to_yaml(bank()))[-1].message
     monkeypatch.setattr(yaml_format, "MAX_FILE_BYTES", 100)
     assert "文件过大" in _one(_rejected(db_session, to_yaml(bank()))).message
 

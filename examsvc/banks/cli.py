@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import examsvc.models  # noqa: F401  # every table a bank row names (user_account) must be mapped to flush
 from examsvc.audit.actors import Actor
 from examsvc.banks import files, service
 from examsvc.banks.document import Part

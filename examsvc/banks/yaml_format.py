@@ -84,22 +84,24 @@ def _check_tags(root: yaml.Node, file: str, rejected: type[ImportRejected]) -> N
     """Refuses any type tag beyond plain text, numbers, dates, lists and mappings (``!!python/…``,
     ``!!binary``, ``!!set`` …): nothing is constructed from them, and the editor hears where they are."""
     problems: list[Problem] = []
-    stack = [root]
+    stack: list[tuple[yaml.Node, str | None]] = [(root, None)]
     seen: set[int] = set()
     while stack and len(problems) < 20:
-        node = stack.pop()
+        node, field = stack.pop()
         if id(node) in seen:  # an alias points at a node already checked
             continue
         seen.add(id(node))
         if node.tag not in _PLAIN_TAGS:
             tag = node.tag.replace(_YAML, "!!")
-            problems.append(Problem(file=file, line=node.start_mark.line + 1,
+            problems.append(Problem(file=file, line=node.start_mark.line + 1, field=field,
                                     message=f"不支持的 YAML 类型标记 {shown(tag)}：题库文件只能写文本、数字、"
                                             "日期、列表和映射。"))
         if isinstance(node, yaml.MappingNode):
-            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+            for key_node, value_node in reversed(node.value):
+                name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else field
+                stack.extend(((value_node, name), (key_node, field)))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend(reversed(node.value))
+            stack.extend((child, field) for child in reversed(node.value))
     if problems:
         raise rejected(sorted(problems, key=lambda p: p.line or 0))
 
@@ -187,10 +189,9 @@ class YamlReader:
 
         def read(name: str, value_node: yaml.Node, as_text: bool) -> Any:
             record.lines[name] = value_node.start_mark.line + 1
-            if not as_text:
-                return self.value(value_node, name)
-            value, accepted = self.text(value_node, name)
-            if not accepted:
+            reported = len(self.problems)
+            value = self.text(value_node, name)[0] if as_text else self.value(value_node, name)
+            if len(self.problems) > reported:
                 record.refused.add(name)  # reported here: the validator adds no "empty" on top
             return value
 

@@ -139,6 +139,7 @@ class YamlReader:
         self.problems: list[Problem] = []
         self.constructor = _Loader("")
         self.section_lines: dict[str, int] = {}
+        self._key_lines: dict[int, int] = {}  # id(value node) → the line of its "name:" (a list starts below)
 
     def problem(self, node: yaml.Node | None, message: str, field: str | None = None) -> None:
         line = node.start_mark.line + 1 if node is not None else None
@@ -180,6 +181,7 @@ class YamlReader:
                 self.problem(key_node, f"{where}中此字段重复。", field=name)
             else:
                 out[name] = value_node
+                self._key_lines[id(value_node)] = key_node.start_mark.line + 1
         return out
 
     def record(self, node: yaml.Node, allowed: tuple[str, ...], where: str,
@@ -213,7 +215,7 @@ class YamlReader:
         if not isinstance(node, yaml.SequenceNode):
             self.problem(node, f"{section}应为列表（每项以“- ”开头）。", field=name)
             return []
-        self.section_lines[name] = node.start_mark.line + 1
+        self.section_lines[name] = self._key_lines.get(id(node), node.start_mark.line + 1)
         return list(node.value)
 
 

@@ -49,8 +49,8 @@ _SYNTAX = (
     ("control characters are not allowed", "含有不允许的控制字符。"),
     ("special characters are not allowed", "含有不允许的控制字符。"),
 )
-_SECTION_NAMES = {"knowledge_points": "知识点目录", "questions": "试题列表", "items": "考核项目列表",
-                  "criteria": "评分标准列表", "bank": "题库信息"}
+_SECTION_NAMES = {"knowledge_points": "知识点目录", "questions": "试题", "items": "考核项目", "criteria": "评分标准",
+                  "bank": "题库信息"}
 
 
 def decode_utf8(data: bytes, file: str, rejected: type[ImportRejected] = BankImportRejected) -> str:
@@ -213,7 +213,7 @@ class YamlReader:
             self.problem(None, f"缺少{section}。", field=name)
             return []
         if not isinstance(node, yaml.SequenceNode):
-            self.problem(node, f"{section}应为列表（每项以“- ”开头）。", field=name)
+            self.problem(node, f"{section}应写成列表（每项以“- ”开头）。", field=name)
             return []
         self.section_lines[name] = self._key_lines.get(id(node), node.start_mark.line + 1)
         return list(node.value)

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from examsvc.banks import service, validate, yaml_format
 from examsvc.banks.models import BankVersion, Question
 from examsvc.banks.problems import BankImportRejected, Problem
-from tests.banks.builders import bank, changed, edit_xlsx, mc, sc, tf, to_xlsx, to_yaml
 from examsvc.cli import main
+from tests.banks.builders import bank, changed, edit_xlsx, mc, sc, tf, to_xlsx, to_yaml
 from tests.banks.conftest import refused_upload
 from tests.builders import TEST_ACTOR, Actors
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
 from typing import Any
 
 import yaml
@@ -80,6 +81,14 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str,
                         line=before + 1)
 
 
+def _as_read(value: Any) -> str:
+    if isinstance(value, bool):
+        return "“是”" if value else "“否”"
+    if isinstance(value, date):
+        return value.isoformat()
+    return shown(value)
+
+
 def _check_tags(root: yaml.Node, file: str, rejected: type[ImportRejected]) -> None:
     """Refuses any type tag beyond plain text, numbers, dates, lists and mappings (``!!python/…``,
     ``!!binary``, ``!!set`` …): nothing is constructed from them, and the editor hears where they are."""
@@ -149,8 +158,11 @@ class YamlReader:
         """The node's value; ``None`` (with a problem) when YAML cannot construct it."""
         try:
             return self.constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError, TypeError, RecursionError):
-            # e.g. an impossible date (2026-02-30): the resolver says date, the constructor disagrees.
+        except Exception:  # any constructor failure is the file's fault, never a 500
+            # e.g. an impossible date (2026-02-30): the resolver says date, the constructor disagrees;
+            # "!!timestamp x" makes PyYAML's constructor raise AttributeError. A fresh constructor: the
+            # failed one may still hold the half-built node.
+            self.constructor = _Loader("")
             self.problem(node, "无法读取这个值（如不存在的日期）；文本请加引号。", field=field)
             return None
 
@@ -160,12 +172,15 @@ class YamlReader:
         if not (isinstance(node, yaml.ScalarNode) and node.tag in _CHANGED_BY_YAML):
             return self.value(node, field), True
         written, what = node.value, _CHANGED_BY_YAML[node.tag]
+        how = "没有加引号" if not node.style else "带了类型标记"  # libyaml says "", PyYAML None
         if field in _QUOTABLE and len(written) <= 40:
+            reported = len(self.problems)
             read = self.value(node, field)
-            self.problem(node, f"值 {shown(written)} 没有加引号，YAML 会把它当作{what}读成 {shown(read)}；"
-                               f"请加引号写成 \"{shown(written)}\"。", field=field)
+            if len(self.problems) == reported:  # else: already refused as unreadable
+                self.problem(node, f"值 {shown(written)} {how}，YAML 会把它当作{what}读成 {_as_read(read)}；"
+                                   f"请加引号写成 \"{shown(written)}\"。", field=field)
         else:
-            self.problem(node, f"这是文本字段，但未加引号的值会被 YAML 当作{what}改写；请给值加引号。", field=field)
+            self.problem(node, f"这是文本字段，但{how}的值会被 YAML 当作{what}改写；请给值加引号。", field=field)
         return None, False
 
     def mapping(self, node: yaml.Node, allowed: tuple[str, ...], where: str) -> dict[str, yaml.Node]:

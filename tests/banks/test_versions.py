@@ -47,6 +47,10 @@ def test_a_version_label_names_one_content(actors: Actors) -> None:
     other = actors.client.post("/banks/import", params={"filename": "b.yaml"}, headers=admin,
                                content=to_yaml(changed(bank(), 0, answer=False)))
     assert (other.status_code, other.json()["error"]) == (409, "bank_version_exists")
+    # names the file, the line and the field (issue 17 item 11)
+    [problem] = other.json()["detail"]["problems"]
+    assert (problem["file"], problem["field"], problem["line"]) == ("b.yaml", "version", 9)
+    assert "一个版本号只对应一份内容" in problem["message"]
 
 
 def test_published_versions_cannot_be_changed_through_the_api(actors: Actors) -> None:

@@ -89,7 +89,7 @@ def kind_of(name: str, data: bytes) -> Kind | None:
                 return Kind.PRACTICAL if _PRACTICAL_SHEET in archive.read(info) else Kind.THEORY
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, NotImplementedError, RuntimeError):
             return None  # the reader names what is wrong with it
-    found = _YAML_FORMAT.search(data[:_CHUNK])
+    found = _YAML_FORMAT.search(data[:_CHUNK].removeprefix(b"\xef\xbb\xbf"))  # a BOM is tolerated
     return _YAML_KINDS.get(found.group(1)) if found else None
 
 

@@ -47,6 +47,7 @@ class _Check:
         self.db_session = db_session
         self.documents = documents
         self.problems: list[list[Problem]] = [[] for _ in documents]
+        self.digests = [d.digest() for d in documents]  # once each: a digest encodes the whole document
         self._stored: dict[tuple[str, Part], list[BankVersion]] = {}
         self._stored_keys: dict[tuple[str, Part], dict[str, str]] = {}
 
@@ -68,12 +69,12 @@ class _Check:
     def labels(self, i: int, d: BankDocument) -> None:
         meta = d.meta
         for version in self.stored(meta.code, meta.part):
-            if version.version_label == meta.version and version.content_digest != d.digest():
+            if version.version_label == meta.version and version.content_digest != self.digests[i]:
                 self.add(i, d.place("version", f"该题库{PART_LABELS[meta.part]}部分已有版本 {meta.version}，内容不同："
                                                f"{ONE_LABEL_ONE_CONTENT}，请使用新的版本号。"))
-        for e in self.documents[:i]:
+        for j, e in enumerate(self.documents[:i]):
             if (e.meta.code, e.meta.part, e.meta.version) == (meta.code, meta.part, meta.version) \
-                    and e.digest() != d.digest():
+                    and self.digests[j] != self.digests[i]:
                 self.add(i, d.place("version", f"与 {e.source} 的题库编号、部分和版本号相同而内容不同："
                                                f"{ONE_LABEL_ONE_CONTENT}。"))
 

@@ -93,16 +93,18 @@ def kind_of(name: str, data: bytes) -> Kind | None:
     return _YAML_KINDS.get(found.group(1)) if found else None
 
 
-def read_capped(path: Path, name: str, limit: int = MAX_FILE_BYTES) -> bytes | Problem:
+def read_capped(path: Path, name: str, limit: int = MAX_FILE_BYTES, *, follow: bool = True) -> bytes | Problem:
     """The bytes of a regular file of at most ``limit`` bytes, or the problem; type and size are
-    checked before a byte is read, the open cannot block (``O_NONBLOCK``) and the read stops at the limit."""
+    checked before a byte is read, the open cannot block (``O_NONBLOCK``) and the read stops at the limit.
+    ``follow=False``: a link put in the file's place after the folder walk looked at it is not opened."""
     try:
         before = os.stat(path)
         if not stat.S_ISREG(before.st_mode):
             return Problem(file=name, message=f"不是普通文件（{_file_type(before.st_mode)}），未读取。")
         if before.st_size > limit:
             return Problem(file=name, message=f"文件过大（不超过 {limit // 1024 // 1024} MB），未读取。")
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags if follow else flags | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
         return Problem(file=name, message=f"无法读取文件：{_os_reason(exc)}。")
     try:
@@ -176,6 +178,7 @@ def _walk(root: Path, shown_root: str, out: Collected) -> list[tuple[Path, str]]
                 if not target.is_relative_to(real_root):
                     out.skipped.append(Skipped(name, "链接指向所给文件夹之外，未读取。"))
                     continue
+                path = target  # read the target itself (without following links again)
             try:
                 mode = os.stat(path).st_mode
             except OSError as exc:
@@ -198,14 +201,12 @@ def collect(paths: Iterable[Path], *, kind: Kind) -> Collected:
     out = Collected()
     for argument in paths:
         shown_root = str(argument)
-        if argument.is_dir():
-            candidates = _walk(argument, shown_root, out)
-            explicit = False
-            before = len(out.files)
-        else:
-            candidates, explicit, before = [(argument, shown_root)], True, len(out.files)
+        before = len(out.files)
+        explicit = not argument.is_dir()
+        candidates = [(argument, shown_root)] if explicit else _walk(argument, shown_root, out)
         for path, name in candidates:
-            data = read_capped(path, name)
+            # An argument named on the command line is followed if it is a link; what a walk found is not.
+            data = read_capped(path, name, follow=explicit)
             if isinstance(data, Problem):
                 out.problems.append(data)
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import date
 from typing import Any
@@ -50,6 +51,8 @@ _SYNTAX = (
     ("control characters are not allowed", "含有不允许的控制字符。"),
     ("special characters are not allowed", "含有不允许的控制字符。"),
 )
+# "  name: …" or "- name: …" at the start of a line: the field a control character was found in.
+_FIELD_AT_LINE_START = re.compile(r"^[ \t-]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*:")
 _SECTION_NAMES = {"knowledge_points": "知识点目录", "questions": "试题", "items": "考核项目", "criteria": "评分标准",
                   "bank": "题库信息"}
 
@@ -77,8 +80,10 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str,
     before = text.encode("utf-8")[: exc.position].count(b"\n") if _Loader is not yaml.SafeLoader \
         else text[: exc.position].count("\n")
     code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+    lines = text.split("\n")
+    named = _FIELD_AT_LINE_START.match(lines[before]) if before < len(lines) else None
     return rejected.one(file, f"含有不允许的控制字符 U+{code:04X}（文本中不能有响铃、退格等控制字符，请删除）。",
-                        line=before + 1)
+                        line=before + 1, field=named.group(1) if named else None)
 
 
 def _as_read(value: Any) -> str:

@@ -56,7 +56,7 @@ def test_a_python_tag_on_a_list_is_refused_too(actors: Actors, db_session: Sessi
 def test_a_control_character_is_refused_with_its_line_over_http(actors: Actors, db_session: Session) -> None:
     data = _with_bell()
     [problem] = refused_upload(actors, db_session, data, "bell.yaml")
-    assert (problem["file"], problem["line"]) == ("bell.yaml", line_of(data, "province:"))
+    assert (problem["file"], problem["line"], problem["field"]) == ("bell.yaml", line_of(data, "province:"), "province")
     assert "U+0007" in problem["message"] and not _english_words(problem["message"])
 
 
@@ -68,7 +68,8 @@ def test_hostile_yaml_is_refused_by_the_cli_without_a_traceback(shell: Path, cap
     capsys.readouterr()
     assert main(["banks", "import", str(shell / name)]) == 1
     err = capsys.readouterr().err
-    assert f"{name}，第{line_of(data, needle)}行" in err and "Traceback" not in err
+    field = "title" if name == "tag.yaml" else "province"
+    assert f"{name}，第{line_of(data, needle)}行，“{field}”：" in err and "Traceback" not in err
     assert main(["banks", "list"]) == 0 and capsys.readouterr().out == ""
 
 

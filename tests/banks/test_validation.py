@@ -262,3 +262,15 @@ def test_messages_carry_no_english_field_names(db_session: Session) -> None:
     for p in problems:
         english = set(re.findall(r"[A-Za-z_]{4,}", p.message)) - {"YAML", "examsvc", "bank"}
         assert not english, str(p)
+
+
+def test_too_many_knowledge_points_in_the_cli(shell: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate, "MAX_KNOWLEDGE_POINTS", 1)
+    data = to_yaml(bank())
+    (shell / "many.yaml").write_bytes(data)
+    capsys.readouterr()
+    assert main(["banks", "import", str(shell / "many.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert f"many.yaml，第{_line_of(data, 'knowledge_points:')}行，“knowledge_points”：知识点有 2 个" in err
+    assert err.count("错误：") == 1

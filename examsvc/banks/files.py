@@ -32,6 +32,7 @@ from examsvc.text import shown
 
 BANK_SUFFIXES = (*service.YAML_SUFFIXES, *service.XLSX_SUFFIXES)
 MAX_FILE_BYTES = 50 * 1024 * 1024  # the YAML and workbook readers' own limit
+MAX_TOTAL_BYTES = 200 * 1024 * 1024  # one import holds every file it reads: a folder of 50 MB files stops here
 _CHUNK = 1024 * 1024
 
 
@@ -154,7 +155,11 @@ def _walk(root: Path, shown_root: str, out: Collected) -> list[tuple[Path, str]]
     """Candidate files under ``root`` (sorted), noting in ``out.skipped`` what is passed over and why."""
     real_root = root.resolve()
     found: list[tuple[Path, str]] = []
-    for folder, dirs, names in os.walk(root, followlinks=False):
+    def unreadable(exc: OSError) -> None:  # a sub-folder that cannot be listed is said, not passed over
+        where = _join(shown_root, root, Path(exc.filename)) if exc.filename else shown_root
+        out.skipped.append(Skipped(where, f"无法读取文件夹：{_os_reason(exc)}。"))
+
+    for folder, dirs, names in os.walk(root, onerror=unreadable, followlinks=False):
         dirs.sort()
         here = Path(folder)
         for d in list(dirs):
@@ -199,6 +204,7 @@ def collect(paths: Iterable[Path], *, kind: Kind) -> Collected:
     """The bank files of ``kind`` named by ``paths`` (files as given, folders walked), read; what was
     skipped and every problem (a file named explicitly that cannot be read, or is of the other kind)."""
     out = Collected()
+    total = 0
     for argument in paths:
         shown_root = str(argument)
         before = len(out.files)
@@ -210,6 +216,12 @@ def collect(paths: Iterable[Path], *, kind: Kind) -> Collected:
             if isinstance(data, Problem):
                 out.problems.append(data)
                 continue
+            total += len(data)
+            if total > MAX_TOTAL_BYTES:
+                limit = MAX_TOTAL_BYTES // 1024 // 1024
+                out.problems.append(Problem(file=name, message=f"一次导入的文件合计超过 {limit} MB，未读取此文件"
+                                                               "及之后的文件：请分批导入。"))
+                return out
             declared = kind_of(name, data)
             if declared is not None and declared != kind:
                 reason = f"这是{_KIND_WORD[declared]}文件：请用 {_COMMAND[declared]} 导入。"

@@ -159,3 +159,37 @@ def test_control_characters_in_file_names_are_escaped_when_printed(shell: Path,
     assert "\x1b" not in err and "\x07" not in err
     assert "a\\x1b[31mred\\nforged.yaml，第" in err and "b\\x1b]0;title\\x07.txt" in err
     assert all(line.startswith(("examsvc:", "  ")) for line in err.splitlines()), err
+
+
+def test_one_import_reads_at_most_its_total_limit(shell: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from examsvc.banks import files
+
+    folder = shell / "many"
+    folder.mkdir()
+    data = to_yaml(bank())
+    for n in range(3):
+        (folder / f"{n}.yaml").write_bytes(to_yaml(bank(code=f"B-{n}")))
+    monkeypatch.setattr(files, "MAX_TOTAL_BYTES", 2 * len(data) + 10)
+    capsys.readouterr()
+    assert main(["banks", "import", str(folder)]) == 1
+    assert f"错误：{folder / '2.yaml'}：一次导入的文件合计超过" in capsys.readouterr().err
+    assert main(["banks", "list"]) == 0 and capsys.readouterr().out == ""
+
+
+def test_a_sub_folder_that_cannot_be_listed_is_said(shell: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = shell / "top"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "ok.yaml").write_bytes(to_yaml(bank()))
+    real_scandir = os.scandir
+
+    def scandir(path: object) -> object:  # as for a folder without read permission (tests may run as root)
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    capsys.readouterr()
+    assert main(["banks", "import", str(folder)]) == 0
+    assert f"跳过：{folder / 'locked'}：无法读取文件夹：没有读取权限。" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import examsvc.models  # noqa: F401  # every table a bank row names (user_account) must be mapped to flush
 from examsvc.audit.actors import Actor
 from examsvc.banks import files, service
 from examsvc.banks.document import Part
@@ -66,17 +67,22 @@ def register(commands: Any) -> None:
 
 def run_import(args: argparse.Namespace, settings: Settings) -> int:
     settings.ensure_data_dir()
+    # Read and validate every file before the database is opened: a refusal holds no lock.
+    collected = files.collect(args.paths, kind=files.Kind.THEORY)
+    for skipped in collected.skipped:
+        print(f"examsvc: {skipped}", file=sys.stderr)
     try:
+        documents = files.parse(collected)
         with transaction(engine_from_settings(settings)) as db_session:
-            results = files.import_paths(db_session=db_session, paths=args.paths, actor=Actor.cli(),
-                                         publish=args.publish)
+            results = files.import_collected(db_session=db_session, documents=documents, actor=Actor.cli(),
+                                             publish=args.publish)
             for r in results:
                 v = r.version
                 state = "imported" if r.created else "unchanged (same content already stored)"
                 print(f"{v.bank_code} {v.part}/{v.version_label}: {state}, {v.question_count} questions, "
                       f"{v.status}, id {v.id}, sha256 {v.content_digest}")
                 for warning in r.warnings:
-                    print(f"  {warning}")
+                    print(f"  {shown(warning)}")
     except BankImportRejected as rejected:
         return report_rejected(rejected)
     return 0

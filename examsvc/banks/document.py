@@ -15,11 +15,12 @@ so the same content gives the same digest from YAML, from Excel and on any machi
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from examsvc.banks.problems import Problem
 from examsvc.crypto.canonical_json import canonical_digest
 
 FORMAT = "examsvc-bank/1"
@@ -154,6 +155,15 @@ class BankDocument:
     knowledge_points: tuple[KnowledgePointData, ...]
     questions: tuple[QuestionData, ...]
     warnings: tuple[Any, ...] = field(default=(), compare=False)
+    # The file it was read from, and where each metadata field and question key was written (file,
+    # line or sheet and row, field): checks across files and stored versions name the place.
+    source: str = field(default="", compare=False)
+    places: dict[str, Problem] = field(default_factory=dict, compare=False)
+
+    def place(self, name: str, message: str, **more: Any) -> Problem:
+        """A problem at ``name`` (a metadata field, or ``"key:" + key``) of this document."""
+        where = self.places.get(name) or Problem(file=self.source or "upload", message="")
+        return replace(where, message=message, **more)
 
     def canonical(self) -> dict[str, Any]:
         return {

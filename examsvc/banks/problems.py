@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from examsvc.errors import InvalidInput
+from examsvc.text import shown
 
 
 class Severity(StrEnum):
@@ -65,9 +66,17 @@ class BankImportRejected(ImportRejected):
     what = "题库文件"
 
 
+class BankVersionExists(BankImportRejected):
+    """The only errors: a version label that already names another content (a conflict, not bad input)."""
+
+    status_code = 409
+    code = "bank_version_exists"
+
+
 def report_rejected(rejected: ImportRejected) -> int:
     """For the CLI: the refusal and every problem on stderr; the exit status 1."""
     print(f"examsvc: {rejected.message}", file=sys.stderr)
     for problem in rejected.problems:
-        print(f"  {problem}", file=sys.stderr)
+        # A file name (or anything else) with a newline or an escape sequence must not reach the terminal.
+        print(f"  {shown(problem)}", file=sys.stderr)
     return 1

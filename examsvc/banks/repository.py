@@ -88,3 +88,14 @@ def counts(db_session: Session, version_id: int) -> Sequence[Any]:
         .group_by(Question.knowledge_point, Question.type, Question.level, Question.difficulty)
         .order_by(Question.knowledge_point, Question.type, Question.level, Question.difficulty)
     ).all()
+
+
+def keys_of_part(db_session: Session, bank_id: int, part: str) -> dict[str, str]:
+    """key → the label of the first stored version of that part of the bank that uses it."""
+    rows = db_session.execute(
+        select(Question.key, BankVersion.version_label)
+        .join(BankVersion, BankVersion.id == Question.bank_version_id)
+        .where(BankVersion.bank_id == bank_id, BankVersion.part == part)
+        .order_by(BankVersion.id.desc())
+    ).all()
+    return {r.key: r.version_label for r in rows}

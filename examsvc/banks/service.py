@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
-from examsvc.banks import fingerprints, repository
+from examsvc.banks import fingerprints, parts, repository
 from examsvc.banks.document import (
     BankDocument,
     BankMeta,
@@ -19,7 +20,7 @@ from examsvc.banks.document import (
     PersonnelCategory,
 )
 from examsvc.banks.models import Bank, BankVersion, Question, VersionStatus
-from examsvc.banks.problems import BankImportRejected, Problem
+from examsvc.banks.problems import BankImportRejected, BankVersionExists, Problem, Severity
 from examsvc.banks.validate import build_document
 from examsvc.banks.xlsx_format import read_xlsx
 from examsvc.banks.yaml_format import read_yaml
@@ -54,10 +55,13 @@ class VersionDiff:
     retired: list[QuestionChange]
 
 
-def parse_bank_file(data: bytes, filename: str) -> BankDocument:
-    """Reads and validates a YAML or xlsx bank file; ``BankImportRejected`` lists every problem."""
-    name = PurePath(filename).name or "upload"
-    suffix = PurePath(name).suffix.lower()
+def parse_bank_file(data: bytes, filename: str, *, shown_as: str | None = None) -> BankDocument:
+    """Reads and validates a YAML or xlsx bank file; ``BankImportRejected`` lists every problem.
+
+    Problems name the file as ``shown_as`` (the CLI: the path as given, so two ``national.yaml`` in two
+    folders differ), else by the base name of ``filename`` (an upload's name is never a path)."""
+    name = shown_as or PurePath(filename).name or "upload"
+    suffix = PurePath(filename).suffix.lower()
     if suffix in YAML_SUFFIXES:
         if data.startswith(b"PK\x03\x04"):
             raise BankImportRejected.one(name, "这是 Excel 文件，文件名应以 .xlsx 结尾。")
@@ -73,8 +77,24 @@ def _answer_column(answer: bool | str) -> str:
     return answer
 
 
-def import_document(*, db_session: Session, document: BankDocument, source_name: str,
-                    actor: Actor) -> ImportResult:
+def import_documents(*, db_session: Session, documents: Sequence[BankDocument], actor: Actor) -> list[ImportResult]:
+    """Stores documents read together (all or nothing), after the rules across parts, files and stored
+    versions (examsvc.banks.parts) found no error; ``BankImportRejected`` lists every problem."""
+    found = parts.check(db_session, documents)
+    problems = [p for per_document in found for p in per_document]
+    errors = [p for p in problems if p.severity == Severity.ERROR]
+    if errors:
+        refusal = BankVersionExists if all(parts.ONE_LABEL_ONE_CONTENT in p.message for p in errors) \
+            else BankImportRejected
+        raise refusal([*problems, *(w for d in documents for w in d.warnings)])
+    return [_store(db_session, d, actor, (*d.warnings, *more)) for d, more in zip(documents, found, strict=True)]
+
+
+def import_document(*, db_session: Session, document: BankDocument, actor: Actor) -> ImportResult:
+    return import_documents(db_session=db_session, documents=[document], actor=actor)[0]
+
+
+def _store(db_session: Session, document: BankDocument, actor: Actor, warnings: tuple[Problem, ...]) -> ImportResult:
     meta = document.meta
     digest = document.digest()
     bank = repository.get_bank(db_session, meta.code)
@@ -84,15 +104,12 @@ def import_document(*, db_session: Session, document: BankDocument, source_name:
         db_session.flush()
     same = repository.find_version(db_session, bank.id, part=meta.part, digest=digest)
     if same:
-        return ImportResult(version=same[0], created=False, warnings=document.warnings)
-    if repository.find_version(db_session, bank.id, part=meta.part, label=meta.version):
-        raise Conflict("该题库同一部分已有此版本号，且内容不同：请使用新的版本号。", code="bank_version_exists",
-                       detail={"bank_code": meta.code, "part": str(meta.part), "version": meta.version})
+        return ImportResult(version=same[0], created=False, warnings=warnings)
     version = BankVersion(
         bank_id=bank.id, part=meta.part, version_label=meta.version, title=meta.title, province=meta.province,
         personnel_category=meta.personnel_category, industry=meta.industry, operation_item=meta.operation_item,
         catalogue_version=meta.catalogue_version, effective_date=meta.effective_date, content_digest=digest,
-        question_count=len(document.questions), source_name=source_name[:255], status=VersionStatus.DRAFT,
+        question_count=len(document.questions), source_name=document.source[:255], status=VersionStatus.DRAFT,
         imported_by=actor.user_id, imported_at=utcnow(),
     )
     db_session.add(version)
@@ -120,7 +137,7 @@ def import_document(*, db_session: Session, document: BankDocument, source_name:
     repository.insert_questions(db_session, rows)
     audit.record(db_session=db_session, actor=actor, action="bank.version.imported", subject_type="bank_version",
                  subject_id=version.id, details=_version_details(version) | {"source_name": version.source_name})
-    return ImportResult(version=version, created=True, warnings=document.warnings)
+    return ImportResult(version=version, created=True, warnings=warnings)
 
 
 def _version_details(version: BankVersion) -> dict[str, str | int]:
@@ -129,9 +146,7 @@ def _version_details(version: BankVersion) -> dict[str, str | int]:
 
 
 def import_file(*, db_session: Session, data: bytes, filename: str, actor: Actor) -> ImportResult:
-    document = parse_bank_file(data, filename)
-    return import_document(db_session=db_session, document=document, source_name=PurePath(filename).name,
-                           actor=actor)
+    return import_document(db_session=db_session, document=parse_bank_file(data, filename), actor=actor)
 
 
 def get_version(*, db_session: Session, version_id: int) -> BankVersion:

@@ -31,6 +31,7 @@ from examsvc.banks.document import (
 from examsvc.banks.problems import BankImportRejected, Problem, Severity
 
 MAX_QUESTIONS = 50_000
+KEY_PLACE = "key:"  # BankDocument.places: "key:Q-1" is where question Q-1's key was written
 MAX_KNOWLEDGE_POINTS = 2_000
 MAX_LENGTH = {"stem": 2000, "option": 500, "explanation": 4000, "legal_basis": 500, "title": 200}
 
@@ -53,6 +54,8 @@ class RawRecord:
     line: int | None
     values: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
+    # Fields whose problem the reader already reported (e.g. an unquoted 3.10): no follow-on "empty".
+    refused: set[str] = field(default_factory=set)
 
     def line_of(self, name: str) -> int | None:
         return self.lines.get(name, self.line)
@@ -69,6 +72,8 @@ class RawBank:
     # The sheet of each section in a workbook: "meta", "knowledge_points", "questions".
     sheets: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # YAML: the line of each section ("knowledge_points", "questions"), for problems about a whole list.
+    section_lines: dict[str, int] = field(default_factory=dict)
 
 
 class _Collector:
@@ -78,12 +83,29 @@ class _Collector:
 
     def add(self, section: str, record: RawRecord | None, name: str | None, message: str, *,
             key: str | None = None, severity: Severity = Severity.ERROR) -> None:
+        if record is not None and name is not None and name in record.refused:
+            return
         shown = None
         if name is not None:
             shown = self.raw.field_names.get(name, name)
         line = record.line_of(name) if record is not None and name is not None else (record.line if record else None)
         self.problems.append(Problem(file=self.raw.file, message=message, line=line, field=shown, key=key,
                                      sheet=self.raw.sheets.get(section), severity=severity))
+
+    def whole(self, section: str, message: str) -> None:
+        """A problem with a whole list: YAML names the list's line and field, a workbook its sheet."""
+        line = self.raw.section_lines.get(section)
+        self.problems.append(Problem(file=self.raw.file, message=message, line=line,
+                                     field=section if line is not None else None, sheet=self.raw.sheets.get(section)))
+
+    def reported(self, section: str) -> bool:
+        """Whether the reader already named this whole list (missing, not a list)."""
+        return any(p.field == section and p.key is None for p in self.raw.problems)
+
+    def place(self, section: str, record: RawRecord, name: str, key: str | None = None) -> Problem:
+        """Where a value came from, for problems found later (across files, against stored versions)."""
+        return Problem(file=self.raw.file, message="", line=record.line_of(name),
+                       field=self.raw.field_names.get(name, name), key=key, sheet=self.raw.sheets.get(section))
 
 
 def _text(value: Any) -> str | None:
@@ -184,14 +206,18 @@ def _meta(c: _Collector) -> BankMeta | None:
                     operation_item=operation_item, catalogue_version=catalogue_version)
 
 
-def _knowledge_points(c: _Collector) -> list[KnowledgePointData]:
+def _knowledge_points(c: _Collector) -> list[KnowledgePointData] | None:
+    """The catalogue, or ``None`` when it is unusable as a whole (empty, too long): questions are then
+    not checked against it, which would only add one false error per question."""
     points: list[KnowledgePointData] = []
     seen: dict[str, int | None] = {}
     if not c.raw.knowledge_points:
-        c.add("knowledge_points", None, None, "知识点目录为空：至少需要一个知识点。")
+        if not c.reported("knowledge_points"):
+            c.whole("knowledge_points", "知识点目录为空：至少需要一个知识点。")
+        return None
     if len(c.raw.knowledge_points) > MAX_KNOWLEDGE_POINTS:
-        c.add("knowledge_points", None, None, f"知识点超过 {MAX_KNOWLEDGE_POINTS} 个。")
-        return points
+        c.whole("knowledge_points", f"知识点有 {len(c.raw.knowledge_points)} 个，超过上限 {MAX_KNOWLEDGE_POINTS} 个。")
+        return None
     for record in c.raw.knowledge_points:
         code = _text(record.values.get("code"))
         title = _text(record.values.get("title"))
@@ -242,7 +268,7 @@ def _options(c: _Collector, record: RawRecord, key: str) -> tuple[tuple[str, str
     return tuple(options)
 
 
-def _question(c: _Collector, record: RawRecord, kp_codes: set[str]) -> QuestionData | None:
+def _question(c: _Collector, record: RawRecord, kp_codes: set[str] | None) -> QuestionData | None:
     values = record.values
     key = _text(values.get("key"))
     if not key or not QUESTION_KEY.match(key):
@@ -269,7 +295,7 @@ def _question(c: _Collector, record: RawRecord, kp_codes: set[str]) -> QuestionD
     kp = _text(values.get("knowledge_point"))
     if not kp:
         fail("knowledge_point", "知识点不能为空。")
-    elif kp not in kp_codes:
+    elif kp_codes is not None and kp not in kp_codes:
         fail("knowledge_point", f"知识点 {kp} 不在本题库的知识点目录中。")
     level = spellings.level(values.get("level"))
     if level is None:
@@ -310,7 +336,7 @@ def _question(c: _Collector, record: RawRecord, kp_codes: set[str]) -> QuestionD
                 fail("answer", "多选题至少要有两个正确答案。")
             else:
                 answer = "".join(sorted(letters))
-    if len(c.problems) != errors_before or qtype is None or answer is None or options is None:
+    if len(c.problems) != errors_before or record.refused or qtype is None or answer is None or options is None:
         return None
     assert stem and explanation and kp and level and difficulty
     return QuestionData(key=key, type=qtype, stem=stem, options=options, answer=answer, explanation=explanation,
@@ -322,15 +348,16 @@ def build_document(raw: RawBank) -> BankDocument:
     c = _Collector(raw)
     meta = _meta(c)
     points = _knowledge_points(c)
-    kp_codes = {p.code for p in points}
-    if not raw.questions:
-        c.add("questions", None, None, "没有试题。")
+    kp_codes = {p.code for p in points} if points is not None else None
+    if not raw.questions and not c.reported("questions"):
+        c.whole("questions", "试题列表为空：至少需要一道试题。")
     if len(raw.questions) > MAX_QUESTIONS:
-        c.add("questions", None, None, f"试题超过 {MAX_QUESTIONS} 道，请拆分题库。")
+        c.whole("questions", f"试题有 {len(raw.questions)} 道，超过上限 {MAX_QUESTIONS} 道，请拆分题库。")
         raise BankImportRejected(c.problems)
     questions: list[QuestionData] = []
     first_line: dict[str, int | None] = {}
     stems: dict[str, list[tuple[str, RawRecord]]] = defaultdict(list)
+    places = {name: c.place("meta", raw.meta, name) for name in META_FIELDS}
     for record in raw.questions:
         key = _text(record.values.get("key"))
         if key and key in first_line:
@@ -342,10 +369,12 @@ def build_document(raw: RawBank) -> BankDocument:
         if question is not None:
             questions.append(question)
             stems[question.stem].append((question.key, record))
+            places[KEY_PLACE + question.key] = c.place("questions", record, "key", key=question.key)
     for same in stems.values():
         for key, record in same[1:]:
             c.add("questions", record, "stem", f"题干与题目 {same[0][0]} 相同。", key=key, severity=Severity.WARNING)
-    if meta is None or any(p.severity == Severity.ERROR for p in c.problems):
+    if meta is None or points is None or any(p.severity == Severity.ERROR for p in c.problems):
         raise BankImportRejected(c.problems)
     warnings = tuple(p for p in c.problems if p.severity == Severity.WARNING)
-    return BankDocument(meta=meta, knowledge_points=tuple(points), questions=tuple(questions), warnings=warnings)
+    return BankDocument(meta=meta, knowledge_points=tuple(points), questions=tuple(questions), warnings=warnings,
+                        source=raw.file, places=places)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from examsvc.audit.actors import Actor
+from examsvc.banks.files import Kind, collect
 from examsvc.banks.problems import report_rejected
 from examsvc.bootstrap import transaction
 from examsvc.config import Settings
@@ -36,10 +37,15 @@ def register(commands: Any) -> None:
 
 
 def run_import(args: argparse.Namespace, settings: Settings) -> int:
+    collected = collect(args.paths, kind=Kind.PRACTICAL)  # checked and read before the database is opened
+    for skipped in collected.skipped:
+        print(f"examsvc: {skipped}", file=sys.stderr)
     try:
+        if collected.problems:
+            raise PracticalImportRejected(collected.problems)
         with transaction(engine_from_settings(settings)) as db_session:
-            for done in service.import_paths(db_session=db_session, paths=args.paths, actor=Actor.cli(),
-                                             publish=args.publish):
+            for done in service.import_files(db_session=db_session, files=[(f.name, f.data) for f in collected.files],
+                                             actor=Actor.cli(), publish=args.publish):
                 v = done.version
                 print(f"{v.id}\t{v.code} {v.version_label}\t{v.status}\t{v.item_count} items\t"
                       + ("imported" if done.created else "already stored"))

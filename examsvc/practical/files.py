@@ -34,6 +34,13 @@ CRITERION_COLUMNS = {"项目编号": "item", "序号": "code", "评分项": "nam
                      "扣分标准": "deductions", "否决项": "veto", "否决条件": "veto_rule"}
 
 
+# Text in the format (question_banks/practical/README.md): an unquoted 2026.10 or 1.20 is refused, not
+# read as the number 2026.1 (issue 17 item 1; banks.yaml_format.YamlReader.text).
+_TEXT = frozenset({"code", "title", "province", "operation_item", "operation_item_name", "version", "key",
+                   "subject", "task"})
+_CRITERION_TEXT = frozenset({"name", "veto_rule"})  # a criterion's code is a number
+
+
 def parse_practical_file(data: bytes, filename: str) -> PracticalBankDocument:
     name = PurePath(filename).name or "upload"
     suffix = PurePath(name).suffix.lower()
@@ -51,7 +58,7 @@ def read_yaml(data: bytes, file: str) -> RawPracticalBank:
     format_node = top.get("format")
     if format_node is None or reader.value(format_node) != FORMAT:
         reader.problem(format_node or root, f"“format”应为 {FORMAT}。", field="format")
-    meta = reader.record(top["bank"], META_FIELDS, "“bank”") if "bank" in top else RawRecord(line=None)
+    meta = reader.record(top["bank"], META_FIELDS, "题库信息", _TEXT) if "bank" in top else RawRecord(line=None)
     if "bank" not in top:
         reader.problem(None, "缺少“bank”部分（题库信息）。", field="bank")
     items = []
@@ -60,9 +67,9 @@ def read_yaml(data: bytes, file: str) -> RawPracticalBank:
         criteria_node = fields.pop("criteria", None)
         record = RawRecord(line=node.start_mark.line + 1)
         for name, value_node in fields.items():
-            record.values[name] = reader.value(value_node)
+            record.values[name] = reader.text(value_node, name)[0] if name in _TEXT else reader.value(value_node)
             record.lines[name] = value_node.start_mark.line + 1
-        criteria = [reader.record(c, CRITERION_FIELDS, "评分标准")
+        criteria = [reader.record(c, CRITERION_FIELDS, "评分标准", _CRITERION_TEXT)
                     for c in reader.sequence(criteria_node, "criteria")] if criteria_node is not None else []
         items.append(RawItem(record=record, criteria=criteria))
     return RawPracticalBank(file=file, meta=meta, items=items, problems=reader.problems)

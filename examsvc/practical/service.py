@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
-from examsvc.banks.files import expand
+from examsvc.banks.files import Kind, collect
 from examsvc.banks.problems import Problem
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, NotFound
@@ -79,7 +79,11 @@ def import_files(*, db_session: Session, files: Iterable[tuple[str, bytes]], act
 
 
 def import_paths(*, db_session: Session, paths: Iterable[Path], actor: Actor, publish: bool) -> list[Imported]:
-    return import_files(db_session=db_session, files=[(p.name, p.read_bytes()) for p in expand(paths)],
+    # Type and size checked before reading; theory bank files in a folder are skipped (banks.files).
+    collected = collect(paths, kind=Kind.PRACTICAL)
+    if collected.problems:
+        raise PracticalImportRejected(collected.problems)
+    return import_files(db_session=db_session, files=[(f.name, f.data) for f in collected.files],
                         actor=actor, publish=publish)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +13,10 @@ from sqlalchemy.orm import Session
 from examsvc.banks import service, validate, yaml_format
 from examsvc.banks.models import BankVersion, Question
 from examsvc.banks.problems import BankImportRejected, Problem
+from examsvc.cli import main
 from tests.banks.builders import bank, changed, edit_xlsx, mc, sc, tf, to_xlsx, to_yaml
-from tests.builders import TEST_ACTOR
+from tests.banks.conftest import refused_upload
+from tests.builders import TEST_ACTOR, Actors
 
 
 def _rejected(db_session: Session, data: bytes, filename: str = "bad.yaml") -> list[Problem]:
@@ -156,7 +160,7 @@ def test_sizes_past_sane_limits(db_session: Session, monkeypatch: pytest.MonkeyP
     long_stem = to_yaml(changed(bank(), 0, stem="长" * (validate.MAX_LENGTH["stem"] + 1)))
     assert _one(_rejected(db_session, long_stem)).field == "stem"
     monkeypatch.setattr(validate, "MAX_QUESTIONS", 2)
-    assert "超过 2 道" in _rejected(db_session, to_yaml(bank()))[-1].message
+    assert "超过上限 2 道" in _rejected(db_session, to_yaml(bank()))[-1].message
     monkeypatch.setattr(yaml_format, "MAX_FILE_BYTES", 100)
     assert "文件过大" in _one(_rejected(db_session, to_yaml(bank()))).message
 
@@ -207,3 +211,66 @@ def test_messages_never_quote_question_text(db_session: Session) -> None:
     data = to_yaml(bank(tf("Q-1", stem=secret_stem, knowledge_point="8.8"), sc("Q-2", stem=secret_stem, answer="Z")))
     problems = _rejected(db_session, data)
     assert problems and all(secret_stem not in str(p) for p in problems)
+
+
+# Issue 17 item 11: problems about a whole list name its line and field; no false follow-on errors.
+
+def _whole_list_cases() -> list[tuple[str, bytes, str]]:
+    no_questions = bank()
+    no_questions["questions"] = []
+    no_points = bank()
+    no_points["knowledge_points"] = []
+    return [("questions", to_yaml(no_questions), "试题列表为空"),
+            ("knowledge_points", to_yaml(no_points), "知识点目录为空")]
+
+
+@pytest.mark.parametrize("case", range(2))
+def test_an_empty_list_names_its_line_and_field_over_http(actors: Actors, db_session: Session, case: int) -> None:
+    field, data, says = _whole_list_cases()[case]
+    [problem] = refused_upload(actors, db_session, data, "empty.yaml")
+    assert (problem["file"], problem["line"], problem["field"]) == ("empty.yaml", _line_of(data, f"{field}:"), field)
+    assert says in problem["message"]
+
+
+@pytest.mark.parametrize("case", range(2))
+def test_an_empty_list_names_its_line_and_field_in_the_cli(shell: Path, capsys: pytest.CaptureFixture[str],
+                                                           case: int) -> None:
+    field, data, says = _whole_list_cases()[case]
+    (shell / "empty.yaml").write_bytes(data)
+    capsys.readouterr()
+    assert main(["banks", "import", str(shell / "empty.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert f"empty.yaml，第{_line_of(data, f'{field}:')}行，“{field}”：{says}" in err
+    assert err.count("错误：") == 1  # no "not in the catalogue" for each question
+
+
+def test_too_many_knowledge_points_is_one_problem_with_line_and_field(actors: Actors, db_session: Session,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate, "MAX_KNOWLEDGE_POINTS", 1)
+    data = to_yaml(bank())
+    [problem] = refused_upload(actors, db_session, data, "many.yaml")
+    assert (problem["line"], problem["field"]) == (_line_of(data, "knowledge_points:"), "knowledge_points")
+    assert "知识点有 2 个，超过上限 1 个" in problem["message"]
+
+
+def test_messages_carry_no_english_field_names(db_session: Session) -> None:
+    written = bank()
+    written.update(knowledge_point=written.pop("knowledge_points"), questions=5, format="examsvc-bank/2",
+                   colour="red")
+    problems = _rejected(db_session, to_yaml(written))
+    assert {p.field for p in problems} >= {"knowledge_point", "questions", "format", "colour"}
+    for p in problems:
+        english = set(re.findall(r"[A-Za-z_]{4,}", p.message)) - {"YAML", "examsvc", "bank"}
+        assert not english, str(p)
+
+
+def test_too_many_knowledge_points_in_the_cli(shell: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate, "MAX_KNOWLEDGE_POINTS", 1)
+    data = to_yaml(bank())
+    (shell / "many.yaml").write_bytes(data)
+    capsys.readouterr()
+    assert main(["banks", "import", str(shell / "many.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert f"many.yaml，第{_line_of(data, 'knowledge_points:')}行，“knowledge_points”：知识点有 2 个" in err
+    assert err.count("错误：") == 1

@@ -47,6 +47,10 @@ def test_a_version_label_names_one_content(actors: Actors) -> None:
     other = actors.client.post("/banks/import", params={"filename": "b.yaml"}, headers=admin,
                                content=to_yaml(changed(bank(), 0, answer=False)))
     assert (other.status_code, other.json()["error"]) == (409, "bank_version_exists")
+    # names the file, the line and the field (issue 17 item 11)
+    [problem] = other.json()["detail"]["problems"]
+    assert (problem["file"], problem["field"], problem["line"]) == ("b.yaml", "version", 9)
+    assert "一个版本号只对应一份内容" in problem["message"]
 
 
 def test_published_versions_cannot_be_changed_through_the_api(actors: Actors) -> None:
@@ -147,7 +151,11 @@ def test_cli_cannot_change_a_published_version(tmp_path: Path, monkeypatch: pyte
     assert main(["banks", "publish", "T-BANK", "2026.1"]) == 1
     original.write_bytes(to_yaml(changed(bank(), 0, answer=False)))
     assert main(["banks", "import", str(original)]) == 1
-    assert "bank_version_exists" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # Names the file, the line and the field of the label, in Chinese (issue 17 item 11), not a Python dict.
+    version_line = original.read_text().splitlines().index("  version: '2026.1'") + 1
+    assert f"bank.yaml，第{version_line}行，“version”：" in err and "一个版本号只对应一份内容" in err
+    assert "{" not in err.splitlines()[-1]
     engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'examsvc.sqlite3'}")
     with pytest.raises(DBAPIError, match="immutable"), transaction(engine) as db_session:
         db_session.execute(text("UPDATE question SET answer = 'F'"))

@@ -35,9 +35,11 @@ def expand(paths: Iterable[Path]) -> list[Path]:
 
 def import_paths(*, db_session: Session, paths: Iterable[Path], actor: Actor,
                  publish: bool) -> list[service.ImportResult]:
-    """Imports every file, or nothing at all: the problems of all files are reported together."""
+    """Imports every file, or nothing at all: the problems of all files are reported together. Every file
+    is parsed before the first is imported: the import's transaction (on SQLite, the write lock) is not
+    held while files are read (issue 17 item 5)."""
     problems: list[Problem] = []
-    results: list[service.ImportResult] = []
+    documents = []
     for path in expand(paths):
         try:
             data = path.read_bytes()
@@ -49,10 +51,11 @@ def import_paths(*, db_session: Session, paths: Iterable[Path], actor: Actor,
         except BankImportRejected as rejected:
             problems.extend(rejected.problems)
             continue
-        results.append(service.import_document(db_session=db_session, document=document, source_name=path.name,
-                                               actor=actor))
+        documents.append((path, document))
     if problems:
         raise BankImportRejected(problems)
+    results = [service.import_document(db_session=db_session, document=document, source_name=path.name, actor=actor)
+               for path, document in documents]
     if publish:
         for result in results:
             if result.version.status == "draft":

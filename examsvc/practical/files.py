@@ -100,6 +100,7 @@ def _table(workbook: Any, file: str, sheet: str, table: dict[str, str], limit: i
     rows: list[tuple[int, dict[str, Any]]] = []
     columns: dict[int, str] | None = None
     header: list[str] = []
+    headerless: set[int] = set()
     for row in read_rows(workbook, file, sheet, problems):
         if row.number == 1:
             header = header_of(row)
@@ -118,7 +119,9 @@ def _table(workbook: Any, file: str, sheet: str, table: dict[str, str], limit: i
         for index, value in enumerate(row.values):
             if index in columns:
                 values[columns[index]] = value.strip() if isinstance(value, str) else value
-            elif value not in (None, "") and not (isinstance(value, str) and not value.strip()) and not missing:
+            elif (index >= len(header) or not header[index]) and not missing and index not in headerless and not (
+                    value is None or (isinstance(value, str) and not value.strip())):
+                headerless.add(index)  # named once per column
                 problems.append(Problem(file=file, sheet=sheet, line=row.number, field=column_letter(index),
                                         message="这一列没有表头，其中的内容不会导入：请填写表头或删除内容。"))
         rows.append((row.number, values))

@@ -154,7 +154,8 @@ def _criteria(check: _Checker, item: RawItem, key: str) -> tuple[Criterion, ...]
                       f"评分标准应有 {MIN_CRITERIA}–{MAX_CRITERIA} 项，"
                       f"现有 {len(item.criteria)} 项。", kind="item", key=key)
     for n, record in enumerate(item.criteria, start=1):
-        code = check.integer(record, "code", kind="criterion", low=1, high=MAX_CRITERIA, key=key)
+        # Any count past the rule is named once, on the item; the codes need only run 1, 2, 3 …
+        code = check.integer(record, "code", kind="criterion", low=1, high=99, key=key)
         if code != n:
             check.problem(record, "code", f"评分项序号应依次为 1、2、3……（此处应为 {n}）。", kind="criterion", key=key)
         veto = check.flag(record, "veto", kind="criterion", key=key)

@@ -114,6 +114,8 @@ class SheetRow:
     values: tuple[Any, ...]  # by column, from column A; a formula cell holds None
     formulas: frozenset[int]  # 0-based columns holding a formula (issue 17 item 11: named, not "empty")
     hidden: bool  # hidden by hand or by a filter (issue 17 item 10)
+    # Hidden columns whose content first shows on this row (each named once per sheet).
+    hidden_columns: frozenset[int] = frozenset()
 
     def is_blank(self) -> bool:
         return not self.formulas and all(v is None or (isinstance(v, str) and not v.strip()) for v in self.values)
@@ -138,7 +140,11 @@ def sheet_rows(workbook: Any, sheet: str) -> Iterator[SheetRow]:
             parser = WorkSheetParser(source, ws._shared_strings, data_only=False, epoch=workbook.epoch,
                                      date_formats=workbook._date_formats,
                                      timedelta_formats=workbook._timedelta_formats)
+            hidden_columns: set[int] | None = None
+            reported: set[int] = set()
             for number, cells in parser.parse():
+                if hidden_columns is None:  # <cols> precedes <sheetData>: known by the first row
+                    hidden_columns = _hidden_columns(parser.column_dimensions.values())
                 attributes = parser.row_dimensions.pop(str(number), {})
                 values: dict[int, Any] = {}
                 formulas = set()
@@ -153,14 +159,31 @@ def sheet_rows(workbook: Any, sheet: str) -> Iterator[SheetRow]:
                         continue
                     values[column] = cell["value"]
                 width = max([*values, *formulas], default=-1) + 1
+                shown_hidden = {c for c in hidden_columns - reported
+                                if c in formulas or values.get(c) not in (None, "")}
+                reported |= shown_hidden
                 yield SheetRow(number=number, values=tuple(values.get(i) for i in range(width)),
-                               formulas=frozenset(formulas),
-                               hidden=str(attributes.get("hidden", "")).lower() in ("1", "true"))
+                               formulas=frozenset(formulas), hidden=_true(attributes.get("hidden")),
+                               hidden_columns=frozenset(shown_hidden))
     except SheetDamaged:
         raise
     except (ParseError, ValueError, KeyError, IndexError, TypeError, OverflowError, OSError,
             zipfile.BadZipFile) as exc:
         raise SheetDamaged("工作表内容已损坏，无法读取。") from exc
+
+
+def _true(value: Any) -> bool:
+    return str(value or "").lower() in ("1", "true")
+
+
+def _hidden_columns(dimensions: Iterable[dict[str, Any]]) -> set[int]:
+    """0-based indexes of the hidden columns (``<col min max hidden>``), up to ``MAX_COLUMNS``."""
+    hidden: set[int] = set()
+    for attributes in dimensions:
+        if _true(attributes.get("hidden")):
+            low, high = int(attributes.get("min", 1)), int(attributes.get("max", attributes.get("min", 1)))
+            hidden.update(range(max(low, 1) - 1, min(high, MAX_COLUMNS)))
+    return hidden
 
 
 def sheet_problems(workbook: Any, file: str, expected: Iterable[str]) -> list[Problem]:
@@ -180,12 +203,17 @@ def sheet_problems(workbook: Any, file: str, expected: Iterable[str]) -> list[Pr
 
 
 def row_problems(row: SheetRow, *, file: str, sheet: str, header: list[str]) -> list[Problem]:
-    """A hidden row with content, and every formula cell, each with its place."""
+    """A hidden row with content, a hidden column where its content first shows, and every formula cell,
+    each with its place."""
     problems = []
     if row.hidden and not row.is_blank():
         problems.append(Problem(file=file, sheet=sheet, line=row.number,
                                 message="这一行被隐藏了（或被筛选隐藏）：隐藏的行同样会导入。请取消隐藏并确认内容；"
                                         "不要的行请删除。"))
+    for column in sorted(row.hidden_columns):
+        name = header[column] if column < len(header) and header[column] else column_letter(column)
+        problems.append(Problem(file=file, sheet=sheet, line=row.number, field=name,
+                                message="这一列被隐藏了：隐藏的列同样会导入。请取消隐藏并确认内容。"))
     for column in sorted(row.formulas):
         name = header[column] if column < len(header) and header[column] else column_letter(column)
         problems.append(Problem(file=file, sheet=sheet, line=row.number, field=name,

@@ -121,10 +121,10 @@ def parse_xlsx(data: bytes, file: str) -> BankDocument:
 def _read_meta(workbook: Any, file: str, problems: list[Problem]) -> RawRecord:
     meta = RawRecord(line=None)
     for row in read_rows(workbook, file, META_SHEET, problems):
-        if row.number == 1 or row.is_blank():
-            continue  # the header: 字段 | 值
         label = str(row.values[0]).strip() if row.values and row.values[0] is not None else ""
         problems.extend(row_problems(row, file=file, sheet=META_SHEET, header=["字段", label or "值"]))
+        if row.number == 1 or row.is_blank():
+            continue  # the header: 字段 | 值
         if not label:
             problems.append(Problem(file=file, sheet=META_SHEET, line=row.number, field="字段",
                                     message="这一行有值却没有字段名。"))
@@ -145,6 +145,7 @@ def _read_points(workbook: Any, file: str, problems: list[Problem]) -> list[RawR
     for row in read_rows(workbook, file, KP_SHEET, problems):
         if row.number == 1:
             header = header_of(row)
+            problems.extend(row_problems(row, file=file, sheet=KP_SHEET, header=header))
             if header[:2] != list(KP_COLUMNS):
                 problems.append(Problem(file=file, sheet=KP_SHEET, line=1, message="表头应为：编号、名称。"))
             for title in header[2:]:
@@ -196,6 +197,7 @@ def _read_questions(workbook: Any, file: str,
     for row in read_rows(workbook, file, QUESTIONS_SHEET, problems):
         if row.number == 1:
             header = header_of(row)
+            problems.extend(row_problems(row, file=file, sheet=QUESTIONS_SHEET, header=header))
             continue
         if not columns and not missing:
             columns, missing = _question_columns(header, file, problems)

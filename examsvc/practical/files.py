@@ -104,6 +104,7 @@ def _table(workbook: Any, file: str, sheet: str, table: dict[str, str], limit: i
     for row in read_rows(workbook, file, sheet, problems):
         if row.number == 1:
             header = header_of(row)
+            problems.extend(row_problems(row, file=file, sheet=sheet, header=header))
             columns = _header_columns(row, table, sheet, file, problems, missing)
             continue
         if columns is None:
@@ -134,9 +135,9 @@ def _read_meta(workbook: Any, file: str, problems: list[Problem]) -> RawRecord:
     meta = RawRecord(line=None)
     for row in read_rows(workbook, file, META_SHEET, problems):
         label = str(row.values[0]).strip() if row.values and row.values[0] is not None else ""
+        problems.extend(row_problems(row, file=file, sheet=META_SHEET, header=["字段", label or "值"]))
         if row.is_blank() or (row.number == 1 and label == "字段"):
             continue  # an optional header row: 字段 | 值
-        problems.extend(row_problems(row, file=file, sheet=META_SHEET, header=["字段", label or "值"]))
         name = META_ROWS.get(label)
         if name is None:
             problems.append(Problem(file=file, sheet=META_SHEET, line=row.number, field=label or "字段",

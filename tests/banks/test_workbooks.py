@@ -255,7 +255,20 @@ def test_a_formula_cell_is_reported_as_a_formula(actors: Actors, db_session: Ses
     assert _shown("试题", 3, "题干") + "：这个单元格是公式" in _on_cli(shell, capsys, data)
 
 
-def test_workbook_messages_name_fields_in_chinese() -> None:
+def test_workbook_messages_name_fields_in_chinese(actors: Actors, db_session: Session, shell: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
     data = edit_xlsx(to_xlsx(bank()), "试题", {"D2": "甲"})  # an option on a 判断题
     [problem] = _parsed(data)
     assert _place(problem) == ("试题", 2, "选项") and "判断题不应有选项" in problem.message
+    [shown] = _uploaded(actors, db_session, data)
+    assert (shown["sheet"], shown["line"], shown["field"]) == ("试题", 2, "选项")
+    err = _on_cli(shell, capsys, data)
+    assert _shown("试题", 2, "选项") in err and "options" not in err
+
+
+def test_a_hidden_column_is_refused_where_its_content_shows() -> None:
+    def hide(workbook: Any) -> None:
+        workbook["试题"].column_dimensions["O"].hidden = True  # 认知层次
+
+    problems = _parsed(edit(to_xlsx(bank()), hide))
+    assert [_place(p) for p in problems] == [("试题", 1, "认知层次")] and "隐藏" in problems[0].message

@@ -239,8 +239,13 @@ def test_a_dtd_in_a_practical_workbook_is_refused(dtd: str, entity: str, actors:
     assert f"{NAME}，“xl/worksheets/sheet2.xml”：文件内部部件含有文档类型声明" in _on_cli(shell, capsys, data)
 
 
-def test_a_subject_without_items_is_named_in_chinese() -> None:
+def test_a_subject_without_items_is_named_in_chinese(actors: Actors, db_session: Session, shell: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
     document = _lv()
     document = dataclasses.replace(document, items=tuple(i for i in document.items if i.subject != Subject.K4))
-    problems = _parsed(write_xlsx(document))
-    assert [(p.sheet, p.field) for p in problems] == [("考核项目", "科目")]
+    data = write_xlsx(document)
+    problems = _parsed(data)
+    assert [(p.sheet, p.field) for p in problems] == [("考核项目", "科目")] and "K4" in problems[0].message
+    assert _uploaded(actors, db_session, data) == {("考核项目", None, "科目")}
+    err = _on_cli(shell, capsys, data)
+    assert f"{NAME}，工作表“考核项目”，“科目”：科目 K4 没有考核项目" in err and "subject" not in err

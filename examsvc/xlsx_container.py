@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from xml.etree.ElementTree import ParseError
 
 from examsvc.banks.problems import ImportRejected, Problem
@@ -33,6 +33,10 @@ MAX_COLUMNS = 200  # the widest sheet we read has 20 columns; a cell at column X
 # A text starting with one of these is a formula to a spreadsheet program once someone edits the cell
 # (OWASP "CSV injection"): exported as a text cell with Excel's quote prefix, never as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# (sheet, column) a reader found missing, or (sheet, None) for a missing sheet: what validation would
+# otherwise report again on every row.
+Missing = set[tuple[str | None, str | None]]
+T = TypeVar("T")
 
 
 def _prolog_has_doctype(part: Any) -> bool | None:
@@ -186,12 +190,25 @@ def _hidden_columns(dimensions: Iterable[dict[str, Any]]) -> set[int]:
     return hidden
 
 
-def sheet_problems(workbook: Any, file: str, expected: Iterable[str]) -> list[Problem]:
-    """Missing sheets, and sheets that are not part of the layout (hidden ones too): nothing on a sheet
-    the import does not read may pass unseen (issue 17 item 10: 试题（续） lost its questions)."""
+def read_rows(workbook: Any, file: str, sheet: str, problems: list[Problem]) -> Iterator[SheetRow]:
+    """The sheet's rows (none if it is missing); a damaged sheet adds its problem and ends the rows, and
+    the other sheets are still read."""
+    if sheet not in workbook.sheetnames:
+        return
+    try:
+        yield from sheet_rows(workbook, sheet)
+    except SheetDamaged as damaged:
+        problems.append(Problem(file=file, sheet=sheet, message=str(damaged)))
+
+
+def sheet_problems(workbook: Any, file: str, expected: Iterable[str], missing: Missing) -> list[Problem]:
+    """Missing sheets (added to ``missing``), and sheets that are not part of the layout (hidden ones
+    too): nothing on a sheet the import does not read may pass unseen (issue 17 item 10: 试题（续） lost
+    its questions)."""
     expected = tuple(expected)
     problems = [Problem(file=file, sheet=name, message=f"缺少工作表“{name}”。")
                 for name in expected if name not in workbook.sheetnames]
+    missing.update((p.sheet, None) for p in problems)
     wanted = "、".join(f"“{name}”" for name in expected)
     for ws in workbook.worksheets:
         if ws.title not in expected:
@@ -200,6 +217,48 @@ def sheet_problems(workbook: Any, file: str, expected: Iterable[str]) -> list[Pr
                                     message=f"多余的工作表{hidden}：文件只能有 {wanted} 这几个工作表，其他工作表的内容"
                                             "不会导入。请删除它，或把内容移到应在的工作表。"))
     return problems
+
+
+def header_columns(header: list[str], table: dict[str, str], *, required: Iterable[str], file: str, sheet: str,
+                   problems: list[Problem], missing: Missing) -> dict[int, str]:
+    """Column index → field, by the header row's titles. An unknown or repeated title is refused (as an
+    unknown field is in YAML, issue 17 item 8), and each required title that is absent is named once
+    and added to ``missing``."""
+    columns: dict[int, str] = {}
+    for index, title in enumerate(header):
+        if not title:
+            continue
+        if title not in table:
+            problems.append(Problem(file=file, sheet=sheet, line=1, field=title,
+                                    message=f"未知的列“{title}”：这张表的列为 {'、'.join(table)}。"))
+        elif table[title] in columns.values():
+            problems.append(Problem(file=file, sheet=sheet, line=1, field=title, message=f"列“{title}”重复。"))
+        else:
+            columns[index] = table[title]
+    for title in required:
+        if title not in header:
+            problems.append(Problem(file=file, sheet=sheet, line=1, field=title, message=f"缺少必需的列“{title}”。"))
+            missing.add((sheet, title))
+    return columns
+
+
+def validated(build: Callable[[], T], *, reader_problems: list[Problem], missing: Missing,
+              rejected: type[ImportRejected]) -> T:
+    """``build()`` (validation of what a workbook reader read), its refusal without what it says again
+    about a place the reader already named: a formula read as an empty 题干, a missing column as an
+    empty field on every row, a missing sheet as nothing in it. So every other problem stays visible
+    (issue 17 item 4) and no cause is shown a hundred times. The reader's problems come first in a
+    refusal (the validators start from them)."""
+    try:
+        return build()
+    except rejected as refusal:
+        places = {(p.sheet, p.line, p.field) for p in reader_problems}
+        kept = list(reader_problems)
+        for p in refusal.problems[len(reader_problems):]:
+            if (p.sheet, p.line, p.field) in places or (p.sheet, p.field) in missing or (p.sheet, None) in missing:
+                continue
+            kept.append(p)
+        raise rejected(kept) from None
 
 
 def row_problems(row: SheetRow, *, file: str, sheet: str, header: list[str]) -> list[Problem]:

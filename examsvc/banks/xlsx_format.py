@@ -8,7 +8,6 @@ workbook imports back to the same digest.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -31,16 +30,17 @@ from examsvc.banks.document import (
 from examsvc.banks.problems import BankImportRejected, ImportRejected, Problem
 from examsvc.banks.validate import MAX_KNOWLEDGE_POINTS, MAX_QUESTIONS, RawBank, RawRecord, build_document
 from examsvc.xlsx_container import (
-    SheetDamaged,
-    SheetRow,
+    Missing,
     check_container,
     column_letter,
+    header_columns,
     header_of,
     open_workbook,
+    read_rows,
     row_problems,
     sheet_problems,
-    sheet_rows,
     text_row,
+    validated,
 )
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -84,38 +84,11 @@ def open_bank_workbook(data: bytes, file: str, rejected: type[ImportRejected] = 
                          max_unpacked_bytes=MAX_UNPACKED_BYTES)
 
 
-def read_rows(workbook: Any, file: str, sheet: str, problems: list[Problem]) -> Iterator[SheetRow]:
-    """The sheet's rows; a damaged sheet adds its problem and ends the rows (the other sheets are still read)."""
-    if sheet not in workbook.sheetnames:
-        return
-    try:
-        yield from sheet_rows(workbook, sheet)
-    except SheetDamaged as damaged:
-        problems.append(Problem(file=file, sheet=sheet, message=str(damaged)))
-
-
-def without_echoes(problems: list[Problem], reader_problems: list[Problem],
-                   missing_columns: set[tuple[str | None, str | None]]) -> list[Problem]:
-    """Drops what validation says again about a place the reader already named (a formula read as an
-    empty 题干, a missing column as an empty field on every row, a missing sheet as nothing in it), so
-    that every other problem stays visible (issue 17 item 4) without one cause shown a hundred times."""
-    places = {(p.sheet, p.line, p.field) for p in reader_problems}
-    missing_sheets = {p.sheet for p in reader_problems if p.line is None and p.message.startswith("缺少工作表")}
-    kept = list(reader_problems)
-    for p in problems[len(reader_problems):]:
-        if (p.sheet, p.line, p.field) in places or (p.sheet, p.field) in missing_columns or p.sheet in missing_sheets:
-            continue
-        kept.append(p)
-    return kept
-
-
 def parse_xlsx(data: bytes, file: str) -> BankDocument:
     """Reads and validates a bank workbook; ``BankImportRejected`` lists every problem of the file."""
-    raw, missing_columns = _read_xlsx(data, file)
-    try:
-        return build_document(raw)
-    except BankImportRejected as rejected:
-        raise BankImportRejected(without_echoes(rejected.problems, raw.problems, missing_columns)) from None
+    raw, missing = _read_xlsx(data, file)
+    return validated(lambda: build_document(raw), reader_problems=raw.problems, missing=missing,
+                     rejected=BankImportRejected)
 
 
 def _read_meta(workbook: Any, file: str, problems: list[Problem]) -> RawRecord:
@@ -164,43 +137,19 @@ def _read_points(workbook: Any, file: str, problems: list[Problem]) -> list[RawR
     return points
 
 
-def _question_columns(header: list[str], file: str,
-                      problems: list[Problem]) -> tuple[dict[int, str], set[tuple[str | None, str | None]]]:
-    columns: dict[int, str] = {}
-    for index, title in enumerate(header):
-        if not title:
-            continue
-        if title not in QUESTION_COLUMNS:
-            problems.append(Problem(file=file, sheet=QUESTIONS_SHEET, line=1, field=title,
-                                    message=f"未知的列“{title}”。"))
-        elif QUESTION_COLUMNS[title] in columns.values():
-            problems.append(Problem(file=file, sheet=QUESTIONS_SHEET, line=1, field=title,
-                                    message=f"列“{title}”重复。"))
-        else:
-            columns[index] = QUESTION_COLUMNS[title]
-    missing: set[tuple[str | None, str | None]] = set()
-    for required in REQUIRED_QUESTION_COLUMNS:
-        if required not in header:
-            problems.append(Problem(file=file, sheet=QUESTIONS_SHEET, line=1, field=required,
-                                    message=f"缺少必需的列“{required}”。"))
-            missing.add((QUESTIONS_SHEET, required))
-    return columns, missing
-
-
 def _read_questions(workbook: Any, file: str,
-                    problems: list[Problem]) -> tuple[list[RawRecord], set[tuple[str | None, str | None]]]:
+                    problems: list[Problem], missing: Missing) -> list[RawRecord]:
     questions: list[RawRecord] = []
     header: list[str] = []
-    columns: dict[int, str] = {}
-    missing: set[tuple[str | None, str | None]] = set()
+    columns: dict[int, str] | None = None
     headerless: set[int] = set()
     for row in read_rows(workbook, file, QUESTIONS_SHEET, problems):
         if row.number == 1:
             header = header_of(row)
             problems.extend(row_problems(row, file=file, sheet=QUESTIONS_SHEET, header=header))
             continue
-        if not columns and not missing:
-            columns, missing = _question_columns(header, file, problems)
+        if columns is None:
+            columns = _question_columns(header, file, problems, missing)
         if row.number - 1 > MAX_QUESTIONS + 1:
             problems.append(Problem(file=file, sheet=QUESTIONS_SHEET, line=row.number,
                                     message=f"试题超过 {MAX_QUESTIONS} 道，请拆分题库。"))
@@ -218,7 +167,8 @@ def _read_questions(workbook: Any, file: str,
             if name is None:
                 # Content under no header would be dropped without a word; when a required column is
                 # missing, that is most likely its content, and the missing column is already named.
-                if (index >= len(header) or not header[index]) and index not in headerless and not missing:
+                if (index >= len(header) or not header[index]) and index not in headerless and not any(
+                        sheet == QUESTIONS_SHEET for sheet, _ in missing):
                     headerless.add(index)
                     problems.append(Problem(file=file, sheet=QUESTIONS_SHEET, line=row.number,
                                             field=column_letter(index),
@@ -230,23 +180,29 @@ def _read_questions(workbook: Any, file: str,
         if options:
             record.values["options"] = options
         questions.append(record)
-    if not columns and not missing:
-        columns, missing = _question_columns(header, file, problems)
-    return questions, missing
+    if columns is None:
+        _question_columns(header, file, problems, missing)
+    return questions
 
 
-def _read_xlsx(data: bytes, file: str) -> tuple[RawBank, set[tuple[str | None, str | None]]]:
+def _question_columns(header: list[str], file: str, problems: list[Problem], missing: Missing) -> dict[int, str]:
+    return header_columns(header, QUESTION_COLUMNS, required=REQUIRED_QUESTION_COLUMNS, file=file,
+                          sheet=QUESTIONS_SHEET, problems=problems, missing=missing)
+
+
+def _read_xlsx(data: bytes, file: str) -> tuple[RawBank, Missing]:
     workbook = open_bank_workbook(data, file)
+    missing: Missing = set()
     try:
-        problems = sheet_problems(workbook, file, (QUESTIONS_SHEET, META_SHEET, KP_SHEET))
+        problems = sheet_problems(workbook, file, (QUESTIONS_SHEET, META_SHEET, KP_SHEET), missing)
         meta = _read_meta(workbook, file, problems)
         points = _read_points(workbook, file, problems)
-        questions, missing_columns = _read_questions(workbook, file, problems)
+        questions = _read_questions(workbook, file, problems, missing)
     finally:
         workbook.close()
     sheets = {"meta": META_SHEET, "knowledge_points": KP_SHEET, "questions": QUESTIONS_SHEET}
     return RawBank(file=file, meta=meta, knowledge_points=points, questions=questions,
-                   field_names=FIELD_NAMES, sheets=sheets, problems=problems), missing_columns
+                   field_names=FIELD_NAMES, sheets=sheets, problems=problems), missing
 
 
 def _meta_rows(meta: BankMeta) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from examsvc.banks.problems import Problem
 from examsvc.banks.validate import RawRecord
-from examsvc.banks.xlsx_format import open_bank_workbook, read_rows, without_echoes
+from examsvc.banks.xlsx_format import open_bank_workbook
 from examsvc.banks.yaml_format import YamlReader, compose
 from examsvc.practical.document import FORMAT, PracticalBankDocument
 from examsvc.practical.validate import (
@@ -26,7 +26,17 @@ from examsvc.practical.validate import (
     RawPracticalBank,
     build_document,
 )
-from examsvc.xlsx_container import SheetRow, column_letter, header_of, row_problems, sheet_problems, text_row
+from examsvc.xlsx_container import (
+    Missing,
+    column_letter,
+    header_columns,
+    header_of,
+    read_rows,
+    row_problems,
+    sheet_problems,
+    text_row,
+    validated,
+)
 
 META_SHEET, ITEMS_SHEET, CRITERIA_SHEET = "题库信息", "考核项目", "评分标准"
 META_ROWS = {"题库编号": "code", "题库名称": "title", "省份": "province", "操作项目": "operation_item",
@@ -71,31 +81,14 @@ def read_yaml(data: bytes, file: str) -> RawPracticalBank:
     return RawPracticalBank(file=file, meta=meta, items=items, problems=reader.problems)
 
 
-def _header_columns(row: SheetRow | None, table: dict[str, str], sheet: str, file: str,
-                    problems: list[Problem], missing: set[tuple[str | None, str | None]]) -> dict[int, str]:
-    """Column index → field. Every column of the layout must be there (an absent 否决项 column would
-    quietly drop every veto); an unknown one is refused, as an unknown field is in YAML (issue 17 item 8)."""
-    header = header_of(row)
-    columns: dict[int, str] = {}
-    for index, title in enumerate(header):
-        if not title:
-            continue
-        if title not in table:
-            problems.append(Problem(file=file, sheet=sheet, line=1, field=title,
-                                    message=f"未知的列“{title}”：这张表的列为 {'、'.join(table)}。"))
-        elif table[title] in columns.values():
-            problems.append(Problem(file=file, sheet=sheet, line=1, field=title, message=f"列“{title}”重复。"))
-        else:
-            columns[index] = table[title]
-    for title in table:
-        if title not in header:
-            problems.append(Problem(file=file, sheet=sheet, line=1, field=title, message=f"缺少必需的列“{title}”。"))
-            missing.add((sheet, title))
-    return columns
+def _header_columns(header: list[str], table: dict[str, str], sheet: str, file: str, problems: list[Problem],
+                    missing: Missing) -> dict[int, str]:
+    # Every column of the layout is required (an absent 否决项 column would quietly drop every veto).
+    return header_columns(header, table, required=table, file=file, sheet=sheet, problems=problems, missing=missing)
 
 
 def _table(workbook: Any, file: str, sheet: str, table: dict[str, str], limit: int, problems: list[Problem],
-           missing: set[tuple[str | None, str | None]]) -> list[tuple[int, dict[str, Any]]]:
+           missing: Missing) -> list[tuple[int, dict[str, Any]]]:
     """The data rows of a sheet with a header row, as {field: value}; formulas and hidden rows named."""
     rows: list[tuple[int, dict[str, Any]]] = []
     columns: dict[int, str] | None = None
@@ -105,10 +98,10 @@ def _table(workbook: Any, file: str, sheet: str, table: dict[str, str], limit: i
         if row.number == 1:
             header = header_of(row)
             problems.extend(row_problems(row, file=file, sheet=sheet, header=header))
-            columns = _header_columns(row, table, sheet, file, problems, missing)
+            columns = _header_columns(header, table, sheet, file, problems, missing)
             continue
         if columns is None:
-            columns = _header_columns(None, table, sheet, file, problems, missing)
+            columns = _header_columns([], table, sheet, file, problems, missing)
         if row.is_blank():
             continue
         if len(rows) >= limit:
@@ -120,14 +113,15 @@ def _table(workbook: Any, file: str, sheet: str, table: dict[str, str], limit: i
         for index, value in enumerate(row.values):
             if index in columns:
                 values[columns[index]] = value.strip() if isinstance(value, str) else value
-            elif (index >= len(header) or not header[index]) and not missing and index not in headerless and not (
-                    value is None or (isinstance(value, str) and not value.strip())):
+            elif (index >= len(header) or not header[index]) and index not in headerless and not (
+                    value is None or (isinstance(value, str) and not value.strip())) and not any(
+                    where == sheet for where, _ in missing):
                 headerless.add(index)  # named once per column
                 problems.append(Problem(file=file, sheet=sheet, line=row.number, field=column_letter(index),
                                         message="这一列没有表头，其中的内容不会导入：请填写表头或删除内容。"))
         rows.append((row.number, values))
-    if columns is None:
-        _header_columns(None, table, sheet, file, problems, missing)
+    if columns is None and sheet in workbook.sheetnames:
+        _header_columns([], table, sheet, file, problems, missing)
     return rows
 
 
@@ -149,12 +143,12 @@ def _read_meta(workbook: Any, file: str, problems: list[Problem]) -> RawRecord:
     return meta
 
 
-def read_xlsx(data: bytes, file: str) -> tuple[RawPracticalBank, set[tuple[str | None, str | None]]]:
-    """The workbook's records, with every problem the reader found, and the columns that are missing."""
+def read_xlsx(data: bytes, file: str) -> tuple[RawPracticalBank, Missing]:
+    """The workbook's records, with every problem the reader found, and the sheets and columns missing."""
     workbook = open_bank_workbook(data, file, PracticalImportRejected)
-    missing: set[tuple[str | None, str | None]] = set()
+    missing: Missing = set()
     try:
-        problems = sheet_problems(workbook, file, (META_SHEET, ITEMS_SHEET, CRITERIA_SHEET))
+        problems = sheet_problems(workbook, file, (META_SHEET, ITEMS_SHEET, CRITERIA_SHEET), missing)
         meta = _read_meta(workbook, file, problems)
         item_rows = _table(workbook, file, ITEMS_SHEET, ITEM_COLUMNS, MAX_ITEMS, problems, missing)
         criterion_rows = _table(workbook, file, CRITERIA_SHEET, CRITERION_COLUMNS, MAX_ITEMS * MAX_CRITERIA,
@@ -190,10 +184,8 @@ def read_xlsx(data: bytes, file: str) -> tuple[RawPracticalBank, set[tuple[str |
 
 def parse_xlsx(data: bytes, file: str) -> PracticalBankDocument:
     raw, missing = read_xlsx(data, file)
-    try:
-        return build_document(raw)
-    except PracticalImportRejected as rejected:
-        raise PracticalImportRejected(without_echoes(rejected.problems, raw.problems, missing)) from None
+    return validated(lambda: build_document(raw), reader_problems=raw.problems, missing=missing,
+                     rejected=PracticalImportRejected)
 
 
 def write_xlsx(document: PracticalBankDocument) -> bytes:

@@ -30,14 +30,6 @@ from tests.builders import Actors
 HOSTILE = "=HYPERLINK(\"http://example.invalid/x\",\"点击查看\")"
 
 
-@pytest.fixture
-def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EXAMSVC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("EXAMSVC_DATABASE_URL", raising=False)
-    assert main(["db", "upgrade"]) == 0
-    return tmp_path
-
-
 def _place(p: Problem) -> tuple[str | None, int | None, str | None]:
     return (p.sheet, p.line, p.field)
 

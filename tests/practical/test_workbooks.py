@@ -35,14 +35,6 @@ NAME = "实操.xlsx"
 HOSTILE = "=HYPERLINK(\"http://example.invalid/x\",\"点击\")"
 
 
-@pytest.fixture
-def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EXAMSVC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("EXAMSVC_DATABASE_URL", raising=False)
-    assert main(["db", "upgrade"]) == 0
-    return tmp_path
-
-
 def _lv() -> PracticalBankDocument:
     return parse_practical_file(LV.read_bytes(), LV.name)
 

@@ -12,14 +12,6 @@ from examsvc.cli import main
 from tests.banks.builders import bank, sc, tf, to_yaml
 
 
-@pytest.fixture
-def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EXAMSVC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("EXAMSVC_DATABASE_URL", raising=False)
-    assert main(["db", "upgrade"]) == 0
-    return tmp_path
-
-
 def test_template_writes_one_example_row_that_imports(shell: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = shell / "template.xlsx"
     assert main(["banks", "template", str(target)]) == 0

@@ -2,7 +2,11 @@
 
 Sheets: ``试题`` (required; 题目编号, 题型, 题干, 选项A … 选项H, 答案, 解析, 知识点, 认知层次, 难度, 法规依据),
 ``题库信息`` (字段 | 值) and ``知识点`` (编号 | 名称). Export writes the same layout, so an exported
-workbook imports back to the same digest.
+workbook imports back to the same digest, with text that looks like a formula written as text.
+
+The reader locates values and names what only a workbook can get wrong (other sheets, hidden rows
+and columns, formulas, unknown or missing columns: ``examsvc.xlsx_container``); every rule on the
+values lives in ``validate``. All of it is reported at once (docs/bank-format.md).
 """
 
 from __future__ import annotations
@@ -180,7 +184,7 @@ def _read_questions(workbook: Any, file: str,
         if options:
             record.values["options"] = options
         questions.append(record)
-    if columns is None:
+    if columns is None and QUESTIONS_SHEET in workbook.sheetnames:  # a header and no question at all
         _question_columns(header, file, problems, missing)
     return questions
 

@@ -264,3 +264,18 @@ def test_a_hidden_column_is_refused_where_its_content_shows() -> None:
 
     problems = _parsed(edit(to_xlsx(bank()), hide))
     assert [_place(p) for p in problems] == [("试题", 1, "认知层次")] and "隐藏" in problems[0].message
+
+
+def test_a_damaged_sheet_is_named_and_the_other_sheets_still_read(actors: Actors, db_session: Session) -> None:
+    data = edit_xlsx(to_xlsx(bank()), "知识点", {"A4": "1.1", "B4": "重复"})
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = content[: len(content) // 2]  # 试题 breaks off mid-XML
+            target.writestr(info, content)
+    problems = _parsed(out.getvalue())
+    assert ("试题", None, None) in {_place(p) for p in problems} and ("知识点", 4, "编号") in {_place(p) for p in problems}
+    assert "损坏" in next(p for p in problems if p.sheet == "试题").message
+    assert {(p.get("sheet"), p.get("line")) for p in _uploaded(actors, db_session, out.getvalue())} >= {("试题", None)}

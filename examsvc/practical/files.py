@@ -155,7 +155,10 @@ def read_xlsx(data: bytes, file: str) -> tuple[RawPracticalBank, Missing]:
                                 problems, missing)
     finally:
         workbook.close()
-    if (CRITERIA_SHEET, "项目编号") in missing:  # criteria cannot be given to items: every count would be off
+    # Without either key column criteria cannot be given to their items: every count would be off, and
+    # every criterion would be "not an item"; the missing column is named once instead.
+    unattached = bool({(CRITERIA_SHEET, "项目编号"), (ITEMS_SHEET, "编号")} & missing)
+    if unattached:
         missing.add((ITEMS_SHEET, "评分标准"))
     items: dict[str, RawItem] = {}
     order: list[RawItem] = []
@@ -169,7 +172,7 @@ def read_xlsx(data: bytes, file: str) -> tuple[RawPracticalBank, Missing]:
         record = RawRecord(line=number, values=values, lines=dict.fromkeys(values, number))
         owner = items.get(str(owner_key or ""))
         if owner is None:
-            if (CRITERIA_SHEET, "项目编号") not in missing:
+            if not unattached:
                 problems.append(Problem(file=file, sheet=CRITERIA_SHEET, line=number, field="项目编号",
                                         message="“考核项目”表中没有这个项目编号。"))
             continue

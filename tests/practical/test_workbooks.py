@@ -241,3 +241,9 @@ def test_a_subject_without_items_is_named_in_chinese(actors: Actors, db_session:
     assert _uploaded(actors, db_session, data) == {("考核项目", None, "科目")}
     err = _on_cli(shell, capsys, data)
     assert f"{NAME}，工作表“考核项目”，“科目”：科目 K4 没有考核项目" in err and "subject" not in err
+
+
+def test_a_missing_key_column_is_named_once() -> None:
+    data = edit_xlsx(write_xlsx(_lv()), "评分标准", {"A1": None})  # the 项目编号 header gone
+    problems = _parsed(data)
+    assert [_place(p) for p in problems] == [("评分标准", 1, "项目编号")], [str(p) for p in problems]

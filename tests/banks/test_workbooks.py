@@ -162,6 +162,17 @@ def test_a_dtd_in_a_workbook_is_refused_naming_the_part(dtd: str, entity: str, a
     assert shown["field"] == "xl/worksheets/sheet1.xml" and "拒绝导入" in shown["message"]
 
 
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "[Content_Types].xml", "xl/worksheets/sheet3.xml"])
+def test_a_dtd_in_any_part_is_refused(part: str) -> None:
+    [problem] = _parsed(with_dtd(to_xlsx(bank()), part, XXE_DTD, "xxe"))
+    assert problem.field == part and "DOCTYPE" in problem.message
+
+
+def test_a_part_in_utf16_is_refused_unread() -> None:
+    [problem] = _parsed(with_dtd(to_xlsx(bank()), "xl/worksheets/sheet1.xml", XXE_DTD, "xxe", encoding="utf-16"))
+    assert problem.field == "xl/worksheets/sheet1.xml" and "编码或结构异常" in problem.message
+
+
 def test_a_dtd_in_a_workbook_is_refused_on_the_cli(shell: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = _on_cli(shell, capsys, with_dtd(to_xlsx(bank()), "xl/worksheets/sheet1.xml", XXE_DTD, "xxe"))
     assert "题库.xlsx，“xl/worksheets/sheet1.xml”：文件内部部件含有文档类型声明" in err

@@ -24,17 +24,20 @@ def edit(data: bytes, change: Callable[[Any], None]) -> bytes:
     return out.getvalue()
 
 
-def with_dtd(data: bytes, part: str, dtd: str, entity: str) -> bytes:
-    """``data`` with ``dtd`` declared in ``part`` and ``&entity;`` used in its first inline text."""
+def with_dtd(data: bytes, part: str, dtd: str, entity: str, encoding: str = "utf-8") -> bytes:
+    """``data`` with ``dtd`` declared in ``part`` (after its XML declaration, behind a comment) and
+    ``&entity;`` used in its first inline text, the part written in ``encoding``."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             content = source.read(info)
             if info.filename == part:
                 text = content.decode()
-                root = text.index("<worksheet")
-                text = text[:root] + dtd + text[root:]
+                prolog = text.index("?>") + 2 if text.startswith("<?xml") else 0
+                text = text[:prolog] + "<!-- saved by hand -->" + dtd + text[prolog:]
                 text = text.replace("<t>", f"<t>&{entity};", 1)
-                content = text.encode()
+                if encoding != "utf-8":
+                    text = text.replace('encoding="UTF-8"', f'encoding="{encoding.upper()}"', 1)
+                content = text.encode(encoding)
             target.writestr(info, content)
     return out.getvalue()

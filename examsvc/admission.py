@@ -9,6 +9,11 @@ sure to be free and lets the rest wait here, in the event loop, where waiting co
 connection. Fewer still is faster: the requests' database work runs in threads, and past a handful of
 them the threads mostly wait for each other's turn at the GIL.
 
+Bank and practical bank imports (their body is read with ``uploads.import_body``) pass a gate of
+their own too, of ``import_concurrency`` (1) per worker (issue 17 item 5): parsing and validating a
+50 MB workbook takes seconds of CPU and is no exam-day work. Past ``import_queue`` waiting, another
+import gets 503 at once with a message saying an import is under way.
+
 Routes that check a password or passphrase (their body has such a field: login, password change,
 user creation, every signature with an examiner's key) pass a gate of their own instead, of
 ``credential_concurrency`` (1) per worker: each costs ~0.4 s of scrypt and 128 MiB, and eight
@@ -50,7 +55,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from examsvc.config import Settings
 from examsvc.errors import error_body
-from examsvc.uploads import MAX_UPLOAD_BYTES, upload_body
+from examsvc.uploads import MAX_UPLOAD_BYTES, import_body, upload_body
 
 # The deadline sweep and the checkpoint signer use the pool beside requests.
 RESERVED_CONNECTIONS = 2
@@ -63,6 +68,7 @@ CREDENTIAL_FIELDS = frozenset({"password", "current_password", "new_password", "
 class _RouteKinds:
     uploads: tuple[tuple[str, re.Pattern[str]], ...]
     credentials: tuple[tuple[str, re.Pattern[str]], ...]
+    imports: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
     @staticmethod
     def _matches(table: tuple[tuple[str, re.Pattern[str]], ...], method: str, path: str) -> bool:
@@ -73,6 +79,9 @@ class _RouteKinds:
 
     def checks_credentials(self, method: str, path: str) -> bool:
         return self._matches(self.credentials, method, path)
+
+    def is_import(self, method: str, path: str) -> bool:
+        return self._matches(self.imports, method, path)
 
 
 def _dependants(dependant: Dependant) -> Iterator[Dependant]:
@@ -94,18 +103,21 @@ def _body_field_names(route: APIRoute) -> set[str]:
 def classify_routes(app: Any) -> _RouteKinds:
     """The upload routes and the credential-checking routes of ``app``, read from its route table (so a
     new route is classified by what it reads, not by a list someone must remember to extend)."""
-    uploads, credentials = [], []
+    uploads, credentials, imports = [], [], []
     for context in iter_route_contexts(app.routes):
         route = context.route
         if not isinstance(route, APIRoute) or not context.path:
             continue
         pattern = re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", context.path) + "$")
         for method in sorted(context.methods or ()):
-            if any(d.call is upload_body for d in _dependants(route.dependant)):
+            calls = {d.call for d in _dependants(route.dependant)}
+            if upload_body in calls or import_body in calls:
                 uploads.append((method, pattern))
+            if import_body in calls:
+                imports.append((method, pattern))
             if CREDENTIAL_FIELDS & _body_field_names(route):
                 credentials.append((method, pattern))
-    return _RouteKinds(tuple(uploads), tuple(credentials))
+    return _RouteKinds(tuple(uploads), tuple(credentials), tuple(imports))
 
 
 def _has_credential(scope: Scope) -> bool:
@@ -148,10 +160,12 @@ async def _busy(send: Send, what: str) -> None:
 class _Gates:
     """One event loop's semaphores (a test may serve the same app from several loops in turn)."""
 
-    def __init__(self, work: int, credentials: int, body_reads: int, upload_reads: int) -> None:
+    def __init__(self, work: int, credentials: int, imports: int, body_reads: int, upload_reads: int) -> None:
         self.work = asyncio.Semaphore(work)
         self.credentials = asyncio.Semaphore(credentials)
         self.credentials_waiting = 0
+        self.imports = asyncio.Semaphore(imports)
+        self.imports_waiting = 0
         self.body_reads = body_reads
         self.upload_reads = upload_reads
 
@@ -161,8 +175,9 @@ class AdmissionMiddleware:
         self.app = app
         self.settings = settings
         self.credential_slots = settings.credential_concurrency
+        self.import_slots = settings.import_concurrency
         self.slots = max(1, min(settings.request_concurrency,
-                                pool_capacity - RESERVED_CONNECTIONS - self.credential_slots))
+                                pool_capacity - RESERVED_CONNECTIONS - self.credential_slots - self.import_slots))
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Gates] = weakref.WeakKeyDictionary()
         self._kinds: _RouteKinds | None = None
 
@@ -170,11 +185,12 @@ class AdmissionMiddleware:
         loop = asyncio.get_running_loop()
         gates = self._gates.get(loop)
         if gates is None:
-            gates = self._gates[loop] = _Gates(self.slots, self.credential_slots, self.settings.max_body_reads,
-                                               self.settings.max_upload_reads)
+            gates = self._gates[loop] = _Gates(self.slots, self.credential_slots, self.import_slots,
+                                               self.settings.max_body_reads, self.settings.max_upload_reads)
             # Every admitted request must find a thread, with room for the ungated ones.
             limiter = anyio.to_thread.current_default_thread_limiter()
-            limiter.total_tokens = max(limiter.total_tokens, self.slots + self.credential_slots + 8)
+            limiter.total_tokens = max(limiter.total_tokens,
+                                       self.slots + self.credential_slots + self.import_slots + 8)
         return gates
 
     def _route_kinds(self, scope: Scope) -> _RouteKinds:
@@ -212,6 +228,17 @@ class AdmissionMiddleware:
                 await gate.acquire()
             finally:
                 gates.credentials_waiting -= 1
+        elif kinds.is_import(method, path):
+            gate = gates.imports
+            if gate.locked() and gates.imports_waiting >= self.settings.import_queue:
+                await _refuse(send, 503, "server_busy", "已有题库文件正在导入，请稍后重试。", {"busy": "imports"},
+                              close=False)
+                return
+            gates.imports_waiting += 1
+            try:
+                await gate.acquire()
+            finally:
+                gates.imports_waiting -= 1
         else:
             gate = gates.work
             await gate.acquire()

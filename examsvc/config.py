@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     # credential_queue waiting, such a request is refused at once with 503 (examsvc.admission).
     credential_concurrency: int = Field(default=1, ge=1, le=16)
     credential_queue: int = Field(default=32, ge=1, le=10_000)
+    # Bank and practical bank imports at work at once per worker, in a share of their own (issue 17 item 5):
+    # parsing a 50 MB workbook takes seconds and is no exam-day work, so imports never take the slots
+    # saves and logins need; beyond import_queue waiting, another import is refused at once with 503.
+    import_concurrency: int = Field(default=1, ge=1, le=8)
+    import_queue: int = Field(default=2, ge=0, le=100)
     # Request bodies (examsvc.admission): at most this many bytes on any route; the upload routes take
     # up to 50 MB (examsvc.uploads) from a caller that presents a credential.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=50 * 1024 * 1024)

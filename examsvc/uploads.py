@@ -4,7 +4,7 @@ Uploads (bank files, candidate lists) arrive as the request body with the file n
 no multipart parser is needed, and the limit is checked before the body is held in memory. A route
 that reads its body with ``upload_body`` is what admission (examsvc.admission) recognises as an upload
 route: only such routes, and only from a caller presenting a credential, may receive more than
-``EXAMSVC_MAX_BODY_BYTES``, up to ``MAX_UPLOAD_BYTES``."""
+``EXAMSVC_MAX_BODY_BYTES``, up to ``MAX_UPLOAD_BYTES``. Bank imports read theirs with ``import_body``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,16 @@ class UploadTooLarge(ExamServiceError):
 
 
 async def upload_body(request: Request) -> bytes:
+    return await _read(request)
+
+
+async def import_body(request: Request) -> bytes:
+    """The body of a bank or practical bank import: an upload that admission also gives a share of its
+    own (``EXAMSVC_IMPORT_CONCURRENCY``), apart from exam-day work."""
+    return await _read(request)
+
+
+async def _read(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
         raise UploadTooLarge()

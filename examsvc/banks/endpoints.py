@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -22,7 +23,8 @@ from examsvc.db import DbSession
 from examsvc.errors import NotFound
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
-from examsvc.uploads import upload_body
+from examsvc.identity.service import end_read_transaction
+from examsvc.uploads import import_body
 
 router = APIRouter(tags=["banks"])
 
@@ -60,10 +62,16 @@ def list_banks(_: MetadataReader, db_session: DbSession) -> list[BankRead]:
                          "line or row, and field.")
 def import_bank(
     current: BankAdmin, db_session: DbSession, response: Response,
-    body: Annotated[bytes, Depends(upload_body)],
+    body: Annotated[bytes, Depends(import_body)],
     filename: Annotated[str, Query(min_length=1, max_length=255, description="原文件名，决定按 YAML 还是 xlsx 读取")],
 ) -> ImportRead:
-    result = service.import_file(db_session=db_session, data=body, filename=filename, actor=current.actor)
+    # Parsing a large file takes seconds: it runs with no transaction open (on SQLite every transaction
+    # holds the write lock, so the token check's read transaction ends first; issue 17 item 5).
+    actor = current.actor
+    end_read_transaction(db_session)
+    document = service.parse_bank_file(body, filename)
+    result = service.import_document(db_session=db_session, document=document,
+                                     source_name=PurePath(filename).name, actor=actor)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return ImportRead(version=_read(result.version), created=result.created, warnings=problem_dicts(result.warnings))

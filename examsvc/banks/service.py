@@ -22,7 +22,7 @@ from examsvc.banks.document import (
 from examsvc.banks.models import Bank, BankVersion, Question, VersionStatus
 from examsvc.banks.problems import BankImportRejected, BankVersionExists, Problem, Severity
 from examsvc.banks.validate import build_document
-from examsvc.banks.xlsx_format import read_xlsx
+from examsvc.banks.xlsx_format import parse_xlsx
 from examsvc.banks.yaml_format import read_yaml
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, NotFound
@@ -67,7 +67,7 @@ def parse_bank_file(data: bytes, filename: str, *, shown_as: str | None = None) 
             raise BankImportRejected.one(name, "这是 Excel 文件，文件名应以 .xlsx 结尾。")
         return build_document(read_yaml(data, name))
     if suffix in XLSX_SUFFIXES:
-        return build_document(read_xlsx(data, name))
+        return parse_xlsx(data, name)
     raise BankImportRejected.one(name, "不支持的文件类型：只接受 .yaml、.yml 或 .xlsx。")
 
 

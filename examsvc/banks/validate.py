@@ -86,8 +86,8 @@ class _Collector:
         if record is not None and name is not None and name in record.refused:
             return
         shown = None
-        if name is not None:
-            shown = self.raw.field_names.get(name, name)
+        if name is not None:  # a section's own name for a field first (知识点 "编号" is not 题库编号)
+            shown = self.raw.field_names.get(f"{section}.{name}", self.raw.field_names.get(name, name))
         line = record.line_of(name) if record is not None and name is not None else (record.line if record else None)
         self.problems.append(Problem(file=self.raw.file, message=message, line=line, field=shown, key=key,
                                      sheet=self.raw.sheets.get(section), severity=severity))

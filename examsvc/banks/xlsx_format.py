@@ -2,7 +2,11 @@
 
 Sheets: ``试题`` (required; 题目编号, 题型, 题干, 选项A … 选项H, 答案, 解析, 知识点, 认知层次, 难度, 法规依据),
 ``题库信息`` (字段 | 值) and ``知识点`` (编号 | 名称). Export writes the same layout, so an exported
-workbook imports back to the same digest.
+workbook imports back to the same digest, with text that looks like a formula written as text.
+
+The reader locates values and names what only a workbook can get wrong (other sheets, hidden rows
+and columns, formulas, unknown or missing columns: ``examsvc.xlsx_container``); every rule on the
+values lives in ``validate``. All of it is reported at once (docs/bank-format.md).
 """
 
 from __future__ import annotations
@@ -27,9 +31,21 @@ from examsvc.banks.document import (
     QuestionData,
     QuestionType,
 )
-from examsvc.banks.problems import BankImportRejected, Problem
-from examsvc.banks.validate import MAX_KNOWLEDGE_POINTS, MAX_QUESTIONS, RawBank, RawRecord
-from examsvc.xlsx_container import check_container, open_workbook
+from examsvc.banks.problems import BankImportRejected, ImportRejected, Problem
+from examsvc.banks.validate import MAX_KNOWLEDGE_POINTS, MAX_QUESTIONS, RawBank, RawRecord, build_document
+from examsvc.xlsx_container import (
+    Missing,
+    check_container,
+    column_letter,
+    header_columns,
+    header_of,
+    open_workbook,
+    read_rows,
+    row_problems,
+    sheet_problems,
+    text_row,
+    validated,
+)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 400 * 1024 * 1024  # a zip bomb stops here
@@ -51,7 +67,10 @@ META_ROWS: dict[str, str] = {
     "生效日期": "effective_date",
 }
 KP_COLUMNS = {"编号": "code", "名称": "title"}
-FIELD_NAMES = {**{v: k for k, v in QUESTION_COLUMNS.items()}, **{v: k for k, v in META_ROWS.items()}}
+# How the workbook names each field in messages: the column header or the 题库信息 label; the
+# knowledge point table's own columns under "knowledge_points." (its 编号 is not the bank's 题库编号).
+FIELD_NAMES = {**{v: k for k, v in QUESTION_COLUMNS.items()}, **{v: k for k, v in META_ROWS.items()},
+               "options": "选项", **{f"knowledge_points.{v}": k for k, v in KP_COLUMNS.items()}}
 _TRUE_FALSE_WORDS = {True: "正确", False: "错误"}
 
 
@@ -59,95 +78,135 @@ def _cell(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def _header(ws: Any) -> list[str]:
-    first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-    return [str(v).strip() if v is not None else "" for v in first]
-
-
 def _check_container(data: bytes, file: str) -> None:
     check_container(data, file, rejected=BankImportRejected, max_bytes=MAX_FILE_BYTES,
                     max_unpacked_bytes=MAX_UNPACKED_BYTES)
 
 
-def read_xlsx(data: bytes, file: str) -> RawBank:
-    workbook = open_workbook(data, file, rejected=BankImportRejected, max_bytes=MAX_FILE_BYTES,
-                             max_unpacked_bytes=MAX_UNPACKED_BYTES)
-    problems: list[Problem] = []
-    for sheet in (QUESTIONS_SHEET, META_SHEET, KP_SHEET):
-        if sheet not in workbook.sheetnames:
-            problems.append(Problem(file=file, sheet=sheet, message=f"缺少工作表“{sheet}”。"))
-    if problems:
-        raise BankImportRejected(problems)
+def open_bank_workbook(data: bytes, file: str, rejected: type[ImportRejected] = BankImportRejected) -> Any:
+    return open_workbook(data, file, rejected=rejected, max_bytes=MAX_FILE_BYTES,
+                         max_unpacked_bytes=MAX_UNPACKED_BYTES)
 
+
+def parse_xlsx(data: bytes, file: str) -> BankDocument:
+    """Reads and validates a bank workbook; ``BankImportRejected`` lists every problem of the file."""
+    raw, missing = _read_xlsx(data, file)
+    return validated(lambda: build_document(raw), reader_problems=raw.problems, missing=missing,
+                     rejected=BankImportRejected)
+
+
+def _read_meta(workbook: Any, file: str, problems: list[Problem]) -> RawRecord:
     meta = RawRecord(line=None)
-    for row_number, row in enumerate(workbook[META_SHEET].iter_rows(min_row=2, values_only=True), start=2):
-        if not row or row[0] is None:
+    for row in read_rows(workbook, file, META_SHEET, problems):
+        label = str(row.values[0]).strip() if row.values and row.values[0] is not None else ""
+        problems.extend(row_problems(row, file=file, sheet=META_SHEET, header=["字段", label or "值"]))
+        if row.number == 1 or row.is_blank():
+            continue  # the header: 字段 | 值
+        if not label:
+            problems.append(Problem(file=file, sheet=META_SHEET, line=row.number, field="字段",
+                                    message="这一行有值却没有字段名。"))
             continue
-        label = str(row[0]).strip()
         name = META_ROWS.get(label)
         if name is None:
-            problems.append(Problem(file=file, sheet=META_SHEET, line=row_number, field=label,
+            problems.append(Problem(file=file, sheet=META_SHEET, line=row.number, field=label,
                                     message=f"未知的题库信息字段“{label}”。"))
             continue
-        meta.values[name] = _cell(row[1] if len(row) > 1 else None)
-        meta.lines[name] = row_number
+        meta.values[name] = _cell(row.values[1] if len(row.values) > 1 else None)
+        meta.lines[name] = row.number
+    return meta
 
+
+def _read_points(workbook: Any, file: str, problems: list[Problem]) -> list[RawRecord]:
     points: list[RawRecord] = []
-    kp_sheet = workbook[KP_SHEET]
-    kp_header = _header(kp_sheet)
-    if kp_header[:2] != list(KP_COLUMNS):
-        problems.append(Problem(file=file, sheet=KP_SHEET, line=1, message="表头应为：编号、名称。"))
-    else:
-        for row_number, row in enumerate(kp_sheet.iter_rows(min_row=2, values_only=True), start=2):
-            if row_number - 1 > MAX_KNOWLEDGE_POINTS + 1:
-                break
-            if all(v is None for v in row):
-                continue
-            points.append(RawRecord(line=row_number, values={"code": _cell(row[0]),
-                                                             "title": _cell(row[1] if len(row) > 1 else None)}))
+    header: list[str] = []
+    for row in read_rows(workbook, file, KP_SHEET, problems):
+        if row.number == 1:
+            header = header_of(row)
+            problems.extend(row_problems(row, file=file, sheet=KP_SHEET, header=header))
+            if header[:2] != list(KP_COLUMNS):
+                problems.append(Problem(file=file, sheet=KP_SHEET, line=1, message="表头应为：编号、名称。"))
+            for title in header[2:]:
+                if title:
+                    problems.append(Problem(file=file, sheet=KP_SHEET, line=1, field=title,
+                                            message=f"未知的列“{title}”：知识点表只有“编号”“名称”两列。"))
+            continue
+        if row.number - 1 > MAX_KNOWLEDGE_POINTS + 1:
+            break
+        if row.is_blank():
+            continue
+        problems.extend(row_problems(row, file=file, sheet=KP_SHEET, header=list(KP_COLUMNS)))
+        values = row.values
+        points.append(RawRecord(line=row.number, values={"code": _cell(values[0] if values else None),
+                                                         "title": _cell(values[1] if len(values) > 1 else None)}))
+    return points
 
+
+def _read_questions(workbook: Any, file: str,
+                    problems: list[Problem], missing: Missing) -> list[RawRecord]:
     questions: list[RawRecord] = []
-    sheet = workbook[QUESTIONS_SHEET]
-    header = _header(sheet)
-    columns: dict[int, str] = {}
-    for index, title in enumerate(header):
-        if not title:
+    header: list[str] = []
+    columns: dict[int, str] | None = None
+    headerless: set[int] = set()
+    for row in read_rows(workbook, file, QUESTIONS_SHEET, problems):
+        if row.number == 1:
+            header = header_of(row)
+            problems.extend(row_problems(row, file=file, sheet=QUESTIONS_SHEET, header=header))
             continue
-        if title not in QUESTION_COLUMNS:
-            problems.append(Problem(file=file, sheet=QUESTIONS_SHEET, line=1, field=title,
-                                    message=f"未知的列“{title}”。"))
-        elif QUESTION_COLUMNS[title] in columns.values():
-            problems.append(Problem(file=file, sheet=QUESTIONS_SHEET, line=1, field=title,
-                                    message=f"列“{title}”重复。"))
-        else:
-            columns[index] = QUESTION_COLUMNS[title]
-    for required in REQUIRED_QUESTION_COLUMNS:
-        if required not in header:
-            problems.append(Problem(file=file, sheet=QUESTIONS_SHEET, line=1, field=required,
-                                    message=f"缺少必需的列“{required}”。"))
-    if problems:
-        raise BankImportRejected(problems)
-    for row_number, row in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
-        if row_number - 1 > MAX_QUESTIONS + 1:
-            raise BankImportRejected.one(file, f"试题超过 {MAX_QUESTIONS} 道，请拆分题库。", sheet=QUESTIONS_SHEET)
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+        if columns is None:
+            columns = _question_columns(header, file, problems, missing)
+        if row.number - 1 > MAX_QUESTIONS + 1:
+            problems.append(Problem(file=file, sheet=QUESTIONS_SHEET, line=row.number,
+                                    message=f"试题超过 {MAX_QUESTIONS} 道，请拆分题库。"))
+            break
+        if row.is_blank():
             continue
-        record = RawRecord(line=row_number)
+        problems.extend(row_problems(row, file=file, sheet=QUESTIONS_SHEET, header=header))
+        record = RawRecord(line=row.number)
         options: dict[str, Any] = {}
-        for index, name in columns.items():
-            value = _cell(row[index]) if index < len(row) else None
-            if name.startswith("options."):
-                if value not in (None, ""):
-                    options[name.removeprefix("options.")] = value
-            elif value not in (None, ""):
+        for index, value in enumerate(row.values):
+            value = _cell(value)
+            if value in (None, ""):
+                continue
+            name = columns.get(index)
+            if name is None:
+                # Content under no header would be dropped without a word; when a required column is
+                # missing, that is most likely its content, and the missing column is already named.
+                if (index >= len(header) or not header[index]) and index not in headerless and not any(
+                        sheet == QUESTIONS_SHEET for sheet, _ in missing):
+                    headerless.add(index)
+                    problems.append(Problem(file=file, sheet=QUESTIONS_SHEET, line=row.number,
+                                            field=column_letter(index),
+                                            message="这一列没有表头，其中的内容不会导入：请填写表头或删除内容。"))
+            elif name.startswith("options."):
+                options[name.removeprefix("options.")] = value
+            else:
                 record.values[name] = value
         if options:
             record.values["options"] = options
         questions.append(record)
-    workbook.close()
+    if columns is None and QUESTIONS_SHEET in workbook.sheetnames:  # a header and no question at all
+        _question_columns(header, file, problems, missing)
+    return questions
+
+
+def _question_columns(header: list[str], file: str, problems: list[Problem], missing: Missing) -> dict[int, str]:
+    return header_columns(header, QUESTION_COLUMNS, required=REQUIRED_QUESTION_COLUMNS, file=file,
+                          sheet=QUESTIONS_SHEET, problems=problems, missing=missing)
+
+
+def _read_xlsx(data: bytes, file: str) -> tuple[RawBank, Missing]:
+    workbook = open_bank_workbook(data, file)
+    missing: Missing = set()
+    try:
+        problems = sheet_problems(workbook, file, (QUESTIONS_SHEET, META_SHEET, KP_SHEET), missing)
+        meta = _read_meta(workbook, file, problems)
+        points = _read_points(workbook, file, problems)
+        questions = _read_questions(workbook, file, problems, missing)
+    finally:
+        workbook.close()
     sheets = {"meta": META_SHEET, "knowledge_points": KP_SHEET, "questions": QUESTIONS_SHEET}
     return RawBank(file=file, meta=meta, knowledge_points=points, questions=questions,
-                   field_names=FIELD_NAMES, sheets=sheets, problems=problems)
+                   field_names=FIELD_NAMES, sheets=sheets, problems=problems), missing
 
 
 def _meta_rows(meta: BankMeta) -> list[tuple[str, str]]:
@@ -173,15 +232,15 @@ def write_xlsx(document: BankDocument) -> bytes:
     questions = workbook.create_sheet(QUESTIONS_SHEET)
     questions.append(list(QUESTION_COLUMNS))
     for q in sorted(document.questions, key=lambda q: q.key):
-        questions.append(_question_row(q))
+        questions.append(text_row(questions, _question_row(q)))
     meta = workbook.create_sheet(META_SHEET)
     meta.append(["字段", "值"])
     for row in _meta_rows(document.meta):
-        meta.append(list(row))
+        meta.append(text_row(meta, row))
     points = workbook.create_sheet(KP_SHEET)
     points.append(list(KP_COLUMNS))
     for kp in document.knowledge_points:
-        points.append([kp.code, kp.title])
+        points.append(text_row(points, [kp.code, kp.title]))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

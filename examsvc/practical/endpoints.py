@@ -8,10 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from examsvc.banks.endpoints import UPLOAD_DOC, XLSX_TYPE, BankAdmin, MetadataReader
 from examsvc.db import DbSession
+from examsvc.identity.service import end_read_transaction
 from examsvc.practical import service
 from examsvc.practical.document import Subject
 from examsvc.practical.files import write_xlsx
-from examsvc.uploads import upload_body
+from examsvc.uploads import import_body
 
 router = APIRouter(prefix="/practical-banks", tags=["practical"])
 
@@ -47,9 +48,14 @@ class PracticalVersionSummary(PracticalVersionRead):
              description="All or nothing: `detail.problems` lists every error with file, sheet, line or row, and "
                          "field. Identical content already stored answers 200 with `created: false`.")
 def import_bank(current: BankAdmin, db_session: DbSession, response: Response,
-                body: Annotated[bytes, Depends(upload_body)],
+                body: Annotated[bytes, Depends(import_body)],
                 filename: Annotated[str, Query(min_length=1, max_length=255)]) -> PracticalImportRead:
-    [imported] = service.import_files(db_session=db_session, files=[(filename, body)], actor=current.actor)
+    # Parsed with no transaction open (the token check's read transaction ends first: on SQLite it holds
+    # the write lock; issue 17 item 5).
+    actor = current.actor
+    end_read_transaction(db_session)
+    parsed = service.parse_files([(filename, body)])
+    [imported] = service.import_parsed(db_session=db_session, documents=parsed, actor=actor)
     if not imported.created:
         response.status_code = status.HTTP_200_OK
     return PracticalImportRead(version=PracticalVersionRead.model_validate(imported.version),

@@ -12,17 +12,30 @@ from typing import Any
 
 from examsvc.banks.problems import Problem
 from examsvc.banks.validate import RawRecord
-from examsvc.banks.xlsx_format import _check_container
+from examsvc.banks.xlsx_format import open_bank_workbook
 from examsvc.banks.yaml_format import YamlReader, compose
 from examsvc.practical.document import FORMAT, PracticalBankDocument
 from examsvc.practical.validate import (
     CRITERION_FIELDS,
     ITEM_FIELDS,
+    MAX_CRITERIA,
+    MAX_ITEMS,
     META_FIELDS,
     PracticalImportRejected,
     RawItem,
     RawPracticalBank,
     build_document,
+)
+from examsvc.xlsx_container import (
+    Missing,
+    column_letter,
+    header_columns,
+    header_of,
+    read_rows,
+    row_problems,
+    sheet_problems,
+    text_row,
+    validated,
 )
 
 META_SHEET, ITEMS_SHEET, CRITERIA_SHEET = "题库信息", "考核项目", "评分标准"
@@ -47,7 +60,7 @@ def parse_practical_file(data: bytes, filename: str) -> PracticalBankDocument:
     if suffix in (".yaml", ".yml"):
         return build_document(read_yaml(data, name))
     if suffix == ".xlsx":
-        return build_document(read_xlsx(data, name))
+        return parse_xlsx(data, name)
     raise PracticalImportRejected.one(name, "不支持的文件类型：只接受 .yaml、.yml 或 .xlsx。")
 
 
@@ -75,86 +88,139 @@ def read_yaml(data: bytes, file: str) -> RawPracticalBank:
     return RawPracticalBank(file=file, meta=meta, items=items, problems=reader.problems)
 
 
-def _rows(ws: Any) -> list[tuple[int, dict[str, Any]]]:
-    rows = list(ws.iter_rows(values_only=True))
-    if not rows:
-        return []
-    header = [str(v).strip() if v is not None else "" for v in rows[0]]
-    out = []
-    for number, row in enumerate(rows[1:], start=2):
-        values = {header[i]: (v.strip() if isinstance(v, str) else v) for i, v in enumerate(row) if i < len(header)}
-        if any(v not in (None, "") for v in values.values()):
-            out.append((number, values))
-    return out
+def _header_columns(header: list[str], table: dict[str, str], sheet: str, file: str, problems: list[Problem],
+                    missing: Missing) -> dict[int, str]:
+    # Every column of the layout is required (an absent 否决项 column would quietly drop every veto).
+    return header_columns(header, table, required=table, file=file, sheet=sheet, problems=problems, missing=missing)
 
 
-def read_xlsx(data: bytes, file: str) -> RawPracticalBank:
-    _check_container(data, file)
-    from openpyxl import load_workbook  # here: importing openpyxl costs every CLI command otherwise
+def _table(workbook: Any, file: str, sheet: str, table: dict[str, str], limit: int, problems: list[Problem],
+           missing: Missing) -> list[tuple[int, dict[str, Any]]]:
+    """The data rows of a sheet with a header row, as {field: value}; formulas and hidden rows named."""
+    rows: list[tuple[int, dict[str, Any]]] = []
+    columns: dict[int, str] | None = None
+    header: list[str] = []
+    headerless: set[int] = set()
+    for row in read_rows(workbook, file, sheet, problems):
+        if row.number == 1:
+            header = header_of(row)
+            problems.extend(row_problems(row, file=file, sheet=sheet, header=header))
+            columns = _header_columns(header, table, sheet, file, problems, missing)
+            continue
+        if columns is None:
+            columns = _header_columns([], table, sheet, file, problems, missing)
+        if row.is_blank():
+            continue
+        if len(rows) >= limit:
+            problems.append(Problem(file=file, sheet=sheet, line=row.number,
+                                    message=f"行数过多（不超过 {limit} 行）。"))
+            break
+        problems.extend(row_problems(row, file=file, sheet=sheet, header=header))
+        values = {}
+        for index, value in enumerate(row.values):
+            if index in columns:
+                values[columns[index]] = value.strip() if isinstance(value, str) else value
+            elif (index >= len(header) or not header[index]) and index not in headerless and not (
+                    value is None or (isinstance(value, str) and not value.strip())) and not any(
+                    where == sheet for where, _ in missing):
+                headerless.add(index)  # named once per column
+                problems.append(Problem(file=file, sheet=sheet, line=row.number, field=column_letter(index),
+                                        message="这一列没有表头，其中的内容不会导入：请填写表头或删除内容。"))
+        rows.append((row.number, values))
+    if columns is None and sheet in workbook.sheetnames:
+        _header_columns([], table, sheet, file, problems, missing)
+    return rows
 
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    missing = [s for s in (META_SHEET, ITEMS_SHEET, CRITERIA_SHEET) if s not in workbook.sheetnames]
-    if missing:
-        raise PracticalImportRejected.one(file, f"缺少工作表：{'、'.join(missing)}。")
-    meta = RawRecord(line=1)
-    for number, row in enumerate(workbook[META_SHEET].iter_rows(values_only=True), start=1):
-        if row and row[0] in META_ROWS and len(row) > 1:
-            name = META_ROWS[str(row[0])]
-            meta.values[name] = row[1].strip() if isinstance(row[1], str) else row[1]
-            meta.lines[name] = number
+
+def _read_meta(workbook: Any, file: str, problems: list[Problem]) -> RawRecord:
+    meta = RawRecord(line=None)
+    for row in read_rows(workbook, file, META_SHEET, problems):
+        label = str(row.values[0]).strip() if row.values and row.values[0] is not None else ""
+        problems.extend(row_problems(row, file=file, sheet=META_SHEET, header=["字段", label or "值"]))
+        if row.is_blank() or (row.number == 1 and label == "字段"):
+            continue  # an optional header row: 字段 | 值
+        name = META_ROWS.get(label)
+        if name is None:
+            problems.append(Problem(file=file, sheet=META_SHEET, line=row.number, field=label or "字段",
+                                    message=f"未知的题库信息字段：应为 {'、'.join(META_ROWS)} 之一。"))
+            continue
+        value = row.values[1] if len(row.values) > 1 else None
+        meta.values[name] = value.strip() if isinstance(value, str) else value
+        meta.lines[name] = row.number
+    return meta
+
+
+def read_xlsx(data: bytes, file: str) -> tuple[RawPracticalBank, Missing]:
+    """The workbook's records, with every problem the reader found, and the sheets and columns missing."""
+    workbook = open_bank_workbook(data, file, PracticalImportRejected)
+    missing: Missing = set()
+    try:
+        problems = sheet_problems(workbook, file, (META_SHEET, ITEMS_SHEET, CRITERIA_SHEET), missing)
+        meta = _read_meta(workbook, file, problems)
+        item_rows = _table(workbook, file, ITEMS_SHEET, ITEM_COLUMNS, MAX_ITEMS, problems, missing)
+        criterion_rows = _table(workbook, file, CRITERIA_SHEET, CRITERION_COLUMNS, MAX_ITEMS * MAX_CRITERIA,
+                                problems, missing)
+    finally:
+        workbook.close()
+    # Without either key column criteria cannot be given to their items: every count would be off, and
+    # every criterion would be "not an item"; the missing column is named once instead.
+    unattached = bool({(CRITERIA_SHEET, "项目编号"), (ITEMS_SHEET, "编号")} & missing)
+    if unattached:
+        missing.add((ITEMS_SHEET, "评分标准"))
     items: dict[str, RawItem] = {}
     order: list[RawItem] = []
-    for number, values in _rows(workbook[ITEMS_SHEET]):
-        record = RawRecord(line=number)
-        for column, name in ITEM_COLUMNS.items():
-            if column in values:
-                record.values[name] = values[column]
-                record.lines[name] = number
+    for number, values in item_rows:
+        record = RawRecord(line=number, values=values, lines=dict.fromkeys(values, number))
         item = RawItem(record=record)
         order.append(item)
-        items.setdefault(str(values.get("编号") or ""), item)
-    raw = RawPracticalBank(file=file, meta=meta, items=order,
-                           sheet_of={"meta": META_SHEET, "item": ITEMS_SHEET, "criterion": CRITERIA_SHEET},
-                           field_names={name: column for table in (META_ROWS, ITEM_COLUMNS, CRITERION_COLUMNS)
-                                        for column, name in table.items()})
-    for number, values in _rows(workbook[CRITERIA_SHEET]):
-        record = RawRecord(line=number)
-        for column, name in CRITERION_COLUMNS.items():
-            if column in values and name != "item":
-                record.values[name] = values[column]
-                record.lines[name] = number
-        owner = items.get(str(values.get("项目编号") or ""))
+        items.setdefault(str(values.get("key") or ""), item)
+    for number, values in criterion_rows:
+        owner_key = values.pop("item", None)
+        record = RawRecord(line=number, values=values, lines=dict.fromkeys(values, number))
+        owner = items.get(str(owner_key or ""))
         if owner is None:
-            raw.problems.append(Problem(file=file, sheet=CRITERIA_SHEET, line=number, field="项目编号",
+            if not unattached:
+                problems.append(Problem(file=file, sheet=CRITERIA_SHEET, line=number, field="项目编号",
                                         message="“考核项目”表中没有这个项目编号。"))
             continue
         owner.criteria.append(record)
-    workbook.close()
-    return raw
+    field_names = {name: column for table in (META_ROWS, ITEM_COLUMNS, CRITERION_COLUMNS)
+                   for column, name in table.items()}
+    raw = RawPracticalBank(file=file, meta=meta, items=order, problems=problems,
+                           sheet_of={"meta": META_SHEET, "item": ITEMS_SHEET, "criterion": CRITERIA_SHEET},
+                           field_names=field_names | {"criteria": "评分标准"})
+    return raw, missing
+
+
+def parse_xlsx(data: bytes, file: str) -> PracticalBankDocument:
+    raw, missing = read_xlsx(data, file)
+    return validated(lambda: build_document(raw), reader_problems=raw.problems, missing=missing,
+                     rejected=PracticalImportRejected)
 
 
 def write_xlsx(document: PracticalBankDocument) -> bytes:
-    """The workbook layout, filled: it imports back to the same digest."""
+    """The workbook layout, filled: it imports back to the same digest. Text a spreadsheet program would
+    take for a formula is written as text (issue 17 item 2)."""
     from openpyxl import Workbook
 
-    workbook = Workbook()
-    meta_sheet = workbook.active
-    assert meta_sheet is not None
-    meta_sheet.title = META_SHEET
+    workbook = Workbook(write_only=True)
+    meta_sheet = workbook.create_sheet(META_SHEET)
     meta = document.meta.canonical()
     for column, name in META_ROWS.items():
         value = meta[name]
-        meta_sheet.append([column, "\n".join(value) if isinstance(value, list) else value])
+        meta_sheet.append(text_row(meta_sheet, [column, "\n".join(value) if isinstance(value, list) else value]))
     items_sheet = workbook.create_sheet(ITEMS_SHEET)
     items_sheet.append(list(ITEM_COLUMNS))
+    criteria: list[list[Any]] = []
+    for item in sorted(document.items, key=lambda i: i.key.encode()):
+        items_sheet.append(text_row(items_sheet, [item.key, str(item.subject), item.title, item.time_limit_minutes,
+                                                  item.full_marks, item.task, "\n".join(item.equipment)]))
+        criteria.extend([item.key, c.code, c.name, c.points, "\n".join(c.deductions), "是" if c.veto else "否",
+                         c.veto_rule or ""] for c in item.criteria)
     criteria_sheet = workbook.create_sheet(CRITERIA_SHEET)
     criteria_sheet.append(list(CRITERION_COLUMNS))
-    for item in sorted(document.items, key=lambda i: i.key.encode()):
-        items_sheet.append([item.key, str(item.subject), item.title, item.time_limit_minutes, item.full_marks,
-                            item.task, "\n".join(item.equipment)])
-        for c in item.criteria:
-            criteria_sheet.append([item.key, c.code, c.name, c.points, "\n".join(c.deductions),
-                                   "是" if c.veto else "否", c.veto_rule or ""])
+    for row in criteria:
+        criteria_sheet.append(text_row(criteria_sheet, row))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -61,6 +61,11 @@ def import_document(*, db_session: Session, document: PracticalBankDocument, sou
 def import_files(*, db_session: Session, files: Iterable[tuple[str, bytes]], actor: Actor,
                  publish: bool = False) -> list[Imported]:
     """Every file, or nothing: the problems of all files are reported together."""
+    return import_parsed(db_session=db_session, documents=parse_files(files), actor=actor, publish=publish)
+
+
+def parse_files(files: Iterable[tuple[str, bytes]]) -> list[tuple[str, PracticalBankDocument]]:
+    """Every file parsed and validated (no database needed), or every problem of all of them."""
     problems: list[Problem] = []
     documents = []
     for name, data in files:
@@ -70,6 +75,11 @@ def import_files(*, db_session: Session, files: Iterable[tuple[str, bytes]], act
             problems.extend(rejected.problems)
     if problems:
         raise PracticalImportRejected(problems)
+    return documents
+
+
+def import_parsed(*, db_session: Session, documents: list[tuple[str, PracticalBankDocument]], actor: Actor,
+                  publish: bool = False) -> list[Imported]:
     done = [import_document(db_session=db_session, document=d, source_name=n, actor=actor) for n, d in documents]
     if publish:
         for imported in done:

@@ -3,6 +3,7 @@ at once, each naming file, line or row, and field. Both readers refuse the same 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -11,13 +12,22 @@ from examsvc.banks.document import normalize_text
 from examsvc.banks.problems import ImportRejected, Problem
 from examsvc.banks.validate import BANK_CODE, OPERATION_ITEM, QUESTION_KEY, VERSION, RawRecord
 from examsvc.practical.document import Criterion, PracticalBankDocument, PracticalItem, PracticalMeta, Subject
+from examsvc.practical.rule import DEFAULT_WEIGHTS
 
 META_FIELDS = ("code", "title", "province", "operation_item", "operation_item_name", "version", "effective_date",
                "sources")
 ITEM_FIELDS = ("key", "subject", "title", "time_limit_minutes", "full_marks", "task", "equipment", "criteria")
 CRITERION_FIELDS = ("code", "name", "points", "deductions", "veto", "veto_rule")
 MAX_ITEMS = 2_000
-MAX_CRITERIA = 10
+# 3–6 criteria per item (question_banks/practical/README.md): fewer cannot score an operation step by
+# step, more is not what the national standard's score sheets hold (issue 17 item 8).
+MIN_CRITERIA, MAX_CRITERIA = 3, 6
+# An item's full marks are its subject's weight in the national 实际操作考试标准 (rule.DEFAULT_WEIGHTS): a
+# drawn paper of one item per subject is then worth 100 as printed on its score sheets. A practical rule
+# with other weights scales the points (docs/practical.md, *Scoring*).
+#
+# {PREFIX}-K{n}-{nn}: the subject is in the key, and must be the item's (FZ-K3-09 is not a K2 item).
+ITEM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,30}-K([1-4])-[0-9]{1,4}$")
 
 
 class PracticalImportRejected(ImportRejected):
@@ -139,10 +149,13 @@ def _meta(check: _Checker, record: RawRecord) -> PracticalMeta:
 
 def _criteria(check: _Checker, item: RawItem, key: str) -> tuple[Criterion, ...]:
     out = []
-    if not 1 <= len(item.criteria) <= MAX_CRITERIA:
-        check.problem(item.record, "criteria", f"评分标准应有 1–{MAX_CRITERIA} 项。", kind="item", key=key)
+    if not MIN_CRITERIA <= len(item.criteria) <= MAX_CRITERIA:
+        check.problem(item.record, "criteria",
+                      f"评分标准应有 {MIN_CRITERIA}–{MAX_CRITERIA} 项，"
+                      f"现有 {len(item.criteria)} 项。", kind="item", key=key)
     for n, record in enumerate(item.criteria, start=1):
-        code = check.integer(record, "code", kind="criterion", low=1, high=MAX_CRITERIA, key=key)
+        # Any count past the rule is named once, on the item; the codes need only run 1, 2, 3 …
+        code = check.integer(record, "code", kind="criterion", low=1, high=99, key=key)
         if code != n:
             check.problem(record, "code", f"评分项序号应依次为 1、2、3……（此处应为 {n}）。", kind="criterion", key=key)
         veto = check.flag(record, "veto", kind="criterion", key=key)
@@ -161,14 +174,18 @@ def build_document(raw: RawPracticalBank) -> PracticalBankDocument:
     check = _Checker(raw)
     meta = _meta(check, raw.meta)
     if len(raw.items) > MAX_ITEMS:
-        check.problems.append(Problem(file=raw.file, message=f"考核项目过多（不超过 {MAX_ITEMS} 项）。"))
+        check.problems.append(Problem(file=raw.file, sheet=raw.sheet_of.get("item"),
+                                      message=f"考核项目过多（不超过 {MAX_ITEMS} 项）。"))
     items: list[PracticalItem] = []
     seen: dict[str, int | None] = {}
     for raw_item in raw.items:
         record = raw_item.record
         key = check.text(record, "key", kind="item", limit=40)
-        if key and not QUESTION_KEY.match(key):
-            check.problem(record, "key", "项目编号只能用字母、数字、“-”“_”，不超过 40 位。", kind="item")
+        key_form = ITEM_KEY.match(key) if key and QUESTION_KEY.match(key) else None
+        if key and key_form is None:
+            check.problem(record, "key",
+                          "项目编号应为“前缀-K科目号-序号”，如 LV-K1-01"
+                          "（字母、数字、“-”“_”，不超过 40 位）。", kind="item")
         if key in seen:
             check.problem(record, "key", f"项目编号重复（第{seen[key]}行已有）。", kind="item", key=key)
         seen.setdefault(key, record.line)
@@ -176,7 +193,14 @@ def build_document(raw: RawPracticalBank) -> PracticalBankDocument:
         subject = Subject(subject_text) if subject_text in {s.value for s in Subject} else Subject.K1
         if subject_text and subject_text != subject:
             check.problem(record, "subject", "科目应为 K1、K2、K3 或 K4。", kind="item", key=key)
+        elif key_form is not None and f"K{key_form.group(1)}" != subject:
+            check.problem(record, "key",
+                          f"项目编号中的科目是 K{key_form.group(1)}，"
+                          f"本项目的科目是 {subject}：两者应一致。", kind="item", key=key)
         full_marks = check.integer(record, "full_marks", kind="item", low=1, high=100, key=key)
+        if subject_text == subject and full_marks != DEFAULT_WEIGHTS[subject]:
+            check.problem(record, "full_marks", f"科目 {subject} 的项目满分应为 {DEFAULT_WEIGHTS[subject]} 分"
+                          f"（实际操作考试标准的科目分值），现为 {full_marks} 分。", kind="item", key=key)
         criteria = _criteria(check, raw_item, key)
         total = sum(c.points for c in criteria)
         if criteria and total != full_marks:
@@ -191,7 +215,8 @@ def build_document(raw: RawPracticalBank) -> PracticalBankDocument:
     present = {i.subject for i in items}
     for subject in Subject:
         if subject not in present:
-            check.problems.append(Problem(file=raw.file, field="subject",
+            check.problems.append(Problem(file=raw.file, field=raw.field_names.get("subject", "subject"),
+                                          sheet=raw.sheet_of.get("item"),
                                           message=f"科目 {subject} 没有考核项目：每个科目至少一项，才能每科抽取一题。"))
     if check.problems:
         raise PracticalImportRejected(check.problems)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -70,8 +69,7 @@ def import_bank(
     actor = current.actor
     end_read_transaction(db_session)
     document = service.parse_bank_file(body, filename)
-    result = service.import_document(db_session=db_session, document=document,
-                                     source_name=PurePath(filename).name, actor=actor)
+    result = service.import_document(db_session=db_session, document=document, actor=actor)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return ImportRead(version=_read(result.version), created=result.created, warnings=problem_dicts(result.warnings))

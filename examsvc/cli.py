@@ -13,7 +13,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from examsvc import __version__
 
@@ -83,8 +83,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args, settings)
     except ExamServiceError as exc:
-        print(f"examsvc: {exc.message} ({exc.code}) {exc.detail or ''}".rstrip(), file=sys.stderr)
+        print(error_text(exc), file=sys.stderr)
         return 1
+
+
+def error_text(exc: Any) -> str:
+    """A service error as the terminal shows it: the Chinese message, the code, then the detail as
+    ``name: value`` lines (a list of problems one per line), escaped, never a Python dict."""
+    from examsvc.text import shown
+
+    lines = [f"examsvc: {exc.message} ({exc.code})"]
+    for name, value in (exc.detail or {}).items():
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            lines.append(f"  {name}:")
+            lines += [f"    {shown('，'.join(f'{k}: {v}' for k, v in item.items()))}" for item in value]
+        elif isinstance(value, list | tuple):
+            lines.append(f"  {name}: {shown('、'.join(str(v) for v in value))}")
+        else:
+            lines.append(f"  {name}: {shown(str(value))}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

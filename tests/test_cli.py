@@ -123,3 +123,15 @@ def test_serve_starts_on_the_embedded_default_and_prints_the_first_admin(tmp_pat
                              if "practical" not in p.parts])
     # The generated password is printed once, and not inside any log line.
     assert sum(password.group(1) in line for line in out.splitlines()) == 1
+
+
+def test_a_refusal_prints_its_detail_as_lines_never_a_python_dict(embedded: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    _run(["db", "upgrade"], capsys)
+    assert _run(["sites", "create", "DT-01", "--name", "大同考点"], capsys)[0] == 0
+    code, _, err = _run(["sites", "create", "DT-01", "--name", "大同\x1b[31m考点"], capsys)
+    assert code == 1
+    first, *rest = err.strip().splitlines()
+    assert first.startswith("examsvc: ") and first.endswith(")"), err
+    assert rest and all(line.startswith("  ") and ": " in line for line in rest), err
+    assert "{" not in err and "\x1b" not in err, err

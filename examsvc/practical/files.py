@@ -54,9 +54,11 @@ _TEXT = frozenset({"code", "title", "province", "operation_item", "operation_ite
 _CRITERION_TEXT = frozenset({"name", "veto_rule"})  # a criterion's code is a number
 
 
-def parse_practical_file(data: bytes, filename: str) -> PracticalBankDocument:
-    name = PurePath(filename).name or "upload"
-    suffix = PurePath(name).suffix.lower()
+def parse_practical_file(data: bytes, filename: str, *, shown_as: str | None = None) -> PracticalBankDocument:
+    """Problems name the file as ``shown_as`` (the CLI: the path as given, so two files of one name in two
+    folders differ), else by the base name of ``filename`` (an upload's name is never a path)."""
+    name = shown_as or PurePath(filename).name or "upload"
+    suffix = PurePath(filename).suffix.lower()
     if suffix in (".yaml", ".yml"):
         return build_document(read_yaml(data, name))
     if suffix == ".xlsx":

@@ -60,17 +60,19 @@ def import_document(*, db_session: Session, document: PracticalBankDocument, sou
 
 def import_files(*, db_session: Session, files: Iterable[tuple[str, bytes]], actor: Actor,
                  publish: bool = False) -> list[Imported]:
-    """Every file, or nothing: the problems of all files are reported together."""
-    return import_parsed(db_session=db_session, documents=parse_files(files), actor=actor, publish=publish)
+    """Every file (named by its path as given), or nothing: the problems of all files are reported together."""
+    return import_parsed(db_session=db_session, documents=parse_files(files, paths=True), actor=actor,
+                         publish=publish)
 
 
-def parse_files(files: Iterable[tuple[str, bytes]]) -> list[tuple[str, PracticalBankDocument]]:
-    """Every file parsed and validated (no database needed), or every problem of all of them."""
+def parse_files(files: Iterable[tuple[str, bytes]], *, paths: bool = False) -> list[tuple[str, PracticalBankDocument]]:
+    """Every file parsed and validated (no database needed), or every problem of all of them. With
+    ``paths`` (the CLI) a problem names the file by the path given, else by its base name (an upload)."""
     problems: list[Problem] = []
     documents = []
     for name, data in files:
         try:
-            documents.append((name, parse_practical_file(data, name)))
+            documents.append((name, parse_practical_file(data, name, shown_as=name if paths else None)))
         except PracticalImportRejected as rejected:
             problems.extend(rejected.problems)
     if problems:

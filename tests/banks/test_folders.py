@@ -78,3 +78,18 @@ def test_an_empty_folder_is_refused_saying_so(shell: Path, capsys: pytest.Captur
     err = capsys.readouterr().err
     assert f"跳过：{shell / 'empty' / 'old.xls'}：不是题库文件" in err
     assert f"错误：{shell / 'empty'}：文件夹中没有可导入的理论题库文件" in err
+
+
+def test_practical_problems_name_files_by_the_path_given_too(shell: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = (SHIPPED / "practical" / "fusion_welding.yaml").read_text(encoding="utf-8")
+    broken = source.replace("format: ", "formats: ", 1)
+    assert broken != source
+    top = shell / "practical"
+    for folder in ("a", "b"):
+        (top / folder).mkdir(parents=True)
+        (top / folder / "bank.yaml").write_text(broken, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["practical", "import", str(top / "a"), str(top / "b")]) == 1
+    err = capsys.readouterr().err
+    for folder in ("a", "b"):
+        assert f"{top / folder / 'bank.yaml'}" in err, err

@@ -72,9 +72,9 @@ class Site:
                                                           "password": PASSWORD}, timeout=30).json()["access_token"]
         return {"Authorization": f"Bearer {token}"}
 
-    def act(self, seat: Seat, action: str, **extra: Any) -> httpx.Response:
-        return httpx.post(f"{self.base}/sittings/{SITTING}/attempts/{seat.admission_number}/{action}",
-                          headers=self.proctor(seat.room), json={"reason": "监考记录", **extra}, timeout=30)
+    def act(self, who: Seat, action: str, **extra: Any) -> httpx.Response:
+        return httpx.post(f"{self.base}/sittings/{SITTING}/attempts/{who.admission_number}/{action}",
+                          headers=self.proctor(who.room), json={"reason": "监考记录", **extra}, timeout=30)
 
     def cookie(self, credential: str) -> list[dict[str, Any]]:
         return [{"name": WORKSTATION_COOKIE, "value": credential, "url": self.base, "httpOnly": True,

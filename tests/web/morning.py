@@ -64,7 +64,7 @@ class Seat:
 @dataclass
 class Morning:
     seats: list[Seat]
-    spare_credential: str  # a bound, free workstation of room 01 (the seat after the last candidate's): moves
+    spare_credentials: dict[str, str]  # room -> its bound, free workstation (the seat after the last): moves
     spare_seat: int
     enrolment_code: str  # the site's current code: a technician enrols a new PC with it
     proctor_names: dict[str, str]  # room -> a proctor's user name (password PASSWORD)
@@ -151,7 +151,8 @@ def exam_morning(engine: Engine, settings: Settings, count: int) -> Morning:
                                        id_number=_id_number(n), photo_digest=hashlib.sha256(b"%d" % n).hexdigest(),
                                        room_code=room, seat_number=seat, now=utcnow(), actor=proctors[room][0])
             seats.append(Seat(registration.admission_number, _id_number(n), room, seat, enrolled[n].credential, code))
-        morning = Morning(seats=seats, spare_credential=enrolled[count].credential, spare_seat=per_room + 1,
+        spares = {room: enrolled[count + r].credential for r, room in enumerate(ROOMS)}
+        morning = Morning(seats=seats, spare_credentials=spares, spare_seat=per_room + 1,
                           enrolment_code=enrolment_code,
                           proctor_names={room: ps[0].label or "" for room, ps in proctors.items()},
                           paper_set_id=made.id)

@@ -99,14 +99,15 @@
   }
 
   /* ---------- the server's state, polled for pauses, extra time and the end ---------- */
-  function poll() {
-    if (ended) { return; }
+  function ask() {
+    if (ended) { return Promise.resolve(); }
     var sentAt = performance.now();
-    api("GET", "/attempt").then(function (response) {
+    return api("GET", "/attempt").then(function (response) {
       if (response.ok) { setOffline(false); return response.json().then(function (b) { applyClock(b.clock, sentAt); }); }
       return errorOf(response).then(function (e) { refused(response, e); });
-    }, function () { setOffline(true); }).then(schedulePoll, schedulePoll);
+    }, function () { setOffline(true); });
   }
+  function poll() { ask().then(schedulePoll, schedulePoll); }
   function schedulePoll() {
     if (!ended) { setTimeout(poll, paused || timeUp ? POLL_PAUSED_MS : POLL_MS); }
   }
@@ -128,6 +129,7 @@
     paused = on;
     $("pause-overlay").hidden = !on;
     $("layout").inert = on || ended;
+    $("submit-open").disabled = on || ended;
     if (on) { $("pause-box").focus(); announce("考试已暂停"); }
     else { announce("考试已恢复，请继续作答"); pump(); focusQuestion(); }
   }
@@ -413,7 +415,7 @@
     render();
     showEnd("考试时间到", "考试时间已到，系统正在自动交卷，请勿关闭本页面……");
     announce("考试时间到，系统自动交卷");
-    waitForQueue(4000).then(poll);
+    waitForQueue(4000).then(ask);  // once now; the regular polling goes on every 2 s until the seal
   }
   function reopenAfterExtraTime() {   // extra time granted at the last moment
     timeUp = false;

@@ -74,7 +74,7 @@ def home(request: Request, db_session: DbSession, settings: SettingsDep) -> Resp
     if attempt is None:
         refusal = views.readiness(db_session, current, utcnow(), settings.timezone)
         return render(request, "instructions.html", who=views.who(db_session, current, settings.timezone),
-                      refusal=refusal)
+                      refusal=views.refusal_text(refusal) if refusal is not None else None)
     return RedirectResponse("/ws/exam" if attempt.status == AttemptStatus.IN_PROGRESS else "/ws/result",
                             status_code=303)
 
@@ -144,7 +144,7 @@ def readiness(request: Request, db_session: DbSession, settings: SettingsDep) ->
     refusal = views.readiness(db_session, current, utcnow(), settings.timezone)
     if refusal is None:
         return JSONResponse({"ready": True})
-    return JSONResponse({"ready": False, "error": refusal.code, "message": refusal.message})
+    return JSONResponse({"ready": False, "error": refusal.code, "message": views.refusal_text(refusal)})
 
 
 @router.get("/exam")

@@ -32,7 +32,7 @@ def test_the_start_button_waits_for_the_start_and_says_why(browser: Browser, sit
         sign_in(page, seat)
         start = page.get_by_role("button", name="开始答题")
         expect(start).to_be_disabled()
-        expect(page.locator("#start-why")).to_contain_text("暂不能开始：考试尚未开始：统一开考时间为")
+        expect(page.locator("#start-why")).to_contain_text("暂不能开始（未开考）：考试尚未开始：统一开考时间为")
         shot(page, "03b-instructions-not-yet")
         accessible(page, "instructions, start refused")
     finally:

@@ -36,7 +36,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     html = ENV.get_template(template).render(csrf=token, static=static.url, **context)
     response = HTMLResponse(html, status_code=status_code)
     if request.cookies.get(browser.CSRF_COOKIE) != token:
-        browser.set_cookie(response, request, browser.CSRF_COOKIE, token)
+        # As long-lived as the workstation's: a page restored after the kiosk browser restarts still matches.
+        browser.set_cookie(response, request, browser.CSRF_COOKIE, token, days=browser.WORKSTATION_COOKIE_DAYS)
     return response
 
 

@@ -48,6 +48,8 @@ from examsvc.sites.endpoints import sites_router, workstations_router
 from examsvc.sittings.access import assert_sitting_routes_scoped
 from examsvc.sittings.endpoints import candidates_router
 from examsvc.sittings.endpoints import router as sittings_router
+from examsvc.web.pages import router as pages_router
+from examsvc.web.static import router as static_router
 
 OPENAPI_TAGS = [
     {"name": "health", "description": "Liveness and readiness probes (public)."},
@@ -134,7 +136,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     for router in (health_router, attempt_router, auth_router, users_router, sites_router, workstations_router,
                    banks_router, audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
                    candidates_router, sitting_papers_router, proctor_router, results_router, retraining_router,
-                   practical_router, practical_rules_router, practical_exam_router, qualification_router):
+                   practical_router, practical_rules_router, practical_exam_router, qualification_router,
+                   pages_router, static_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     assert_sitting_routes_scoped(app)

@@ -8,8 +8,10 @@
   cached briefly: anyone may keep and compare them, and monitors poll them.
 - ``Content-Security-Policy``: JSON gets ``default-src 'none'``; the printable room record (HTML with
   an inline style sheet) may use its inline style and nothing else; the API documentation pages load
-  their scripts from the CDN FastAPI names. A response that set its own policy keeps it (the web UI's
-  pages will set theirs).
+  their scripts from the CDN FastAPI names. The workstation's pages (``/ws``, ``/static``) load their own
+  scripts and style sheet from this origin and nothing inline (``PAGE_CSP``). A response that set its
+  own policy keeps it.
+- Static files set their own long ``Cache-Control`` (their URLs carry a content hash).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ DOCS_CSP = (b"default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdeliv
             b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
             b"https://cdn.redoc.ly; worker-src blob:; connect-src 'self'; frame-ancestors 'none'")
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+# The workstation's pages: scripts, styles and calls to this origin only; no inline script or style.
+PAGE_CSP = (b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+PAGE_PREFIXES = ("/ws", "/static/")
 
 
 class SecurityHeadersMiddleware:
@@ -55,6 +61,8 @@ def _with_security_headers(headers: list[tuple[bytes, bytes]], path: str) -> lis
     if b"content-security-policy" not in present:
         if path in DOCS_PATHS:
             added.append((b"content-security-policy", DOCS_CSP))
+        elif path.startswith(PAGE_PREFIXES):
+            added.append((b"content-security-policy", PAGE_CSP))
         elif present.get(b"content-type", b"").startswith(b"text/html"):
             added.append((b"content-security-policy", HTML_CSP))
         else:

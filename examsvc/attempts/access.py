@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from examsvc.audit.actors import Actor
 from examsvc.candidates.models import Registration
 from examsvc.errors import Forbidden, NotAuthenticated
+from examsvc.identity import browser
 from examsvc.identity.access import AccessRequirement, workstation_key_scheme
 from examsvc.identity.tokens import digest_secret
 from examsvc.sites import service as sites
@@ -60,6 +61,9 @@ class CandidateSessionRequirement(AccessRequirement):
         credential: Annotated[str | None, Depends(workstation_key_scheme)],
         session: Annotated[str | None, Depends(candidate_session_scheme)],
     ) -> CandidateCredentials:
+        # The workstation's browser sends both in HttpOnly cookies (examsvc.identity.browser).
+        credential = browser.from_header_or_cookie(request, credential, browser.WORKSTATION_COOKIE)
+        session = browser.from_header_or_cookie(request, session, browser.CANDIDATE_COOKIE)
         if not credential:
             raise NotAuthenticated("请求必须来自已登记并获批准的考试机。", code="workstation_required")
         if not session:

@@ -135,20 +135,8 @@ def start(*, db_session: Session, candidate: CurrentCandidate, now: datetime, gr
     registration = candidate.registration
     attempt = attempt_of(db_session, registration.id, lock=True)
     if attempt is None:
-        # Only the sitting's own columns: its rooms and staff (eager by default) are not needed here.
-        sitting = db_session.get(Sitting, registration.sitting_id, options=[
-            lazyload(Sitting.site), lazyload(Sitting.rooms), lazyload(Sitting.staff)])
-        assert sitting is not None
-        if sitting.status != SittingStatus.OPEN:
-            raise Conflict("考试场次尚未开考或已结束。", code="sitting_not_open",
-                           detail={"sitting": sitting.code, "status": sitting.status})
-        _require_exam_time(sitting, now, zone_name)
-        seat = db_session.get(Seat, candidate.check_in.seat_id)
-        assert seat is not None
-        if not room_staffed(db_session, sitting, seat.room_id):
-            raise Conflict("本考场监考员人数不足，暂停新开考，请等候监考员到岗。", code="room_understaffed",
-                           detail={"sitting": sitting.code})
-        paper, paper_set = content.find_paper(db_session, sitting.code, registration.admission_number)
+        sitting, seat, paper, paper_set = require_startable(db_session=db_session, candidate=candidate, now=now,
+                                                            zone_name=zone_name)
         opened = content.open_paper(db_session, paper, paper_set, keys)
         attempt = Attempt(sitting_id=sitting.id, registration_id=registration.id, paper_id=paper.id,
                           room_id=seat.room_id, workstation_id=candidate.workstation.id,
@@ -166,6 +154,27 @@ def start(*, db_session: Session, candidate: CurrentCandidate, now: datetime, gr
     _require_running(db_session, attempt, registration, now=now, grace_seconds=grace_seconds, keys=keys)
     opened = _opened(db_session, attempt, keys)
     return Started(attempt=attempt, paper=opened.for_candidate(), answers=answers_of(db_session, attempt))
+
+
+def require_startable(*, db_session: Session, candidate: CurrentCandidate, now: datetime,
+                      zone_name: str = localtime.DEFAULT_ZONE) -> tuple[Sitting, Seat, Paper, PaperSet]:
+    """Whether the candidate may begin answering now, or the refusal that says why not (未开考, 监考员不足,
+    试卷未解封): ``start`` and the workstation's instructions page (its 开始答题 button) ask the same."""
+    # Only the sitting's own columns: its rooms and staff (eager by default) are not needed here.
+    sitting = db_session.get(Sitting, candidate.registration.sitting_id, options=[
+        lazyload(Sitting.site), lazyload(Sitting.rooms), lazyload(Sitting.staff)])
+    assert sitting is not None
+    if sitting.status != SittingStatus.OPEN:
+        raise Conflict("考试场次尚未开考或已结束。", code="sitting_not_open",
+                       detail={"sitting": sitting.code, "status": sitting.status})
+    _require_exam_time(sitting, now, zone_name)
+    seat = db_session.get(Seat, candidate.check_in.seat_id)
+    assert seat is not None
+    if not room_staffed(db_session, sitting, seat.room_id):
+        raise Conflict("本考场监考员人数不足，暂停新开考，请等候监考员到岗。", code="room_understaffed",
+                       detail={"sitting": sitting.code})
+    paper, paper_set = content.find_paper(db_session, sitting.code, candidate.registration.admission_number)
+    return sitting, seat, paper, paper_set
 
 
 def _require_exam_time(sitting: Sitting, now: datetime, zone_name: str) -> None:

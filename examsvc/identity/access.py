@@ -46,6 +46,13 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     # C2SP tlog-tiles hash tiles: hashes only, no entry content, so anyone may rebuild and compare the
     # tree the public checkpoint commits to. Entry bundles stay auditor-only (docs/audit-log.md).
     ("GET", "/audit/tile/{level:int}/{rest:path}"),
+    # The workstation's pages (examsvc.web.pages): each reads the browser's cookies itself and shows a
+    # browser without them the enrolment or the seat page; what they show or do goes through the same
+    # checks as the API (sites.authenticate_workstation, attempts.access.authenticate, CSRF on writes).
+    ("GET", "/ws"), ("POST", "/ws/enrol"), ("POST", "/ws/sign-in"), ("GET", "/ws/readiness"), ("GET", "/ws/exam"),
+    ("GET", "/ws/result"), ("POST", "/ws/done"),
+    # The pages' scripts and style sheet (no data).
+    ("GET", "/static/{name}"),
 })
 
 

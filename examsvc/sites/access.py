@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from examsvc.audit.actors import Actor
 from examsvc.db import get_db_session
 from examsvc.errors import NotAuthenticated
+from examsvc.identity import browser
 from examsvc.identity.access import AccessRequirement, workstation_key_scheme
 from examsvc.sites import service
 from examsvc.sites.models import Workstation
@@ -40,6 +41,7 @@ class WorkstationRequirement(AccessRequirement):
         credential: Annotated[str | None, Depends(workstation_key_scheme)],
         db_session: Annotated[Session, Depends(get_db_session, scope="function")],
     ) -> CurrentWorkstation:
+        credential = browser.from_header_or_cookie(request, credential, browser.WORKSTATION_COOKIE)
         if not credential:
             raise NotAuthenticated("请求必须来自已登记并获批准的考试机。", code="workstation_required")
         workstation = service.authenticate_workstation(db_session=db_session, credential=credential)

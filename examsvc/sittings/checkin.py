@@ -111,10 +111,14 @@ def sign_in(*, db_session: Session, admission_number: str, one_time_code: str, w
     if row.signed_in_at is not None:
         raise Conflict("签到码已使用；如需重新登录请联系监考员。", code="code_used")
     if row.failed_sign_ins >= MAX_CODE_FAILURES:
-        raise Forbidden("签到码错误次数过多，请联系监考员重新签到。", code="code_locked")
+        raise Forbidden("签到码错误次数过多，已锁定，请联系监考员重新签到。", code="code_locked")
     if not hmac.compare_digest(row.code_digest, _code_digest(admission_number, one_time_code.strip())):
         row.failed_sign_ins += 1
-        raise NotAuthenticated("签到码不正确。", code="wrong_code", keep_changes=True)
+        left = MAX_CODE_FAILURES - row.failed_sign_ins
+        # Said plainly on the seat's screen: how many tries are left, and that the fifth locks the code.
+        message = (f"签到码不正确，还可再试 {left} 次；连续错误 {MAX_CODE_FAILURES} 次将锁定。" if left else
+                   f"签到码不正确，已连续错误 {MAX_CODE_FAILURES} 次，登录已锁定，请联系监考员重新签到。")
+        raise NotAuthenticated(message, code="wrong_code", detail={"tries_left": left}, keep_changes=True)
     _refuse_busy_workstation(db_session, workstation, row)
     token = new_secret(SESSION_PREFIX)
     row.signed_in_at = utcnow()

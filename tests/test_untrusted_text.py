@@ -67,3 +67,21 @@ def test_private_files_are_owner_only_even_if_they_existed(tmp_path: Path) -> No
     path.chmod(0o644)
     write_private(path, b"key")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_bytes() == b"key"
+
+
+def test_a_login_name_with_control_characters_is_refused_not_stored(actors: Actors) -> None:
+    """PostgreSQL cannot store a NUL: a name with one used to reach the throttle table and answer 500."""
+    for name in ("root\x00", "ro\not", "\x1b[31madmin"):
+        refused = actors.client.post("/auth/login", json={"username": name, "password": "x"})
+        assert refused.status_code == 422, (name, refused.text)
+
+
+def test_the_login_service_refuses_control_characters_for_every_caller(actors: Actors) -> None:
+    from examsvc.errors import InvalidInput
+    from examsvc.identity import service
+    from examsvc.identity.endpoints import login_policy
+
+    settings = actors.client.app.state.settings  # type: ignore[attr-defined]
+    with pytest.raises(InvalidInput, match="控制字符"):
+        service.login(db_session=actors.db_session, username="root\x00", password="x", source="127.0.0.1",
+                      policy=login_policy(settings))

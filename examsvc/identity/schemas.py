@@ -5,12 +5,13 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from examsvc.identity.roles import AffiliationKind, Role
+from examsvc.text import SingleLine
 
 
 class LoginRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"username": "zhangsan", "password": "••••••••••"}]})
 
-    username: str = Field(min_length=1, max_length=64)
+    username: SingleLine = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 

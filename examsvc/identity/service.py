@@ -16,6 +16,7 @@ from examsvc.identity import passwords, repository, throttle
 from examsvc.identity.models import AccessToken, StaffAffiliation, UserAccount, UserRole
 from examsvc.identity.roles import AffiliationKind, Role
 from examsvc.identity.tokens import digest_secret, new_secret
+from examsvc.text import is_control
 
 TOKEN_PREFIX = "exu"  # noqa: S105 - a visible prefix, not a secret
 
@@ -99,6 +100,9 @@ def login(*, db_session: Session, username: str, password: str, source: str, pol
     begins), and a source's wait (``auth.source_throttled``). The failure must survive the refusal, so
     the raised error asks the request's transaction to keep its changes.
     """
+    if any(is_control(c) for c in username):
+        # No account has such a name (user names are [A-Za-z0-9._-]); PostgreSQL cannot even store a NUL.
+        raise InvalidInput("用户名不能含有控制字符。", code="bad_username", detail={"field": "username"})
     now = utcnow()
     throttle.refuse_if_waiting(db_session, scope=throttle.Scope.ACCOUNT, subject=username, now=now)
     throttle.refuse_if_waiting(db_session, scope=throttle.Scope.SOURCE, subject=source, now=now)

@@ -60,6 +60,7 @@ class Site:
     base: str
     engine: Engine
     morning: Morning
+    settings: Settings | None = None  # what the setup signed with (the data folder's keys)
     used: int = 0
 
     def seat(self) -> Seat:
@@ -126,7 +127,7 @@ def site(database: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         time.sleep(0.1)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
-        yield Site(base=base, engine=database, morning=morning)
+        yield Site(base=base, engine=database, morning=morning, settings=settings)
     finally:
         process.terminate()
         try:

@@ -114,8 +114,6 @@ async function verify() {
     const key = await tv.parseVkey(read(PIN));
     const note = await get("/audit/checkpoint");
     const checkpoint = await tv.openCheckpoint(note, key);
-    $("cp-size").textContent = String(checkpoint.size);
-    $("cp-root").textContent = tv.toBase64(checkpoint.root);
     const last = read(LAST);
     if (last) {
       if (checkpoint.size < last.size) fail(`服务器的检查点（${checkpoint.size} 条）比上次验证的（${last.size} 条）还小：日志被截短。`);
@@ -129,6 +127,8 @@ async function verify() {
     await tv.verifyEntries(checkpoint, lines);
     const decoder = new TextDecoder();
     verified = { checkpoint, note, lines, entries: lines.map((l) => JSON.parse(decoder.decode(l))) };
+    $("cp-size").textContent = String(checkpoint.size);
+    $("cp-root").textContent = tv.toBase64(checkpoint.root);
     keep(LAST, { size: checkpoint.size, root: tv.toBase64(checkpoint.root) });
     showLast();
     say("progress", "", "");
@@ -138,6 +138,10 @@ async function verify() {
     filter();
   } catch (e) {
     verified = null;
+    $("cp-size").textContent = "（未通过验证）";
+    $("cp-root").textContent = "（未通过验证）";
+    $("entries-body").replaceChildren();
+    $("entries-count").textContent = "";
     $("export").disabled = true;
     say("progress", "", "");
     say("verify-status", "验证失败。", "bad");
@@ -252,7 +256,7 @@ $("next-page").addEventListener("click", () => { page += 1; render(); });
 
 function offer(list, name, body, type) {
   const link = document.createElement("a");
-  link.href = URL.createObjectURL(new Blob([body], { type }));
+  link.href = URL.createObjectURL(new Blob(Array.isArray(body) ? body : [body], { type }));
   link.download = name;
   link.textContent = `下载 ${name}`;
   const item = document.createElement("li");

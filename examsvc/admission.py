@@ -40,7 +40,7 @@ import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from fastapi.dependencies.models import Dependant
@@ -75,6 +75,17 @@ class _RouteKinds:
         return self._matches(self.credentials, method, path)
 
 
+CHECKS_CREDENTIALS = "examsvc_checks_credentials"
+T = TypeVar("T")
+
+
+def checks_credentials(endpoint: T) -> T:
+    """Marks a route that checks a password without a pydantic body (a page's form): it queues with
+    the other credential checks."""
+    setattr(endpoint, CHECKS_CREDENTIALS, True)
+    return endpoint
+
+
 def _dependants(dependant: Dependant) -> Iterator[Dependant]:
     yield dependant
     for sub in dependant.dependencies:
@@ -103,7 +114,7 @@ def classify_routes(app: Any) -> _RouteKinds:
         for method in sorted(context.methods or ()):
             if any(d.call is upload_body for d in _dependants(route.dependant)):
                 uploads.append((method, pattern))
-            if CREDENTIAL_FIELDS & _body_field_names(route):
+            if CREDENTIAL_FIELDS & _body_field_names(route) or getattr(route.endpoint, CHECKS_CREDENTIALS, False):
                 credentials.append((method, pattern))
     return _RouteKinds(tuple(uploads), tuple(credentials))
 

@@ -49,6 +49,8 @@ from examsvc.sittings.access import assert_sitting_routes_scoped
 from examsvc.sittings.endpoints import candidates_router
 from examsvc.sittings.endpoints import router as sittings_router
 from examsvc.web.pages import router as pages_router
+from examsvc.web.staff import router as staff_router
+from examsvc.web.staff_access import install_page_refusals
 from examsvc.web.static import router as static_router
 
 OPENAPI_TAGS = [
@@ -127,6 +129,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.loop_connections = (LoopConnections(engine.url.render_as_string(hide_password=False))
                                   if engine.dialect.name == "postgresql" else None)
     install_error_handlers(app)
+    install_page_refusals(app)
     install_openapi(app)
     app.add_middleware(AdmissionMiddleware, settings=settings, pool_capacity=pool_capacity(engine))
     app.add_middleware(RequestContextMiddleware)
@@ -137,7 +140,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
                    banks_router, audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
                    candidates_router, sitting_papers_router, proctor_router, results_router, retraining_router,
                    practical_router, practical_rules_router, practical_exam_router, qualification_router,
-                   pages_router, static_router):
+                   pages_router, staff_router, static_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     assert_sitting_routes_scoped(app)

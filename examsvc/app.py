@@ -48,6 +48,8 @@ from examsvc.sites.endpoints import sites_router, workstations_router
 from examsvc.sittings.access import assert_sitting_routes_scoped
 from examsvc.sittings.endpoints import candidates_router
 from examsvc.sittings.endpoints import router as sittings_router
+from examsvc.web.auditor import router as auditor_router
+from examsvc.web.chief import router as chief_router
 from examsvc.web.pages import router as pages_router
 from examsvc.web.staff import router as staff_router
 from examsvc.web.staff_access import install_page_refusals
@@ -140,7 +142,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
                    banks_router, audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
                    candidates_router, sitting_papers_router, proctor_router, results_router, retraining_router,
                    practical_router, practical_rules_router, practical_exam_router, qualification_router,
-                   pages_router, staff_router, static_router):
+                   pages_router, staff_router, chief_router, auditor_router, static_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     assert_sitting_routes_scoped(app)

@@ -81,17 +81,19 @@ def submitted_rule(engine: Engine, settings: Settings) -> int:
         return row.id
 
 
-def second_sitting(engine: Engine, settings: Settings, rule_id: int, count: int = 2) -> list[Candidate]:
+def second_sitting(engine: Engine, settings: Settings, rule_id: int, enrolment_code: str,
+                   count: int = 2) -> list[Candidate]:
     """WEB-2 under the approved version 2, in a room of its own, staffed and registered, its papers sealed to
-    the chief examiner two (who cosigns and opens it in the browser); starts two seconds from now."""
+    the chief examiner two (who cosigns and opens it in the browser); starts two seconds from now. Its PCs
+    enrol with the site's current code (``enrolment_code``), left as it is for the other tests."""
     with transaction(engine) as db:
         author = Actor.user(_id(db, "web-author-2"), "web-author-2", (str(Role.EXAM_ADMIN),))
         chief_id = _id(db, CHIEF)
         chief = Actor.user(chief_id, CHIEF, (str(Role.CHIEF_EXAMINER),))
         enrolled = []
         for n in range(count + 1):
-            code = sites.rotate_enrolment_code(db_session=db, code=SITE, actor=SETUP).enrolment_code
-            one = sites.enrol_workstation(db_session=db, site_code=SITE, enrolment_code=code, name=f"三考场{n + 1}号机")
+            one = sites.enrol_workstation(db_session=db, site_code=SITE, enrolment_code=enrolment_code,
+                                          name=f"三考场{n + 1}号机")
             sites.approve_workstation(db_session=db, workstation_id=one.workstation.id, actor=SETUP)
             enrolled.append(one)
         rooms.create_room(db_session=db, site_code=SITE, code=ROOM, name="第03考场", seats=count, actor=SETUP)

@@ -77,7 +77,7 @@ def test_a_chief_examiner_approves_cosigns_opens_closes_publishes_and_reviews(br
         CHIEF_PASSPHRASE) < 0
 
     # Exam morning: the manifest shown before the cosignature, the presence checklist, the opening.
-    found = second_sitting(site.engine, site.settings, rule_id)
+    found = second_sitting(site.engine, site.settings, rule_id, site.morning.enrolment_code)
     page.goto(f"/staff/chief/sittings/{SITTING2}")
     with transaction(site.engine) as db:
         paper_set = db.scalars(select(PaperSet).where(PaperSet.sitting_code == SITTING2)).one()

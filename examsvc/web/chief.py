@@ -57,7 +57,8 @@ def rule(blueprint_id: int, request: Request, current: Chief, db_session: DbSess
     previous = views.previous_version(db_session, row)
     return render(request, "staff/chief_rule.html", user=current.user, request_done=done(request), row=row,
                   previous=previous, differences=views.difference(db_session, row, previous),
-                  report=views.feasibility(db_session, row))
+                  report=views.feasibility(db_session, row), section_label=views.section_label,
+                  quota_label=views.quota_label)
 
 
 @router.get("/sittings/{code}")

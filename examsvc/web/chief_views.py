@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from examsvc import localtime
-from examsvc.banks.document import QuestionType
+from examsvc.banks.document import CATEGORY_LABELS, QuestionType
 from examsvc.blueprints import service as blueprints
 from examsvc.blueprints.document import Blueprint
 from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
@@ -70,7 +70,8 @@ def _banks(db_session: Session, row: BlueprintVersion) -> str:
 
 def _facts(db_session: Session, row: BlueprintVersion) -> list[tuple[str, str]]:
     rule: Blueprint = blueprints.rule_of(row)
-    facts = [("名称", rule.title), ("人员类别", str(rule.personnel_category)), ("题库", rule.bank_code)]
+    facts = [("名称", rule.title), ("人员类别", CATEGORY_LABELS.get(rule.personnel_category, rule.personnel_category)),
+             ("题库", rule.bank_code)]
     for section in rule.sections:
         label = TYPE_LABELS.get(section.type, str(section.type))
         facts.append((f"{label} 题数", str(section.count)))
@@ -93,6 +94,15 @@ def difference(db_session: Session, row: BlueprintVersion, previous: BlueprintVe
     rows = [Difference(what, old.get(what, "（无）"), value) for what, value in new]
     rows += [Difference(what, value, "（无）") for what, value in old.items() if what not in seen]
     return rows
+
+
+def section_label(name: str) -> str:
+    """A feasibility cell's section (the question type's code) in words."""
+    return TYPE_LABELS.get(QuestionType(name), name) if name in QuestionType.__members__.values() else name
+
+
+def quota_label(name: str) -> str:
+    return "整个题型" if name == "all" else name
 
 
 def feasibility(db_session: Session, row: BlueprintVersion) -> FeasibilityReport:

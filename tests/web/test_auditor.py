@@ -46,14 +46,24 @@ def test_the_auditor_verifies_the_log_in_the_browser_and_raises_the_alarm(browse
     # the page only compares what the server serves with it.
     vkey = httpx.get(f"{site.base}/audit/key", timeout=10).text.strip()
     expect(page.get_by_role("button", name="在浏览器中验证")).to_be_disabled()
-    page.get_by_label("粘贴从独立渠道").fill(vkey)
-    page.get_by_role("button", name="固定此密钥").click()
-    expect(page.locator("#key-status")).to_have_text("服务器提供的验证密钥与您固定的一致。")
     sign_now(site, page)
-    verify(page)
-    expect(page.locator("#verify-status")).to_contain_text(PASSED)
+    # By keyboard: paste the key, Tab to 固定此密钥, Enter; Tab on to 在浏览器中验证, Enter.
+    page.get_by_label("粘贴从独立渠道").focus()
+    page.keyboard.insert_text(vkey)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="固定此密钥")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#key-status")).to_have_text("服务器提供的验证密钥与您固定的一致。")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="在浏览器中验证")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#verify-status")).to_contain_text(PASSED, timeout=30_000)
     size = int(page.locator("#cp-size").inner_text())
     assert size > 20
+    # Every verified entry is listed, 50 a page.
+    expect(page.locator("#entries-count")).to_have_text(f"共 {size} 条，第 1 / {-(-size // 50)} 页")
+    page.get_by_role("button", name="下一页").click()
+    expect(page.locator("#entries-count")).to_contain_text("第 2 /")
 
     # Entries of the sitting, newest first, each with its inclusion proof verified here.
     page.get_by_label("场次编号").first.fill(SITTING)

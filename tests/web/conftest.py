@@ -61,6 +61,7 @@ class Site:
     engine: Engine
     morning: Morning
     used: int = 0
+    settings: Settings | None = None  # the server's (its data folder holds the keys): the staff console's tests
 
     def seat(self) -> Seat:
         seat = self.morning.seats[self.used]
@@ -126,7 +127,7 @@ def site(database: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         time.sleep(0.1)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
-        yield Site(base=base, engine=database, morning=morning)
+        yield Site(base=base, engine=database, morning=morning, settings=settings)
     finally:
         process.terminate()
         try:

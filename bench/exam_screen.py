@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,6 +31,7 @@ import httpx
 from playwright.async_api import BrowserContext, Page, async_playwright
 from sqlalchemy.engine import Engine
 
+from bench.faults import Server
 from examsvc.config import Settings
 from examsvc.identity.browser import WORKSTATION_COOKIE
 from tests.web.morning import Seat, exam_morning
@@ -62,38 +59,14 @@ MEASURE = """async ([changes, pauseMs]) => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def serving(engine: Engine, data_dir: Path, workers: int) -> Iterator[str]:
-    url = engine.url.render_as_string(hide_password=False)
-    port = _free_port()
-    env = os.environ | {"EXAMSVC_DATABASE_URL": url, "EXAMSVC_DATA_DIR": str(data_dir), "EXAMSVC_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "-m", "examsvc.cli", "serve", "--host", "127.0.0.1", "--port",
-                                str(port), "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    server = Server(engine.url.render_as_string(hide_password=False), data_dir, workers=workers)
+    server.start()
     try:
-        give_up = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"examsvc serve exited with {process.returncode}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > give_up:
-                raise SystemExit("examsvc serve did not become ready in 60 s")
-            time.sleep(0.1)
-        yield base
+        yield server.base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        server.stop()
 
 
 async def station(browser: Any, base: str, seat: Seat,

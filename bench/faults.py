@@ -52,11 +52,15 @@ def _free_port() -> int:
 class Server:
     """``examsvc serve`` as its own process (one worker), so that it can be killed like a real one."""
 
-    def __init__(self, url: str, data_dir: Path) -> None:
+    def __init__(self, url: str, data_dir: Path, *, env: dict[str, str] | None = None, workers: int = 1,
+                 log: Path | None = None) -> None:
+        """``env``: more settings for the server; ``log``: a file for its output (else discarded)."""
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = os.environ | {"EXAMSVC_DATABASE_URL": url, "EXAMSVC_DATA_DIR": str(data_dir),
-                                 "EXAMSVC_LOG_LEVEL": "WARNING", "EXAMSVC_SWEEP_INTERVAL_SECONDS": str(SWEEP_SECONDS)}
+                                 "EXAMSVC_LOG_LEVEL": "WARNING", "EXAMSVC_SWEEP_INTERVAL_SECONDS": str(SWEEP_SECONDS),
+                                 **(env or {})}
+        self.workers, self.log = workers, log
         self.process: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -64,9 +68,12 @@ class Server:
                               text=True, timeout=300, check=False)
 
     def start(self) -> None:
+        output = self.log.open("ab") if self.log is not None else subprocess.DEVNULL
         self.process = subprocess.Popen([sys.executable, "-m", "examsvc.cli", "serve", "--host", "127.0.0.1",
-                                         "--port", str(self.port)], env=self.env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                         "--port", str(self.port), "--workers", str(self.workers)], env=self.env,
+                                        stdout=output, stderr=subprocess.STDOUT)
+        if self.log is not None:
+            output.close()  # type: ignore[union-attr]  # the child holds its own descriptor
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -36,7 +36,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     html = ENV.get_template(template).render(csrf=token, static=static.url, **context)
     response = HTMLResponse(html, status_code=status_code)
     if request.cookies.get(browser.CSRF_COOKIE) != token:
-        browser.set_cookie(response, request, browser.CSRF_COOKIE, token)
+        # As long-lived as the workstation's: a page restored after the kiosk browser restarts still matches.
+        browser.set_cookie(response, request, browser.CSRF_COOKIE, token, days=browser.WORKSTATION_COOKIE_DAYS)
     return response
 
 
@@ -74,7 +75,7 @@ def home(request: Request, db_session: DbSession, settings: SettingsDep) -> Resp
     if attempt is None:
         refusal = views.readiness(db_session, current, utcnow(), settings.timezone)
         return render(request, "instructions.html", who=views.who(db_session, current, settings.timezone),
-                      refusal=refusal)
+                      refusal=views.refusal_text(refusal) if refusal is not None else None)
     return RedirectResponse("/ws/exam" if attempt.status == AttemptStatus.IN_PROGRESS else "/ws/result",
                             status_code=303)
 
@@ -144,7 +145,7 @@ def readiness(request: Request, db_session: DbSession, settings: SettingsDep) ->
     refusal = views.readiness(db_session, current, utcnow(), settings.timezone)
     if refusal is None:
         return JSONResponse({"ready": True})
-    return JSONResponse({"ready": False, "error": refusal.code, "message": refusal.message})
+    return JSONResponse({"ready": False, "error": refusal.code, "message": views.refusal_text(refusal)})
 
 
 @router.get("/exam")

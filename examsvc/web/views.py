@@ -106,6 +106,16 @@ def who(db_session: Session, current: CurrentCandidate, zone_name: str) -> Who:
                show_score=rule.show_score)
 
 
+# The short reason the instructions page gives beside the start's own message.
+REFUSAL_LABELS = {"sitting_not_open": "未开考", "exam_not_started": "未开考", "room_understaffed": "监考员不足",
+                  "paper_sealed": "试卷未解封", "no_paper": "无试卷", "exam_time_over": "考试已结束"}
+
+
+def refusal_text(refused: ExamServiceError) -> str:
+    label = REFUSAL_LABELS.get(refused.code)
+    return f"暂不能开始（{label}）：{refused.message}" if label else f"暂不能开始：{refused.message}"
+
+
 def readiness(db_session: Session, current: CurrentCandidate, now: datetime, zone_name: str) -> ExamServiceError | None:
     """None when 开始答题 may be pressed now, else the refusal ``POST /attempt/start`` would give."""
     try:

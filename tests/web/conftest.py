@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +18,7 @@ import pytest
 from sqlalchemy import make_url
 from sqlalchemy.engine import Engine
 
+from bench.faults import Server
 from examsvc import migrate
 from examsvc.config import Settings
 from examsvc.db import make_engine
@@ -45,12 +42,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     if exe is None:
         pytest.skip(NO_CHROMIUM)
     return {**browser_type_launch_args, "executable_path": exe, "args": ["--no-sandbox"]}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -105,34 +96,12 @@ def site(database: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     settings = Settings(_env_file=None, data_dir=data_dir, database_url=url, password_cost_log2=10)  # type: ignore[call-arg]
     settings.ensure_data_dir()
     morning = exam_morning(database, settings, CANDIDATES)
-    port = _free_port()
-    env = os.environ | {"EXAMSVC_DATABASE_URL": url, "EXAMSVC_DATA_DIR": str(data_dir), "EXAMSVC_LOG_LEVEL": "WARNING",
-                        "EXAMSVC_SWEEP_INTERVAL_SECONDS": "0.5", "EXAMSVC_ANSWER_GRACE_SECONDS": "2",
-                        "EXAMSVC_PASSWORD_COST_LOG2": "10", "EXAMSVC_CHECKPOINT_INTERVAL_SECONDS": "0"}
-    log = (data_dir / "serve.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "examsvc.cli", "serve", "--host", "127.0.0.1", "--port",
-                                str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"examsvc serve exited with {process.returncode}: see {data_dir / 'serve.log'}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("examsvc serve did not become ready in 60 s")
-        time.sleep(0.1)
+    server = Server(url, data_dir, log=data_dir / "serve.log", env={
+        "EXAMSVC_SWEEP_INTERVAL_SECONDS": "0.5", "EXAMSVC_ANSWER_GRACE_SECONDS": "2",
+        "EXAMSVC_PASSWORD_COST_LOG2": "10", "EXAMSVC_CHECKPOINT_INTERVAL_SECONDS": "0"})
+    server.start()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
-        yield Site(base=base, engine=database, morning=morning, settings=settings)
+        yield Site(base=server.base, engine=database, morning=morning, settings=settings)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-        log.close()
+        server.stop()

@@ -7,11 +7,12 @@ import re
 import time
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.web.conftest import Site
-from tests.web.morning import age
+from tests.web.morning import SITTING, age
 from tests.web.screen import accessible, shot, sign_in, start, workstation
 
 
@@ -82,6 +83,14 @@ def test_pause_resume_and_extra_time_by_the_proctor_show_on_the_open_page(browse
     expect(page.locator("#pause-overlay")).to_be_hidden(timeout=6_000)
     page.wait_for_timeout(1200)
     assert shown_seconds(page) < frozen
+    # The whole room paused (an outage) and resumed: the same overlay, the same return.
+    room = httpx.post(f"{site.base}/sittings/{SITTING}/rooms/{seat.room}/pause", headers=site.proctor(seat.room),
+                      json={"reason": "停电"}, timeout=30)
+    assert room.status_code == 200 and seat.admission_number in room.json()["admission_numbers"]
+    expect(page.locator("#pause-overlay")).to_be_visible(timeout=10_000)
+    assert httpx.post(f"{site.base}/sittings/{SITTING}/rooms/{seat.room}/resume", headers=site.proctor(seat.room),
+                      json={"reason": "恢复供电"}, timeout=30).status_code == 200
+    expect(page.locator("#pause-overlay")).to_be_hidden(timeout=6_000)
     before = shown_seconds(page)
     assert site.act(seat, "extra-time", minutes=10).status_code == 200
     page.wait_for_function(f"() => document.getElementById('clock').textContent >= '{_text(before + 500)}'",

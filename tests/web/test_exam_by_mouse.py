@@ -39,6 +39,12 @@ def test_whole_exam_by_mouse(browser: Browser, site: Site) -> None:
     accessible(page, "instructions")
     start(page)
     total = page.locator("#nav-list li").count()
+    # The deterrent: no right-click menu, no copying, no selection of the paper's text.
+    for event in ("contextmenu", "copy"):
+        prevented = page.evaluate("""(name) => { const e = new Event(name, {bubbles: true, cancelable: true});
+            document.getElementById('q-stem').dispatchEvent(e); return e.defaultPrevented; }""", event)
+        assert prevented, event
+    assert page.evaluate("() => getComputedStyle(document.getElementById('q-stem')).userSelect") == "none"
     assert total == 36
     chosen: dict[int, str] = {}
     for position in range(total - LEFT_UNANSWERED):

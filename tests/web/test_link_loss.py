@@ -3,7 +3,7 @@ link is back, none lost (the sealed sheet), and the banner shows and clears."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.web.conftest import Site
 from tests.web.screen import journal, question_type, saved, sealed_answers, shot, sign_in, start, workstation
@@ -64,4 +64,39 @@ def test_answers_made_offline_arrive_in_order_after_the_link_returns(browser: Br
     again.locator("#submit-dialog").get_by_role("button", name="确认交卷").click()
     expect(again.get_by_role("heading", name="交卷成功")).to_be_visible()
     assert sealed_answers(site.engine, seat.admission_number) == chosen
+    context.close()
+
+
+def test_a_late_acknowledgement_never_overwrites_a_newer_change(browser: Browser, site: Site) -> None:
+    seat = site.seat()
+    context = workstation(browser, site, seat.credential)
+    page = context.new_page()
+    sign_in(page, seat)
+    start(page)
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/attempt/answers/0", hold_the_first)
+    options = page.locator("#q-option-list input")
+    kind = question_type(page)
+    first, second = {"判断题": ("T", "F"), "单选题": ("A", "B")}.get(kind, ("A", "AB"))
+    options.nth(0).check()  # sent, its answer held back
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1
+    options.nth(1).check()  # the newer change waits behind it
+    expect(page.locator("#save-state")).to_have_text("保存中")
+    held[0].continue_()  # the older save arrives and is acknowledged after the newer change was made
+    saved(page)
+    expect(options.nth(1)).to_be_checked()
+    if kind != "多选题":
+        expect(options.nth(0)).not_to_be_checked()
+    assert [(p, r) for p, _, r in journal(site.engine, seat.admission_number)] == [(0, first), (0, second)]
     context.close()

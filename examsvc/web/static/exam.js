@@ -70,9 +70,13 @@
   function tick() {
     var ms = remainingMs();
     if (ms === null) { return; }
-    $("clock").textContent = text(ms);
+    // The DOM is touched only when what it shows changes (once a second): twenty pages on one machine
+    // otherwise spend their CPU on layout four times a second.
+    var shown = text(ms), clockEl = $("clock"), box = $("clock-box");
+    if (clockEl.textContent !== shown) { clockEl.textContent = shown; }
     var seconds = ms / 1000;
-    $("clock-box").className = "clock-box" + (seconds <= 300 ? " danger" : seconds <= 900 ? " warn" : "");
+    var style = "clock-box" + (seconds <= 300 ? " danger" : seconds <= 900 ? " warn" : "");
+    if (box.className !== style) { box.className = style; }
     if (lastRemaining !== null) {
       WARNINGS.forEach(function (w) {
         if (lastRemaining > w[0] && seconds <= w[0]) { warn(w[1]); }
@@ -95,14 +99,15 @@
   }
 
   /* ---------- the server's state, polled for pauses, extra time and the end ---------- */
-  function poll() {
-    if (ended) { return; }
+  function ask() {
+    if (ended) { return Promise.resolve(); }
     var sentAt = performance.now();
-    api("GET", "/attempt").then(function (response) {
+    return api("GET", "/attempt").then(function (response) {
       if (response.ok) { setOffline(false); return response.json().then(function (b) { applyClock(b.clock, sentAt); }); }
       return errorOf(response).then(function (e) { refused(response, e); });
-    }, function () { setOffline(true); }).then(schedulePoll, schedulePoll);
+    }, function () { setOffline(true); });
   }
+  function poll() { ask().then(schedulePoll, schedulePoll); }
   function schedulePoll() {
     if (!ended) { setTimeout(poll, paused || timeUp ? POLL_PAUSED_MS : POLL_MS); }
   }
@@ -124,6 +129,7 @@
     paused = on;
     $("pause-overlay").hidden = !on;
     $("layout").inert = on || ended;
+    $("submit-open").disabled = on || ended;
     if (on) { $("pause-box").focus(); announce("考试已暂停"); }
     else { announce("考试已恢复，请继续作答"); pump(); focusQuestion(); }
   }
@@ -260,10 +266,12 @@
   }
   function showSaveState() {
     if (!items.length) { return; }
-    var a = answers[current], el = $("save-state");
-    if (pendingFor(current)) { el.textContent = offline ? "未发送（已存本机）" : "保存中"; el.className = "save-state pending"; }
-    else if (a.seq > 0) { el.textContent = "已保存"; el.className = "save-state saved"; }
-    else { el.textContent = ""; el.className = "save-state"; }
+    var a = answers[current], el = $("save-state"), shown, style;
+    if (pendingFor(current)) { shown = offline ? "未发送（已存本机）" : "保存中"; style = "save-state pending"; }
+    else if (a.seq > 0) { shown = "已保存"; style = "save-state saved"; }
+    else { shown = ""; style = "save-state"; }
+    if (el.textContent !== shown) { el.textContent = shown; }
+    if (el.className !== style) { el.className = style; }
   }
   function renderNavigator() {
     var list = $("nav-list"), answered = 0, flagged = 0;
@@ -282,13 +290,16 @@
       var a = answers[p], b = list.children[p].firstChild;
       var done = a.response !== "";
       answered += done ? 1 : 0; flagged += a.flagged ? 1 : 0;
-      b.className = "nav" + (done ? " answered" : " unanswered") + (a.flagged ? " flagged" : "") +
+      var style = "nav" + (done ? " answered" : " unanswered") + (a.flagged ? " flagged" : "") +
         (p === current ? " current" : "");
+      if (b.className === style) { return; }  // unchanged: no DOM work (see tick)
+      b.className = style;
       b.textContent = (p + 1) + " " + (done ? "●" : "○") + (a.flagged ? "★" : "");
       b.setAttribute("aria-label", "第" + (p + 1) + "题，" + (done ? "已答" : "未答") + (a.flagged ? "，已标记" : ""));
       if (p === current) { b.setAttribute("aria-current", "true"); } else { b.removeAttribute("aria-current"); }
     });
-    $("nav-counts").textContent = "已答 " + answered + " / " + items.length + "，标记 " + flagged;
+    var counts = "已答 " + answered + " / " + items.length + "，标记 " + flagged;
+    if ($("nav-counts").textContent !== counts) { $("nav-counts").textContent = counts; }
   }
   function focusQuestion() { $("main").focus({ preventScroll: true }); }
 
@@ -404,7 +415,7 @@
     render();
     showEnd("考试时间到", "考试时间已到，系统正在自动交卷，请勿关闭本页面……");
     announce("考试时间到，系统自动交卷");
-    waitForQueue(4000).then(poll);
+    waitForQueue(4000).then(ask);  // once now; the regular polling goes on every 2 s until the seal
   }
   function reopenAfterExtraTime() {   // extra time granted at the last moment
     timeUp = false;

@@ -8,7 +8,7 @@
       if (s.error === "candidate_session_invalid") { location.assign("/ws"); return; }
       button.disabled = !s.ready;
       if (s.ready) { button.removeAttribute("aria-describedby"); why.textContent = "可以开始答题。"; }
-      else { button.setAttribute("aria-describedby", "start-why"); why.textContent = "暂不能开始：" + s.message; }
+      else { button.setAttribute("aria-describedby", "start-why"); why.textContent = s.message; }
       setTimeout(check, 3000);
     }, function () { why.textContent = "无法连接服务器，正在重试……"; setTimeout(check, 3000); });
   }

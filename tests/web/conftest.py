@@ -51,7 +51,6 @@ class Site:
     base: str
     engine: Engine
     morning: Morning
-    settings: Settings | None = None  # what the setup signed with (the data folder's keys)
     used: int = 0
     settings: Settings | None = None  # the server's (its data folder holds the keys): the staff console's tests
 

@@ -17,7 +17,8 @@ from examsvc.identity.roles import Role
 from tests.web.conftest import Site
 from tests.web.morning import SITTING
 from tests.web.screen import accessible, shot
-from tests.web.staff_pages import logged_in, rewritten_entry, staff_user
+from tests.web.staff.conftest import staff_page
+from tests.web.staff.insider import rewritten_entry, staff_user
 
 PASSED = "验证通过"
 
@@ -39,8 +40,8 @@ def sign_now(site: Site, page: Page) -> None:
 
 def test_the_auditor_verifies_the_log_in_the_browser_and_raises_the_alarm(browser: Browser, site: Site) -> None:
     staff_user(site, "web-auditor", Role.AUDITOR)
-    context = logged_in(browser, site, "web-auditor")
-    page = context.new_page()
+    page = staff_page(browser, site, "web-auditor")
+    context = page.context
     open_page(page)
     # The key comes from an independent source (here: the test reads it as an auditor would from a notice);
     # the page only compares what the server serves with it.
@@ -151,8 +152,8 @@ def site_entries(site: Site, context: object, start: int, end: int) -> bytes:
 
 def test_the_audit_page_refuses_other_roles(browser: Browser, site: Site) -> None:
     staff_user(site, "web-not-auditor", Role.PROCTOR, Role.INSPECTOR)
-    context = logged_in(browser, site, "web-not-auditor")
-    page = context.new_page()
+    page = staff_page(browser, site, "web-not-auditor")
+    context = page.context
     response = page.goto("/staff/audit")
     assert response is not None and response.status == 403
     assert response.headers["x-error"] == "forbidden"

@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from examsvc.bootstrap import transaction
 from examsvc.papers.models import PaperSet, PaperSetStatus
-from tests.web.chief_morning import CHIEF, CHIEF_PASSPHRASE, SITTING2, check_in, second_sitting, submitted_rule
-from tests.web.chief_morning import wait_for_start as wait_for_second_start
 from tests.web.conftest import Site
 from tests.web.morning import SITTING
 from tests.web.screen import accessible, shot
-from tests.web.staff_pages import logged_in
+from tests.web.staff.chief_morning import CHIEF, CHIEF_PASSPHRASE, SITTING2, check_in, second_sitting, submitted_rule
+from tests.web.staff.chief_morning import wait_for_start as wait_for_second_start
+from tests.web.staff.conftest import staff_page
 
 
 def sign(page: Page, form: str, button: str, done: str, passphrase: str = CHIEF_PASSPHRASE) -> None:
@@ -46,8 +46,8 @@ def answer_and_submit(site: Site, admission_number: str, credential: str, code: 
 def test_a_chief_examiner_approves_cosigns_opens_closes_publishes_and_reviews(browser: Browser, site: Site) -> None:
     assert site.settings is not None
     rule_id = submitted_rule(site.engine, site.settings)
-    context = logged_in(browser, site, CHIEF)
-    page = context.new_page()
+    page = staff_page(browser, site, CHIEF)
+    context = page.context
 
     page.goto("/staff/chief")
     expect(page.get_by_role("heading", name="主考工作台")).to_be_visible()
@@ -125,22 +125,22 @@ def test_a_chief_examiner_approves_cosigns_opens_closes_publishes_and_reviews(br
     shot(page, "36-chief-refused-other-sitting")
     context.close()
     # ... and the first sitting's chief may not open this one.
-    other = logged_in(browser, site, "web-chief")
+    other = staff_page(browser, site, "web-chief").context
     refused = other.new_page().goto(f"/staff/chief/sittings/{SITTING2}")
     assert refused is not None and refused.status == 403 and refused.headers["x-error"] == "not_assigned"
     other.close()
 
 
 def test_chief_pages_refuse_other_roles_and_other_sittings_chiefs(browser: Browser, site: Site) -> None:
-    context = logged_in(browser, site, "web-chief")  # the chief examiner of WEB-1 only
-    page = context.new_page()
+    page = staff_page(browser, site, "web-chief")  # the chief examiner of WEB-1 only
+    context = page.context
     home = page.goto("/staff/chief")
     assert home is not None and home.status == 200
     mine = page.goto(f"/staff/chief/sittings/{SITTING}")
     assert mine is not None and mine.status == 200
     context.close()
-    proctor = logged_in(browser, site, site.morning.proctor_names["01"])
-    page = proctor.new_page()
+    page = staff_page(browser, site, site.morning.proctor_names["01"])
+    proctor = page.context
     refused = page.goto("/staff/chief")
     assert refused is not None and refused.status == 403 and refused.headers["x-error"] == "forbidden"
     accessible(page, "chief refused")

@@ -24,7 +24,7 @@ from examsvc.tlog.proofs import consistency_proof, inclusion_proof
 from examsvc.tlog.rfc6962 import leaf_hash, root_of
 from tests.tlog.test_rfc6962 import CONSISTENCY, INCLUSION, LEAVES, NOTE, ROOTS, TEXT, VKEY, _peter, _stored
 
-MODULE = Path(__file__).parents[2] / "examsvc" / "web" / "static" / "tlog-verify.js"
+MODULE = Path(__file__).parents[3] / "examsvc" / "web" / "static" / "tlog-verify.js"
 ORIGIN = "http://localhost"
 
 
@@ -37,6 +37,7 @@ def _serve(route: Route) -> None:
 
 @pytest.fixture(scope="module")
 def js(browser: Browser) -> Iterator[Page]:
+    assert MODULE.is_file(), MODULE  # a route handler that raises never answers: the import would hang
     context = browser.new_context()
     context.route(f"{ORIGIN}/**", _serve)
     page = context.new_page()

@@ -196,7 +196,8 @@ def board(db_session: Session, sittings: list[Sitting], now: datetime) -> list[B
     recent = Counter(db_session.execute(select(Incident.sitting_id, Incident.room_id).where(
         Incident.sitting_id.in_(ids), Incident.at >= now - timedelta(minutes=30))).tuples())
     codes = site_rooms.codes(db_session=db_session, room_ids={r.room_id for s in sittings for r in s.rooms})
-    names = dict(db_session.execute(select(Room.id, Room.name).where(Room.id.in_(codes))).tuples())
+    names = {room_id: name for room_id, name in db_session.execute(
+        select(Room.id, Room.name).where(Room.id.in_(list(codes)))).tuples()}
     lines = []
     for sitting in sittings:
         proctors = present_proctors(db_session, sitting)

@@ -138,7 +138,7 @@ def answered_counts(db_session: Session, attempt_ids: list[int]) -> dict[int, in
         return {}
     return {attempt_id: n for attempt_id, n in db_session.execute(
         select(Answer.attempt_id, func.count()).where(Answer.attempt_id.in_(attempt_ids), Answer.response != "")
-        .group_by(Answer.attempt_id)).tuples()}
+        .group_by(Answer.attempt_id))}
 
 
 def room_incidents(db_session: Session, sitting: Sitting, room_id: int,
@@ -148,7 +148,7 @@ def room_incidents(db_session: Session, sitting: Sitting, room_id: int,
         Registration, Registration.id == Incident.registration_id).join(
         UserAccount, UserAccount.id == Incident.actor_id).where(
         Incident.sitting_id == sitting.id, Incident.room_id == room_id).order_by(
-        Incident.at.desc(), Incident.id.desc()).limit(limit)).tuples()
+        Incident.at.desc(), Incident.id.desc()).limit(limit))
     total = db_session.scalar(select(func.count()).select_from(Incident).where(
         Incident.sitting_id == sitting.id, Incident.room_id == room_id)) or 0
     return [IncidentView(id=i.id, at=i.at, kind=i.kind, admission_number=number, reason=i.reason, actor=who)
@@ -178,12 +178,12 @@ def board(db_session: Session, sittings: list[Sitting], now: datetime) -> list[B
     ids = [s.id for s in sittings]
     if not ids:
         return []
-    checked = Counter(db_session.execute(select(CandidateCheckIn.sitting_id, Seat.room_id).join(
-        Seat, Seat.id == CandidateCheckIn.seat_id).where(CandidateCheckIn.sitting_id.in_(ids))).tuples())
+    checked = Counter((s, r) for s, r in db_session.execute(select(CandidateCheckIn.sitting_id, Seat.room_id).join(
+        Seat, Seat.id == CandidateCheckIn.seat_id).where(CandidateCheckIn.sitting_id.in_(ids))))
     running, paused, finished = Counter[tuple[int, int]](), Counter[tuple[int, int]](), Counter[tuple[int, int]]()
     for sitting_id, room_id, status, paused_at in db_session.execute(select(
             Attempt.sitting_id, Attempt.room_id, Attempt.status, Attempt.paused_at).where(
-            Attempt.sitting_id.in_(ids))).tuples():
+            Attempt.sitting_id.in_(ids))):
         key = (sitting_id, room_id)
         if status == AttemptStatus.SUBMITTED:
             finished[key] += 1
@@ -193,11 +193,11 @@ def board(db_session: Session, sittings: list[Sitting], now: datetime) -> list[B
             paused[key] += 1
         else:
             running[key] += 1
-    recent = Counter(db_session.execute(select(Incident.sitting_id, Incident.room_id).where(
-        Incident.sitting_id.in_(ids), Incident.at >= now - timedelta(minutes=30))).tuples())
+    recent = Counter((s, r) for s, r in db_session.execute(select(Incident.sitting_id, Incident.room_id).where(
+        Incident.sitting_id.in_(ids), Incident.at >= now - timedelta(minutes=30))))
     codes = site_rooms.codes(db_session=db_session, room_ids={r.room_id for s in sittings for r in s.rooms})
     names = {room_id: name for room_id, name in db_session.execute(
-        select(Room.id, Room.name).where(Room.id.in_(list(codes)))).tuples()}
+        select(Room.id, Room.name).where(Room.id.in_(list(codes))))}
     lines = []
     for sitting in sittings:
         proctors = present_proctors(db_session, sitting)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from examsvc import localtime
@@ -141,16 +141,20 @@ def answered_counts(db_session: Session, attempt_ids: list[int]) -> dict[int, in
         .group_by(Answer.attempt_id))}
 
 
-def room_incidents(db_session: Session, sitting: Sitting, room_id: int,
-                   limit: int = RECENT_INCIDENTS) -> tuple[list[IncidentView], int]:
-    """The room's latest incidents (newest first) and how many it has in all."""
+def room_incidents(db_session: Session, sitting: Sitting, room_id: int, limit: int = RECENT_INCIDENTS,
+                   offset: int = 0, query: str = "") -> tuple[list[IncidentView], int]:
+    """The room's incidents, newest first (a page of them), and how many match in all. ``query``: a part
+    of the reason or of the admission number."""
+    where = [Incident.sitting_id == sitting.id, Incident.room_id == room_id]
+    if query.strip():
+        where.append(or_(Incident.reason.contains(query.strip()),
+                         Registration.admission_number.contains(query.strip())))
     rows = db_session.execute(select(Incident, Registration.admission_number, UserAccount.display_name).outerjoin(
         Registration, Registration.id == Incident.registration_id).join(
-        UserAccount, UserAccount.id == Incident.actor_id).where(
-        Incident.sitting_id == sitting.id, Incident.room_id == room_id).order_by(
-        Incident.at.desc(), Incident.id.desc()).limit(limit))
-    total = db_session.scalar(select(func.count()).select_from(Incident).where(
-        Incident.sitting_id == sitting.id, Incident.room_id == room_id)) or 0
+        UserAccount, UserAccount.id == Incident.actor_id).where(*where).order_by(
+        Incident.at.desc(), Incident.id.desc()).offset(offset).limit(limit))
+    total = db_session.scalar(select(func.count()).select_from(Incident).outerjoin(
+        Registration, Registration.id == Incident.registration_id).where(*where)) or 0
     return [IncidentView(id=i.id, at=i.at, kind=i.kind, admission_number=number, reason=i.reason, actor=who)
             for i, number, who in rows], total
 

@@ -73,7 +73,11 @@ class RoomDuty:
 
 
 def refused_page(request: Request, refused: ExamServiceError) -> HTMLResponse:
-    return render(request, "staff/refused.html", status_code=refused.status_code, refused=refused)
+    """A page's refusal; a wrong role names the roles the page is for (the API's ``required_roles``)."""
+    wanted = refused.detail.get("required_roles") or list(refused.detail.get("scopes", {}))
+    for_roles = [Role(r).label for r in wanted if r in Role.__members__.values()]
+    return render(request, "staff/refused.html", status_code=refused.status_code, refused=refused,
+                  for_roles=for_roles)
 
 
 def login_page(request: Request, *, error: ExamServiceError | None = None, username: str = "",

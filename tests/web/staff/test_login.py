@@ -66,6 +66,7 @@ def test_each_page_refuses_roles_that_may_not_see_it(browser: Browser, site: Sit
     answer = inspector.goto("/staff/proctor/WEB-S/rooms/01")  # a proctor's console: not an inspector's
     assert answer is not None and answer.status == 403 and answer.headers["x-error"] == "forbidden"
     expect(inspector.get_by_role("heading", name="无法打开此页面")).to_be_visible()
+    expect(inspector.get_by_text("此页面供")).to_have_text("此页面供主考官、监考员使用。")
     shot(inspector, "staff-05-refused")
     accessible(inspector, "refused")
     answer = inspector.goto("/staff/admin/sittings")

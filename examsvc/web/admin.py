@@ -36,7 +36,7 @@ from examsvc.sittings import service as sittings
 from examsvc.sittings.access import Scope, SittingCaller
 from examsvc.sittings.models import Sitting, StaffRole
 from examsvc.web.pages import render
-from examsvc.web.proctor import STATUS_LABELS
+from examsvc.web.staff import STATUS_LABELS
 from examsvc.web.staff_access import ERROR_HEADER, posted, staff_page, staff_sitting_page
 
 router = APIRouter(prefix="/staff/admin", include_in_schema=False)

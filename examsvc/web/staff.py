@@ -33,7 +33,8 @@ from examsvc.web.staff_access import ERROR_HEADER, HOME_PATH, LOGIN_PATH, posted
 router = APIRouter(prefix="/staff", include_in_schema=False)
 AnyStaff = Annotated[CurrentUser, Depends(staff_page(*ALL_ROLES))]
 
-STATUS_LABELS = {SittingStatus.SCHEDULED: "待开考", SittingStatus.OPEN: "考试中", SittingStatus.CLOSED: "已结束"}
+STATUS_LABELS: dict[str, str] = {SittingStatus.SCHEDULED: "待开考", SittingStatus.OPEN: "考试中",
+                                 SittingStatus.CLOSED: "已结束"}
 
 
 @dataclass(frozen=True)

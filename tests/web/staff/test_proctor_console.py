@@ -119,4 +119,13 @@ def test_actions_by_dialog_and_a_pause_and_move_seen_live(browser: Browser, site
     dialog.get_by_label("原因（记入考场记录）").fill("恢复供电")
     dialog.get_by_role("button", name="确认执行").click()
     expect(seat(page, 1)).to_contain_text("答题中", timeout=LIVE)
+    # 重新登录 (after a crash): the dialog says the session ends; a new one-time code shows as a slip.
+    seat(page, 1).get_by_role("button").click()
+    dialog.get_by_label("处置方式").select_option("reopen")
+    expect(dialog.locator("#action-confirm")).to_contain_text("原会话作废")
+    dialog.get_by_label("原因（记入考场记录）").fill("考试机死机")
+    dialog.get_by_role("button", name="确认执行").click()
+    expect(page.locator("#slip-admission")).to_have_text(first.admission_number)
+    expect(page.locator("#slip-code")).to_have_text(re.compile(r"^\d{6}$"))
+    expect(seat(page, 1)).to_contain_text("已暂停", timeout=LIVE)
     page.context.close()

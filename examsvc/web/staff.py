@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from examsvc import localtime
 from examsvc.admission import checks_credentials
-from examsvc.db import DbSession, in_request_transaction
+from examsvc.attempts import seatmap
+from examsvc.db import DbSession, in_request_transaction, utcnow
 from examsvc.dependencies import SettingsDep, get_settings
 from examsvc.errors import ExamServiceError, InvalidInput, TooManyAttempts
 from examsvc.identity import browser
@@ -155,8 +156,12 @@ def change_password(request: Request, current: AnyStaff, db_session: DbSession, 
 @router.get("")
 def home(request: Request, current: AnyStaff, db_session: DbSession, settings: SettingsDep) -> Response:
     roles = [r for r in Role if r in current.user.role_names]
+    today = utcnow().astimezone(localtime.zone(settings.timezone)).date()
+    todays = (seatmap.sittings_of_day(db_session, today, settings.timezone)
+              if current.has(Role.INSPECTOR) or current.has(Role.EXAM_ADMIN) else [])
     return render(request, "staff/home.html", user=current.user, roles=roles, tasks=ROLE_TASKS,
-                  duties=room_duties(db_session, current, settings.timezone))
+                  duties=room_duties(db_session, current, settings.timezone), today=today.isoformat(),
+                  todays=todays, todays_rooms=sum(len(s.rooms) for s in todays))
 
 
 def room_duties(db_session: Session, current: CurrentUser, zone_name: str) -> list[RoomDuty]:

@@ -71,6 +71,15 @@
     function assignment() {
       return { user_id: parseInt($("staff-user").value, 10), role: $("staff-role").value, room: $("staff-room").value || null };
     }
+    $("staff-filter").addEventListener("input", function () {
+      var q = this.value.trim().toLowerCase(), select = $("staff-user"), first = null;
+      Array.prototype.forEach.call(select.options, function (o) {
+        var show = !q || o.textContent.toLowerCase().indexOf(q) >= 0;
+        o.hidden = o.disabled = !show;
+        if (show && first === null) { first = o; }
+      });
+      if (select.selectedOptions[0] && select.selectedOptions[0].disabled && first) { select.value = first.value; }
+    });
     function say(text, bad) { result.textContent = ""; var p = el("p", text); p.className = bad ? "error" : "ok"; result.appendChild(p); }
     $("staff-check").addEventListener("click", function () {
       json("POST", base + "/staff/check", assignment()).then(function (r) {

@@ -62,6 +62,11 @@ def test_create_register_assign_and_make_papers(browser: Browser, site: Site, st
     expect(page.locator("#registered")).to_contain_text("赵六", timeout=10000)
     expect(page.locator("#registered tbody tr")).to_have_count(2)
     # A conflict shown before saving: a proctor cannot be the chief examiner (the service's own check).
+    page.get_by_label("筛选人员（姓名或用户名）").fill("proctor-late")  # the staff list is searchable
+    expect(page.get_by_label("人员", exact=True)).to_have_value(re.compile(r"^\d+$"))
+    assert page.get_by_label("人员", exact=True).evaluate("s => s.selectedOptions[0].textContent").endswith(
+        "（staff-proctor-late）")
+    page.get_by_label("筛选人员（姓名或用户名）").fill("")
     page.get_by_label("人员", exact=True).select_option(label="测试人员（staff-proctor-late）")
     page.get_by_label("角色", exact=True).select_option("chief_examiner")
     page.get_by_role("button", name="检查冲突").click()

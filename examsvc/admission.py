@@ -50,6 +50,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from examsvc.config import Settings
 from examsvc.errors import error_body
+from examsvc.identity.browser import STAFF_COOKIE
 from examsvc.uploads import MAX_UPLOAD_BYTES, upload_body
 
 # The deadline sweep and the checkpoint signer use the pool beside requests.
@@ -76,6 +77,7 @@ class _RouteKinds:
 
 
 CHECKS_CREDENTIALS = "examsvc_checks_credentials"
+STAFF_COOKIE_PREFIX = f"{STAFF_COOKIE}=".encode()
 T = TypeVar("T")
 
 
@@ -124,6 +126,9 @@ def _has_credential(scope: Scope) -> bool:
         if name == b"x-workstation-token" and value:
             return True
         if name == b"authorization" and value[:7].lower() == b"bearer " and len(value) > 7:
+            return True
+        # The staff console's login cookie (an exam admin uploading a candidate list from the page).
+        if name == b"cookie" and STAFF_COOKIE_PREFIX in value:
             return True
     return False
 

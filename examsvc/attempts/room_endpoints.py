@@ -36,6 +36,13 @@ class SeatMapRead(BaseModel):
     at: datetime
 
 
+class IncidentsRead(BaseModel):
+    incidents: list[seatmap.IncidentView]
+    total: int
+    page: int
+    pages: int
+
+
 class BoardRead(BaseModel):
     day: date
     rooms: list[seatmap.BoardRoom]
@@ -49,6 +56,19 @@ def seats(code: str, room: str, _: Watcher, db_session: DbSession) -> SeatMapRea
     now = utcnow()
     return SeatMapRead(map=seatmap.room_map(db_session, get_sitting(db_session=db_session, code=code), room, now),
                        at=now)
+
+
+@room_router.get("/incidents", response_model=IncidentsRead,
+                 summary="The room's incidents, newest first, a page at a time; `q` finds a reason or an admission "
+                         "number")
+def incidents(code: str, room: str, _: Watcher, db_session: DbSession,
+              page: Annotated[int, Query(ge=1, le=100000)] = 1,
+              q: Annotated[str, Query(max_length=100)] = "") -> IncidentsRead:
+    sitting = get_sitting(db_session=db_session, code=code)
+    found = seatmap.room_of(db_session, sitting, room)
+    size = seatmap.RECENT_INCIDENTS
+    rows, total = seatmap.room_incidents(db_session, sitting, found.id, limit=size, offset=(page - 1) * size, query=q)
+    return IncidentsRead(incidents=rows, total=total, page=page, pages=max(1, -(-total // size)))
 
 
 @inspection_router.get("/board", response_model=BoardRead,

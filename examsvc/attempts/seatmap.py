@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from examsvc import localtime
@@ -138,19 +138,23 @@ def answered_counts(db_session: Session, attempt_ids: list[int]) -> dict[int, in
         return {}
     return {attempt_id: n for attempt_id, n in db_session.execute(
         select(Answer.attempt_id, func.count()).where(Answer.attempt_id.in_(attempt_ids), Answer.response != "")
-        .group_by(Answer.attempt_id)).tuples()}
+        .group_by(Answer.attempt_id))}
 
 
-def room_incidents(db_session: Session, sitting: Sitting, room_id: int,
-                   limit: int = RECENT_INCIDENTS) -> tuple[list[IncidentView], int]:
-    """The room's latest incidents (newest first) and how many it has in all."""
+def room_incidents(db_session: Session, sitting: Sitting, room_id: int, limit: int = RECENT_INCIDENTS,
+                   offset: int = 0, query: str = "") -> tuple[list[IncidentView], int]:
+    """The room's incidents, newest first (a page of them), and how many match in all. ``query``: a part
+    of the reason or of the admission number."""
+    where = [Incident.sitting_id == sitting.id, Incident.room_id == room_id]
+    if query.strip():
+        where.append(or_(Incident.reason.contains(query.strip()),
+                         Registration.admission_number.contains(query.strip())))
     rows = db_session.execute(select(Incident, Registration.admission_number, UserAccount.display_name).outerjoin(
         Registration, Registration.id == Incident.registration_id).join(
-        UserAccount, UserAccount.id == Incident.actor_id).where(
-        Incident.sitting_id == sitting.id, Incident.room_id == room_id).order_by(
-        Incident.at.desc(), Incident.id.desc()).limit(limit)).tuples()
-    total = db_session.scalar(select(func.count()).select_from(Incident).where(
-        Incident.sitting_id == sitting.id, Incident.room_id == room_id)) or 0
+        UserAccount, UserAccount.id == Incident.actor_id).where(*where).order_by(
+        Incident.at.desc(), Incident.id.desc()).offset(offset).limit(limit))
+    total = db_session.scalar(select(func.count()).select_from(Incident).outerjoin(
+        Registration, Registration.id == Incident.registration_id).where(*where)) or 0
     return [IncidentView(id=i.id, at=i.at, kind=i.kind, admission_number=number, reason=i.reason, actor=who)
             for i, number, who in rows], total
 
@@ -178,12 +182,12 @@ def board(db_session: Session, sittings: list[Sitting], now: datetime) -> list[B
     ids = [s.id for s in sittings]
     if not ids:
         return []
-    checked = Counter(db_session.execute(select(CandidateCheckIn.sitting_id, Seat.room_id).join(
-        Seat, Seat.id == CandidateCheckIn.seat_id).where(CandidateCheckIn.sitting_id.in_(ids))).tuples())
+    checked = Counter((s, r) for s, r in db_session.execute(select(CandidateCheckIn.sitting_id, Seat.room_id).join(
+        Seat, Seat.id == CandidateCheckIn.seat_id).where(CandidateCheckIn.sitting_id.in_(ids))))
     running, paused, finished = Counter[tuple[int, int]](), Counter[tuple[int, int]](), Counter[tuple[int, int]]()
     for sitting_id, room_id, status, paused_at in db_session.execute(select(
             Attempt.sitting_id, Attempt.room_id, Attempt.status, Attempt.paused_at).where(
-            Attempt.sitting_id.in_(ids))).tuples():
+            Attempt.sitting_id.in_(ids))):
         key = (sitting_id, room_id)
         if status == AttemptStatus.SUBMITTED:
             finished[key] += 1
@@ -193,10 +197,11 @@ def board(db_session: Session, sittings: list[Sitting], now: datetime) -> list[B
             paused[key] += 1
         else:
             running[key] += 1
-    recent = Counter(db_session.execute(select(Incident.sitting_id, Incident.room_id).where(
-        Incident.sitting_id.in_(ids), Incident.at >= now - timedelta(minutes=30))).tuples())
+    recent = Counter((s, r) for s, r in db_session.execute(select(Incident.sitting_id, Incident.room_id).where(
+        Incident.sitting_id.in_(ids), Incident.at >= now - timedelta(minutes=30))))
     codes = site_rooms.codes(db_session=db_session, room_ids={r.room_id for s in sittings for r in s.rooms})
-    names = dict(db_session.execute(select(Room.id, Room.name).where(Room.id.in_(codes))).tuples())
+    names = {room_id: name for room_id, name in db_session.execute(
+        select(Room.id, Room.name).where(Room.id.in_(list(codes))))}
     lines = []
     for sitting in sittings:
         proctors = present_proctors(db_session, sitting)

@@ -22,6 +22,7 @@ from examsvc.sittings import service as sittings
 from examsvc.sittings.access import Scope, SittingCaller
 from examsvc.web import chief_views as views
 from examsvc.web.pages import render
+from examsvc.web.staff import STATUS_LABELS  # the console's one table of sitting states
 from examsvc.web.staff_access import staff_page, staff_sitting_page
 
 router = APIRouter(prefix="/staff/chief", include_in_schema=False)
@@ -48,7 +49,7 @@ def done(request: Request) -> str:
 def home(request: Request, current: Chief, db_session: DbSession, settings: SettingsDep) -> HTMLResponse:
     return render(request, "staff/chief_home.html", user=current.user,
                   rules=views.pending_rules(db_session), sittings=views.chief_sittings(db_session, current.id),
-                  status_labels=views.STATUS_LABELS, local=lambda t: views.local(t, settings.timezone))
+                  status_labels=STATUS_LABELS, local=lambda t: views.local(t, settings.timezone))
 
 
 @router.get("/rules/{blueprint_id}")
@@ -66,7 +67,7 @@ def sitting(code: str, request: Request, current: SittingChief, db_session: DbSe
             settings: SettingsDep) -> HTMLResponse:
     found = sittings.get(db_session=db_session, code=code)
     return render(request, "staff/chief_sitting.html", user=current.user, request_done=done(request), sitting=found,
-                  status=views.STATUS_LABELS.get(found.status, found.status),
+                  status=STATUS_LABELS.get(found.status, found.status),
                   starts_at=views.local(found.scheduled_start, settings.timezone),
                   registered=views.registration_count(db_session, found),
                   manifests=views.manifests(db_session, found), morning=views.morning(db_session, found),

@@ -26,12 +26,10 @@ from examsvc.results import service as results
 from examsvc.results.models import Result
 from examsvc.sites import rooms as site_rooms
 from examsvc.sittings import presence, record
-from examsvc.sittings.models import RoomRecord, Sitting, SittingStatus, StaffAssignment, StaffRole
+from examsvc.sittings.models import RoomRecord, Sitting, StaffAssignment, StaffRole
 
 TYPE_LABELS = {QuestionType.TRUE_FALSE: "判断题", QuestionType.SINGLE_CHOICE: "单选题",
                QuestionType.MULTIPLE_CHOICE: "多选题"}
-STATUS_LABELS: dict[str, str] = {SittingStatus.SCHEDULED: "待开考", SittingStatus.OPEN: "考试中",
-                                 SittingStatus.CLOSED: "已结束"}
 SET_STATUS: dict[str, str] = {"sealed": "已封存，待主考会签", "approved": "已会签，待开考", "opened": "已开启",
                               "closed": "已关闭"}
 

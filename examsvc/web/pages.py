@@ -31,6 +31,8 @@ from examsvc.web import static, views
 router = APIRouter(prefix="/ws", include_in_schema=False)
 ENV = Environment(loader=PackageLoader("examsvc.web", "templates"), autoescape=select_autoescape(default=True),
                   trim_blocks=True, lstrip_blocks=True)
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     token = browser.csrf_token(request)
     html = ENV.get_template(template).render(csrf=token, static=static.url, **context)
@@ -66,7 +68,7 @@ def home(request: Request, db_session: DbSession, settings: SettingsDep) -> Resp
     current = views.candidate(db_session, request)
     if current is None:
         where, seat = views.place(db_session, found.workstation)
-        sitting = views.next_sitting(db_session, seat, utcnow())
+        sitting = views.next_sitting(db_session, seat)
         response = seat_page(request, settings.timezone, found.workstation.id, where, sitting)
         if request.cookies.get(browser.CANDIDATE_COOKIE):  # ended by a move, a reopen or a new sign-in
             browser.clear_cookie(response, request, browser.CANDIDATE_COOKIE)
@@ -124,7 +126,7 @@ async def sign_in(request: Request) -> Response:
         except ExamServiceError as refused:  # a wrong code's count is kept: this transaction commits
             where, seat = views.place(db_session, found.workstation)
             return seat_page(request, zone_name, found.workstation.id, where,
-                             views.next_sitting(db_session, seat, utcnow()), error=refused, admission_number=number)
+                             views.next_sitting(db_session, seat), error=refused, admission_number=number)
         response = home_page()
         browser.set_cookie(response, request, browser.CANDIDATE_COOKIE, token)
         return response

@@ -29,6 +29,7 @@ from examsvc.sittings.access import Scope, SittingCaller
 from examsvc.sittings.record_page import _INCIDENT_NAMES as INCIDENT_NAMES
 from examsvc.sittings.service import get as get_sitting
 from examsvc.web.pages import render
+from examsvc.web.staff import STATUS_LABELS
 from examsvc.web.staff_access import PageRefusal, staff_page, staff_sitting_page
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -38,7 +39,6 @@ RoomViewer = Annotated[SittingCaller, Depends(staff_sitting_page({
     r: s for r, s in ROOM_WATCHERS.items() if r in BOARD_ROLES}))]
 BoardViewer = Annotated[CurrentUser, Depends(staff_page(*BOARD_ROLES))]
 PAGE_SIZE = 20
-STATUS_LABELS = {"scheduled": "待开考", "open": "考试中", "closed": "已结束"}
 
 
 def room_page(request: Request, db_session: Session, current: CurrentUser, code: str, room: str, zone_name: str,

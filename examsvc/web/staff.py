@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from examsvc import localtime
 from examsvc.admission import checks_credentials
-from examsvc.db import DbSession, in_request_transaction
+from examsvc.attempts import seatmap
+from examsvc.db import DbSession, in_request_transaction, utcnow
 from examsvc.dependencies import SettingsDep, get_settings
 from examsvc.errors import ExamServiceError, InvalidInput, TooManyAttempts
 from examsvc.identity import browser
@@ -33,7 +34,8 @@ from examsvc.web.staff_access import ERROR_HEADER, HOME_PATH, LOGIN_PATH, posted
 router = APIRouter(prefix="/staff", include_in_schema=False)
 AnyStaff = Annotated[CurrentUser, Depends(staff_page(*ALL_ROLES))]
 
-STATUS_LABELS = {SittingStatus.SCHEDULED: "待开考", SittingStatus.OPEN: "考试中", SittingStatus.CLOSED: "已结束"}
+STATUS_LABELS: dict[str, str] = {SittingStatus.SCHEDULED: "待开考", SittingStatus.OPEN: "考试中",
+                                 SittingStatus.CLOSED: "已结束"}
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,11 @@ class RoomDuty:
 
 
 def refused_page(request: Request, refused: ExamServiceError) -> HTMLResponse:
-    return render(request, "staff/refused.html", status_code=refused.status_code, refused=refused)
+    """A page's refusal; a wrong role names the roles the page is for (the API's ``required_roles``)."""
+    wanted = refused.detail.get("required_roles") or list(refused.detail.get("scopes", {}))
+    for_roles = [Role(r).label for r in wanted if r in Role.__members__.values()]
+    return render(request, "staff/refused.html", status_code=refused.status_code, refused=refused,
+                  for_roles=for_roles)
 
 
 def login_page(request: Request, *, error: ExamServiceError | None = None, username: str = "",
@@ -150,8 +156,12 @@ def change_password(request: Request, current: AnyStaff, db_session: DbSession, 
 @router.get("")
 def home(request: Request, current: AnyStaff, db_session: DbSession, settings: SettingsDep) -> Response:
     roles = [r for r in Role if r in current.user.role_names]
+    today = utcnow().astimezone(localtime.zone(settings.timezone)).date()
+    todays = (seatmap.sittings_of_day(db_session, today, settings.timezone)
+              if current.has(Role.INSPECTOR) or current.has(Role.EXAM_ADMIN) else [])
     return render(request, "staff/home.html", user=current.user, roles=roles, tasks=ROLE_TASKS,
-                  duties=room_duties(db_session, current, settings.timezone))
+                  duties=room_duties(db_session, current, settings.timezone), today=today.isoformat(),
+                  todays=todays, todays_rooms=sum(len(s.rooms) for s in todays))
 
 
 def room_duties(db_session: Session, current: CurrentUser, zone_name: str) -> list[RoomDuty]:

@@ -56,7 +56,7 @@ def place(db_session: Session, workstation: Workstation) -> tuple[Place, Seat | 
                  seat=seat.number if seat else None), seat
 
 
-def next_sitting(db_session: Session, seat: Seat | None, now: datetime) -> Sitting | None:
+def next_sitting(db_session: Session, seat: Seat | None) -> Sitting | None:
     """The room's open sitting, else its next scheduled one (the seat screen names it)."""
     if seat is None:
         return None

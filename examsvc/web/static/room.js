@@ -81,17 +81,38 @@
       b.textContent = map.counts[b.dataset.count] || 0;
     });
     $("proctors-present").textContent = map.proctors_present;
+    // The incident list follows the poll on its first page without a search; other pages are fetched.
+    if (incidentPage === 1 && !$("incident-search").value.trim()) { showIncidents(map.incidents, map.incident_count, 1, 0); }
+    if (!readonly) { freeSeats($("ci-seat")); }
+  }
+
+  var incidentPage = 1;
+  function showIncidents(list, total, page, pages) {
     var body = $("incidents");
     body.textContent = "";
-    map.incidents.forEach(function (i) {
+    list.forEach(function (i) {
       var tr = el("tr");
       [localTime(i.at), incidentNames[i.kind] || i.kind, i.admission_number || "全场", i.reason, i.actor]
         .forEach(function (t) { tr.appendChild(el("td", null, t)); });
       body.appendChild(tr);
     });
-    $("incident-count").textContent = map.incident_count;
-    if (!readonly) { freeSeats($("ci-seat")); }
+    pages = pages || Math.max(1, Math.ceil(total / 20));
+    var info = $("incident-info");
+    info.textContent = "共 " + total + " 条，每页 20 条，第 " + page + " / " + pages + " 页" +
+      (page === 1 && !$("incident-search").value.trim() ? "（最新的在前，自动更新）。" : "。");
+    $("incident-prev").disabled = page <= 1;
+    $("incident-next").disabled = page >= pages;
   }
+  function loadIncidents() {
+    var q = $("incident-search").value.trim();
+    fetch(base + "/rooms/" + encodeURIComponent(room) + "/incidents?page=" + incidentPage + "&q=" + encodeURIComponent(q),
+          { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (d) {
+      if (d.incidents) { showIncidents(d.incidents, d.total, d.page, d.pages); }
+    });
+  }
+  $("incident-prev").addEventListener("click", function () { incidentPage -= 1; loadIncidents(); });
+  $("incident-next").addEventListener("click", function () { incidentPage += 1; loadIncidents(); });
+  $("incident-search").addEventListener("input", function () { incidentPage = 1; loadIncidents(); });
 
   function freeSeats(select) {
     var keep = select.value;
@@ -101,7 +122,9 @@
         var o = el("option", null, s.seat + "号座"); o.value = s.seat; select.appendChild(o);
       }
     });
-    if (keep) { select.value = keep; }
+    // Keep the proctor's choice while it is still free; else the first free seat (never an empty choice).
+    if (keep && select.querySelector('option[value="' + keep + '"]')) { select.value = keep; }
+    else if (select.options.length) { select.selectedIndex = 0; }
   }
 
   function poll() {
@@ -220,6 +243,7 @@
     kind.focus();
   }
   kind.addEventListener("change", describe);
+  $("action-reason").addEventListener("input", function () { $("action-error").hidden = true; });
   $("action-minutes").addEventListener("input", describe);
   $("action-seat").addEventListener("change", describe);
   $("action-cancel").addEventListener("click", function () { dialog.close(); });

@@ -63,9 +63,14 @@ def test_log_in_lockout_password_and_log_out(browser: Browser, site: Site, staff
 def test_each_page_refuses_roles_that_may_not_see_it(browser: Browser, site: Site, staff: StaffMorning) -> None:
     inspector = context_for(browser, site).new_page()
     log_in(inspector, staff.users["inspector"])
+    expect(inspector.locator("#today-summary")).to_have_text(re.compile(r"全省共有 \d+ 个考试场次、\d+ 个考场"))
+    expect(inspector.get_by_role("link", name="全省巡考看板")).to_be_visible()
+    shot(inspector, "staff-06-home-inspector")
+    accessible(inspector, "inspector home")
     answer = inspector.goto("/staff/proctor/WEB-S/rooms/01")  # a proctor's console: not an inspector's
     assert answer is not None and answer.status == 403 and answer.headers["x-error"] == "forbidden"
     expect(inspector.get_by_role("heading", name="无法打开此页面")).to_be_visible()
+    expect(inspector.get_by_text("此页面供")).to_have_text("此页面供主考官、监考员使用。")
     shot(inspector, "staff-05-refused")
     accessible(inspector, "refused")
     answer = inspector.goto("/staff/admin/sittings")

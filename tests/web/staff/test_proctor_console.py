@@ -33,7 +33,7 @@ def test_presence_check_in_and_the_one_time_code(browser: Browser, site: Site, s
     expect(page.locator("#proctors-present")).to_have_text("3", timeout=LIVE)
     # Check-in: the ID-card reader types the number and Enter, which moves on instead of submitting.
     admission, id_number = staff.waiting[0]
-    page.get_by_label("准考证号").fill(admission)
+    page.get_by_label("准考证号", exact=True).fill(admission)
     page.get_by_label("身份证号（可用读卡器读入）").press_sequentially(id_number + "\n")
     expect(page.get_by_label("现场照片（只计算摘要，不上传）")).to_be_focused()
     photo = b"\xff\xd8 a photo taken at the door"
@@ -59,7 +59,7 @@ def test_presence_check_in_and_the_one_time_code(browser: Browser, site: Site, s
     expect(seat(page, 5)).to_contain_text("已登录", timeout=LIVE)
     # A wrong ID number is refused by the API's own rule, said on the page.
     admission2, _ = staff.waiting[1]
-    page.get_by_label("准考证号").fill(admission2)
+    page.get_by_label("准考证号", exact=True).fill(admission2)
     page.get_by_label("身份证号（可用读卡器读入）").fill("110101199001011237")
     page.get_by_label("照片摘要（SHA-256）").fill("0" * 64)
     page.get_by_role("button", name="检录并生成登录码").click()
@@ -108,10 +108,24 @@ def test_actions_by_dialog_and_a_pause_and_move_seen_live(browser: Browser, site
     dialog.get_by_role("button", name="确认执行").click()
     expect(seat(page, 1)).to_contain_text("已暂停", timeout=LIVE)
     expect(page.locator("#incidents")).to_contain_text("考场停电")
+    page.get_by_label("搜索原因或准考证号").fill("停电")  # the incident list is searchable (and paged)
+    expect(page.locator("#incidents tr")).to_have_count(1)
+    expect(page.locator("#incident-info")).to_contain_text("共 1 条")
+    page.get_by_label("搜索原因或准考证号").fill("")
+    expect(page.locator("#incident-info")).to_contain_text("自动更新")
     shot(page, "staff-13-proctor-seatmap")
     accessible(page, "seat map")
     page.get_by_role("button", name="继续全场").click()
     dialog.get_by_label("原因（记入考场记录）").fill("恢复供电")
     dialog.get_by_role("button", name="确认执行").click()
     expect(seat(page, 1)).to_contain_text("答题中", timeout=LIVE)
+    # 重新登录 (after a crash): the dialog says the session ends; a new one-time code shows as a slip.
+    seat(page, 1).get_by_role("button").click()
+    dialog.get_by_label("处置方式").select_option("reopen")
+    expect(dialog.locator("#action-confirm")).to_contain_text("原会话作废")
+    dialog.get_by_label("原因（记入考场记录）").fill("考试机死机")
+    dialog.get_by_role("button", name="确认执行").click()
+    expect(page.locator("#slip-admission")).to_have_text(first.admission_number)
+    expect(page.locator("#slip-code")).to_have_text(re.compile(r"^\d{6}$"))
+    expect(seat(page, 1)).to_contain_text("已暂停", timeout=LIVE)
     page.context.close()

@@ -45,7 +45,7 @@ import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from fastapi.dependencies.models import Dependant
@@ -55,6 +55,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from examsvc.config import Settings
 from examsvc.errors import error_body
+from examsvc.identity.browser import STAFF_COOKIE
 from examsvc.uploads import MAX_UPLOAD_BYTES, import_body, upload_body
 
 # The deadline sweep and the checkpoint signer use the pool beside requests.
@@ -82,6 +83,18 @@ class _RouteKinds:
 
     def is_import(self, method: str, path: str) -> bool:
         return self._matches(self.imports, method, path)
+
+
+CHECKS_CREDENTIALS = "examsvc_checks_credentials"
+STAFF_COOKIE_PREFIX = f"{STAFF_COOKIE}=".encode()
+T = TypeVar("T")
+
+
+def checks_credentials(endpoint: T) -> T:
+    """Marks a route that checks a password without a pydantic body (a page's form): it queues with
+    the other credential checks."""
+    setattr(endpoint, CHECKS_CREDENTIALS, True)
+    return endpoint
 
 
 def _dependants(dependant: Dependant) -> Iterator[Dependant]:
@@ -115,7 +128,7 @@ def classify_routes(app: Any) -> _RouteKinds:
                 uploads.append((method, pattern))
             if import_body in calls:
                 imports.append((method, pattern))
-            if CREDENTIAL_FIELDS & _body_field_names(route):
+            if CREDENTIAL_FIELDS & _body_field_names(route) or getattr(route.endpoint, CHECKS_CREDENTIALS, False):
                 credentials.append((method, pattern))
     return _RouteKinds(tuple(uploads), tuple(credentials), tuple(imports))
 
@@ -125,6 +138,9 @@ def _has_credential(scope: Scope) -> bool:
         if name == b"x-workstation-token" and value:
             return True
         if name == b"authorization" and value[:7].lower() == b"bearer " and len(value) > 7:
+            return True
+        # The staff console's login cookie (an exam admin uploading a candidate list from the page).
+        if name == b"cookie" and STAFF_COOKIE_PREFIX in value:
             return True
     return False
 

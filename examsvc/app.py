@@ -20,6 +20,7 @@ from examsvc.attempts.autosave import LoopConnections
 from examsvc.attempts.background import credit_outage_once, sweep_loop
 from examsvc.attempts.endpoints import candidate_router as attempt_router
 from examsvc.attempts.endpoints import proctor_router
+from examsvc.attempts.room_endpoints import inspection_router, room_router
 from examsvc.audit.background import checkpoint_loop
 from examsvc.audit.endpoints import router as audit_router
 from examsvc.audit.keys import load_signer
@@ -48,7 +49,13 @@ from examsvc.sites.endpoints import sites_router, workstations_router
 from examsvc.sittings.access import assert_sitting_routes_scoped
 from examsvc.sittings.endpoints import candidates_router
 from examsvc.sittings.endpoints import router as sittings_router
+from examsvc.web.admin import router as admin_pages_router
+from examsvc.web.auditor import router as auditor_router
+from examsvc.web.chief import router as chief_router
 from examsvc.web.pages import router as pages_router
+from examsvc.web.proctor import router as proctor_pages_router
+from examsvc.web.staff import router as staff_router
+from examsvc.web.staff_access import install_page_refusals
 from examsvc.web.static import router as static_router
 
 OPENAPI_TAGS = [
@@ -127,6 +134,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.loop_connections = (LoopConnections(engine.url.render_as_string(hide_password=False))
                                   if engine.dialect.name == "postgresql" else None)
     install_error_handlers(app)
+    install_page_refusals(app)
     install_openapi(app)
     app.add_middleware(AdmissionMiddleware, settings=settings, pool_capacity=pool_capacity(engine))
     app.add_middleware(RequestContextMiddleware)
@@ -135,9 +143,11 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     # Routes are matched in order: the exam day's hottest (the candidate's saves) come first.
     for router in (health_router, attempt_router, auth_router, users_router, sites_router, workstations_router,
                    banks_router, audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
-                   candidates_router, sitting_papers_router, proctor_router, results_router, retraining_router,
-                   practical_router, practical_rules_router, practical_exam_router, qualification_router,
-                   pages_router, static_router):
+                   candidates_router, sitting_papers_router, proctor_router, room_router, inspection_router,
+                   results_router, retraining_router, practical_router, practical_rules_router, practical_exam_router,
+                   qualification_router,
+                   pages_router, staff_router, proctor_pages_router, admin_pages_router, chief_router, auditor_router,
+                   static_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     assert_sitting_routes_scoped(app)

@@ -6,7 +6,9 @@ import re
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from examsvc.attempts.access import CandidateSessionRequirement
 from examsvc.identity.access import (
@@ -20,6 +22,7 @@ from examsvc.identity.access import (
 from examsvc.identity.roles import Role
 from examsvc.sites.access import WorkstationRequirement
 from tests.builders import Actors
+from tests.page_routes import error_code, is_page, page_request, sent_to_login
 
 # Path parameters that are not plain ids need a value of their own type to reach the route.
 _PARAM_VALUES = {"role": "proctor"}
@@ -34,16 +37,29 @@ def test_the_public_allow_list_is_exactly_the_public_routes(app: FastAPI) -> Non
     assert public == PUBLIC_ROUTES
 
 
+def _call(client: TestClient, method: str, path: str, route: APIRoute, headers: dict[str, str]) -> Response:
+    """A page route gets the caller's login as the console's cookie (examsvc.web.staff_access)."""
+    if is_page(route):
+        return page_request(client, method, _url(path), headers)
+    return client.request(method, _url(path), headers=headers)
+
+
 def test_every_guarded_route_refuses_an_anonymous_caller(app: FastAPI, client: TestClient) -> None:
-    checked = 0
-    for method, path, _ in api_routes(app):
+    checked = pages = 0
+    for method, path, route in api_routes(app):
         if (method, path) in PUBLIC_ROUTES:
+            continue
+        if is_page(route):  # no login: the log-in page
+            response = page_request(client, method, _url(path), {})
+            assert sent_to_login(response), f"{method} {path} answered {response.status_code} to nobody"
+            assert error_code(response) == "not_authenticated", f"{method} {path}: {error_code(response)}"
+            pages += 1
             continue
         response = client.request(method, _url(path))
         assert response.status_code == 401, f"{method} {path} answered {response.status_code} to nobody"
         assert response.json()["error"] in {"not_authenticated", "workstation_required"}
         checked += 1
-    assert checked >= 15
+    assert checked >= 15 and pages >= 3
 
 
 def test_every_role_route_refuses_every_other_role(app: FastAPI, actors: Actors) -> None:
@@ -59,9 +75,9 @@ def test_every_role_route_refuses_every_other_role(app: FastAPI, actors: Actors)
             others = [r for r in Role if r not in requirement.roles]
             # A user holding every other role at once must still be refused; a user with no role too.
             for headers in (actors.user_with(*others), actors.user_with()):
-                response = actors.client.request(method, _url(path), headers=headers | extra)
+                response = _call(actors.client, method, path, route, headers | extra)
                 assert response.status_code == 403, f"{method} {path} let in {others or 'no role'}"
-                assert response.json()["error"] == "forbidden"
+                assert error_code(response) == "forbidden"
 
 
 def test_every_role_route_admits_each_of_its_roles(app: FastAPI, actors: Actors) -> None:
@@ -74,9 +90,9 @@ def test_every_role_route_admits_each_of_its_roles(app: FastAPI, actors: Actors)
         for requirement in requirements:
             if isinstance(requirement, RoleRequirement):
                 for role in requirement.roles:
-                    response = actors.client.request(method, _url(path), headers=actors.user_with(role) | extra)
-                    assert response.status_code not in (401, 403) or response.json()["error"] not in (
-                        "not_authenticated", "forbidden", "workstation_required"), f"{method} {path} refused {role}"
+                    response = _call(actors.client, method, path, route, actors.user_with(role) | extra)
+                    assert error_code(response) not in ("not_authenticated", "forbidden", "workstation_required"), (
+                        f"{method} {path} refused {role}")
 
 
 def test_workstation_routes_refuse_users_of_every_role(app: FastAPI, actors: Actors) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from httpx import Response
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,7 @@ from examsvc.sites.access import WorkstationRequirement
 from examsvc.sittings.access import QUERY_PARAMETER, Scope, SittingRequirement, names_a_sitting
 from examsvc.sittings.models import Sitting, SittingStatus
 from tests.builders import TEST_ACTOR, Actors, auth_header, login, make_user
+from tests.page_routes import error_code, is_page, page_request
 from tests.papers.builders import approved_rule
 from tests.sittings.conftest import days_ahead
 
@@ -113,8 +115,11 @@ def _scoped_routes(app: FastAPI) -> list[tuple[str, str, SittingRequirement, boo
     return found
 
 
-def _error(response_json: object) -> str:
-    return str(response_json.get("error")) if isinstance(response_json, dict) else ""
+def _call(world: World, method: str, url: str, route: APIRoute, headers: dict[str, str]) -> Response:
+    """A page route (the staff console) gets the caller's login as its cookie and answers refusals in ``X-Error``."""
+    if is_page(route):
+        return page_request(world.client, method, url, headers)
+    return world.client.request(method, url, headers=headers)
 
 
 def test_every_route_naming_a_sitting_declares_a_sitting_scope(app: FastAPI) -> None:
@@ -134,19 +139,19 @@ def test_each_admitted_role_acts_only_within_its_scope(app: FastAPI, world: Worl
             station = {"X-Workstation-Token": here.credential} if at_workstation else {}
             for role, scope in requirement.scopes.items():
                 url = world.url(path, here, route)
-                admitted = world.client.request(method, url, headers=world.holder(role, here) | station)
-                outsider = world.client.request(method, url, headers=world.holder(role, elsewhere) | station)
+                admitted = _call(world, method, url, route, world.holder(role, here) | station)
+                outsider = _call(world, method, url, route, world.holder(role, elsewhere) | station)
                 what = f"{method} {path} as {role} ({scope}, sitting {'closed' if closed else 'not closed'})"
                 if scope == Scope.CLOSED and not closed:
                     for response in (admitted, outsider):
-                        assert (response.status_code, _error(response.json())) == (403, "sitting_not_closed"), what
+                        assert (response.status_code, error_code(response)) == (403, "sitting_not_closed"), what
                     continue
-                assert _error(admitted.json()) not in REFUSALS, f"{what}: refused its own {admitted.text}"
+                assert error_code(admitted) not in REFUSALS, f"{what}: refused its own {admitted.text}"
                 if scope == Scope.ASSIGNED:
-                    assert (outsider.status_code, _error(outsider.json())) == (403, "not_assigned"), (
+                    assert (outsider.status_code, error_code(outsider)) == (403, "not_assigned"), (
                         f"{what}: let in a holder assigned to another site's sitting: {outsider.text}")
                 else:
-                    assert _error(outsider.json()) not in REFUSALS, f"{what}: refused a province-wide role"
+                    assert error_code(outsider) not in REFUSALS, f"{what}: refused a province-wide role"
                 checked += 1
     assert checked >= 60
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from examsvc.audit.actors import Actor
 from examsvc.db import get_db_session
 from examsvc.errors import Forbidden, NotAuthenticated
-from examsvc.identity import service
+from examsvc.identity import browser, service
 from examsvc.identity.models import UserAccount
 from examsvc.identity.roles import Role
 
@@ -51,6 +51,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     # checks as the API (sites.authenticate_workstation, attempts.access.authenticate, CSRF on writes).
     ("GET", "/ws"), ("POST", "/ws/enrol"), ("POST", "/ws/sign-in"), ("GET", "/ws/readiness"), ("GET", "/ws/exam"),
     ("GET", "/ws/result"), ("POST", "/ws/done"),
+    # The staff console's log-in page and form (examsvc.web.staff): the API's own login service and throttle,
+    # with the CSRF token on the form.
+    ("GET", "/staff/login"), ("POST", "/staff/login"),
     # The pages' scripts and style sheet (no data).
     ("GET", "/static/{name}"),
 })
@@ -91,7 +94,7 @@ class RoleRequirement(AccessRequirement):
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         db_session: Annotated[Session, Depends(get_db_session, scope="function")],
     ) -> CurrentUser:
-        return self.authenticate(request, credentials, db_session)
+        return self.authenticate(request, bearer_or_cookie(request, credentials), db_session)
 
     def authenticate(self, request: Request, credentials: HTTPAuthorizationCredentials | None,
                      db_session: Session) -> CurrentUser:
@@ -104,6 +107,16 @@ class RoleRequirement(AccessRequirement):
         if not acting:
             raise Forbidden(detail={"required_roles": sorted(self.roles)})
         return CurrentUser(user=user, token=credentials.credentials, acting_roles=acting)
+
+
+def bearer_or_cookie(request: Request,
+                     credentials: HTTPAuthorizationCredentials | None) -> HTTPAuthorizationCredentials | None:
+    """The ``Authorization`` header's token, else the staff console's cookie (a write by cookie must carry
+    the CSRF token, ``browser.from_header_or_cookie``): the console's scripts call these very routes."""
+    if credentials is not None:
+        return credentials
+    cookie = browser.from_header_or_cookie(request, None, browser.STAFF_COOKIE)
+    return HTTPAuthorizationCredentials(scheme="Bearer", credentials=cookie) if cookie else None
 
 
 def require_roles(*roles: Role) -> RoleRequirement:

@@ -22,6 +22,9 @@ from examsvc.errors import Forbidden
 
 WORKSTATION_COOKIE = "examsvc_ws"
 CANDIDATE_COOKIE = "examsvc_candidate"
+# A staff member's login token (the staff console, examsvc.web.staff): a browser-session cookie, never
+# readable by scripts; the JSON routes take it where no ``Authorization`` header is sent.
+STAFF_COOKIE = "examsvc_staff"
 CSRF_COOKIE = "examsvc_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -33,7 +33,14 @@ from sqlalchemy.orm import Session
 
 from examsvc.db import get_db_session
 from examsvc.errors import Forbidden, InvalidInput, NotFound
-from examsvc.identity.access import CurrentUser, RoleRequirement, api_routes, bearer_scheme, iter_access_requirements
+from examsvc.identity.access import (
+    CurrentUser,
+    RoleRequirement,
+    api_routes,
+    bearer_or_cookie,
+    bearer_scheme,
+    iter_access_requirements,
+)
 from examsvc.identity.roles import Role
 from examsvc.papers.models import PaperSet
 from examsvc.sittings.models import Sitting, SittingStatus, StaffAssignment, StaffRole
@@ -106,6 +113,11 @@ class SittingRequirement(RoleRequirement):
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
         db_session: Annotated[Session, Depends(get_db_session, scope="function")],
     ) -> SittingCaller:
+        return self.admit(request, bearer_or_cookie(request, credentials), db_session)
+
+    def admit(self, request: Request, credentials: HTTPAuthorizationCredentials | None,
+              db_session: Session) -> SittingCaller:
+        """The role (``authenticate``), then the sitting named by the path or query, then the scope."""
         current = self.authenticate(request, credentials, db_session)
         sitting = sitting_of_path(db_session, request.path_params, request.query_params)
         assigned = assigned_roles(db_session, sitting, current.id)

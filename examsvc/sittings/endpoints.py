@@ -160,6 +160,18 @@ def assign(code: str, body: StaffCreate, current: SittingAdmin, db_session: DbSe
     return StaffRead.of(assignment, room_codes(db_session, service.get(db_session=db_session, code=code)))
 
 
+class StaffCheck(BaseModel):
+    ok: bool = Field(description="true: the assignment would be accepted as it stands")
+
+
+@router.post("/{code}/staff/check", response_model=StaffCheck,
+             summary="Check an assignment without making it: the conflict it would meet (409 staff_conflict "
+                     "with its name, 考教分离 included), or ok")
+def check_assignment(code: str, body: StaffCreate, _: SittingAdmin, db_session: DbSession) -> StaffCheck:
+    flows.check_staff(db_session=db_session, code=code, user_id=body.user_id, role=body.role, room_code=body.room)
+    return StaffCheck(ok=True)
+
+
 @router.delete("/{code}/staff/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Remove an assignment before the sitting opens (with a reason)")
 def unassign(code: str, assignment_id: int, body: StaffRemoval, current: SittingAdmin, db_session: DbSession) -> None:

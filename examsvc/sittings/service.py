@@ -137,6 +137,23 @@ def assign(*, db_session: Session, code: str, user_id: int, role: StaffRole, roo
     """Before opening, the exam admin assigns; once open, only the chief examiner's substitution does
     (``substitution``): an admin must not be able to slip a new proctor into a running room."""
     sitting = get(db_session=db_session, code=code)
+    room_id = check_assignment(db_session=db_session, sitting=sitting, user_id=user_id, role=role,
+                               room_code=room_code, substitution=substitution)
+    assignment = StaffAssignment(sitting_id=sitting.id, user_id=user_id, role=str(role), room_id=room_id,
+                                 assigned_by=actor.user_id)
+    db_session.add(assignment)
+    db_session.flush()
+    db_session.refresh(sitting)
+    audit.record(db_session=db_session, actor=actor, action="sitting.staff_assigned", subject_type="sitting",
+                 subject_id=sitting.id, details={"user_id": user_id, "role": str(role), "room": room_code})
+    return assignment
+
+
+def check_assignment(*, db_session: Session, sitting: Sitting, user_id: int, role: StaffRole, room_code: str | None,
+                     substitution: bool = False) -> int | None:
+    """Every conflict that refuses the assignment, raised by name; the room's id otherwise. Writes nothing:
+    the console shows the conflicts before saving with the very checks the save makes."""
+    code = sitting.code
     if sitting.status == SittingStatus.CLOSED:
         raise Conflict("考试场次已结束。", code="sitting_closed", detail={"sitting": code})
     if sitting.status != SittingStatus.SCHEDULED and not substitution:
@@ -176,14 +193,7 @@ def assign(*, db_session: Session, code: str, user_id: int, role: StaffRole, roo
         if timing.overlaps(window, timing.exam_window(other)):
             raise staff_conflict("该人员已安排在时间重叠的另一场次。", "overlapping_sitting", user_id=user_id,
                           other_sitting=other.code)
-    assignment = StaffAssignment(sitting_id=sitting.id, user_id=user_id, role=str(role), room_id=room_id,
-                                 assigned_by=actor.user_id)
-    db_session.add(assignment)
-    db_session.flush()
-    db_session.refresh(sitting)
-    audit.record(db_session=db_session, actor=actor, action="sitting.staff_assigned", subject_type="sitting",
-                 subject_id=sitting.id, details={"user_id": user_id, "role": str(role), "room": room_code})
-    return assignment
+    return room_id
 
 
 def unassign(*, db_session: Session, code: str, assignment_id: int, reason: str, actor: Actor) -> None:

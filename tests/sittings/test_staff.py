@@ -67,3 +67,20 @@ def test_a_sitting_needs_an_approved_rule_and_its_own_rooms(day: Day) -> None:
         "code": "S-Y", "title": "x", "blueprint_id": day.rule.id, "site_code": "TY-01", "rooms": ["01"],
         "scheduled_start": days_ahead(30)[:-1]})
     assert naive.status_code == 422
+
+
+def test_a_check_names_the_conflict_the_assignment_would_meet_and_assigns_nobody(day: Day) -> None:
+    day.sitting("S-1")
+    proctor = make_user(day.db_session, Role.PROCTOR)
+    outsider = make_user(day.db_session, Role.EVALUATOR)
+    check = day.client.post("/sittings/S-1/staff/check", headers=day.admin,
+                            json={"user_id": outsider.id, "role": "proctor", "room": "01"})
+    _conflict(check, "missing_role")
+    fine = day.client.post("/sittings/S-1/staff/check", headers=day.admin,
+                           json={"user_id": proctor.id, "role": "proctor", "room": "01"})
+    assert fine.status_code == 200 and fine.json() == {"ok": True}
+    assert day.client.get("/sittings/S-1", headers=day.admin).json()["staff"] == []  # the check saved nothing
+    assert day.assign("S-1", proctor.id, "proctor", "01").status_code == 201
+    again = day.client.post("/sittings/S-1/staff/check", headers=day.admin,
+                            json={"user_id": proctor.id, "role": "proctor", "room": "01"})
+    _conflict(again, "already_assigned")

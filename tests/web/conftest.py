@@ -52,6 +52,7 @@ class Site:
     engine: Engine
     morning: Morning
     used: int = 0
+    settings: Settings | None = None  # the server's (its data folder holds the keys): the staff console's tests
 
     def seat(self) -> Seat:
         seat = self.morning.seats[self.used]
@@ -101,6 +102,6 @@ def site(database: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     server.start()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
-        yield Site(base=server.base, engine=database, morning=morning)
+        yield Site(base=server.base, engine=database, morning=morning, settings=settings)
     finally:
         server.stop()

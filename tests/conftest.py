@@ -50,7 +50,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _worker_database(url: str, worker: str) -> Iterator[str]:
     named = make_url(url)
     name = f"{named.database}_{worker}"
-    admin = create_engine(named.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    # pre-ping: the PostgreSQL fault test restarts the server in between (when run alone, -n 0)
+    admin = create_engine(named.set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -6,6 +6,7 @@ the start's plus the logged outage credits (a server outage credited in full), a
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,9 @@ from bench import faults
 def test_an_exam_survives_the_fault(fault: str, fresh_engine: Engine, tmp_path: Path) -> None:
     if fault == "postgres" and (fresh_engine.dialect.name != "postgresql" or faults.pg_ctlcluster() is None):
         pytest.skip("restarting PostgreSQL needs the local cluster and the right to restart it")
+    if fault == "postgres" and os.environ.get("PYTEST_XDIST_WORKER"):
+        # A restart cuts every other worker's connections mid-test. .ci/run runs it alone (-n 0).
+        pytest.skip("restarting PostgreSQL needs the suite to itself: run tests/test_faults.py with -n 0")
     outcome = faults.run(fault, fresh_engine, tmp_path, workstations=3, seconds=3)
     assert outcome.problems == []
     assert outcome.saves > 10

@@ -15,7 +15,7 @@ from examsvc.banks.models import BankVersion, Question
 from examsvc.banks.problems import BankImportRejected, Problem
 from examsvc.cli import main
 from tests.banks.builders import bank, changed, edit_xlsx, mc, sc, tf, to_xlsx, to_yaml
-from tests.banks.conftest import refused_upload
+from tests.banks.conftest import line_of, refused_upload
 from tests.builders import TEST_ACTOR, Actors
 
 
@@ -36,14 +36,7 @@ def _one(problems: list[Problem]) -> Problem:
     return errors[0]
 
 
-def _line_of(data: bytes, needle: str, occurrence: int = 1) -> int:
-    seen = 0
-    for number, line in enumerate(data.decode("utf-8").splitlines(), start=1):
-        if needle in line:
-            seen += 1
-            if seen == occurrence:
-                return number
-    raise AssertionError(needle)
+_line_of = line_of  # the shared helper (tests/banks/conftest.py)
 
 
 def test_duplicate_keys(db_session: Session) -> None:

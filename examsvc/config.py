@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from examsvc.localtime import zone
 
 DEVELOPMENT_LOG_ORIGIN = "examsvc.localhost/dev-log"
+DEVELOPMENT_CERTIFICATE_ISSUER = "CN-DEV"
 # What production refuses below (scrypt N = 2**17, the default) and above (tokens live one working day).
 PRODUCTION_MIN_PASSWORD_COST_LOG2 = 17
 PRODUCTION_MAX_TOKEN_TTL_MINUTES = 12 * 60
@@ -44,6 +45,18 @@ class Settings(BaseSettings):
     log_origin: str = DEVELOPMENT_LOG_ORIGIN
     # The log's Ed25519 signing key (PKCS#8 PEM). Empty: generated at first run as keys/log-ed25519.pem.
     log_signing_key_file: Path | None = None
+    # Certificates (docs/certificates.md): the issuer claim every certificate carries (short: it is in the QR,
+    # e.g. "CN-14" for Shanxi) and the issuing authority's name as the card and /verify print it.
+    certificate_issuer: str = Field(default=DEVELOPMENT_CERTIFICATE_ISSUER, min_length=1, max_length=16,
+                                    pattern=r"^[A-Za-z0-9.\-]+$")
+    certificate_authority_name: str = Field(default="（开发环境）应急管理厅", min_length=1, max_length=40)
+    # The certificate key (Ed25519, PKCS#8 PEM). Empty: generated at first run as keys/certificate-ed25519.pem.
+    certificate_key_file: Path | None = None
+    # Certificate numbers: {kind} (T 特种作业操作证, A 安全生产知识和管理能力考核合格证), {year} (4 digits), {serial}
+    # (a counter per kind and year, never reused; give it a width, e.g. {serial:06d}).
+    certificate_number_format: str = Field(default="{kind}{year}{serial:06d}", min_length=8, max_length=40)
+    # The public /verify page: checks per client address per minute.
+    verify_rate_per_minute: int = Field(default=60, ge=1, le=100_000)
     # How often the log signs a new checkpoint when it has grown; 0 turns the background signer off.
     checkpoint_interval_seconds: float = Field(default=5.0, ge=0, le=3600)
     access_token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
@@ -118,6 +131,13 @@ class Settings(BaseSettings):
     max_body_reads: int = Field(default=64, ge=1, le=10_000)
     max_upload_reads: int = Field(default=4, ge=1, le=100)
 
+    @field_validator("certificate_number_format")
+    @classmethod
+    def _number_format(cls, value: str) -> str:
+        from examsvc.certificates.numbering import check_format
+
+        return check_format(value)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
@@ -169,6 +189,8 @@ class Settings(BaseSettings):
         if self.access_token_ttl_minutes > PRODUCTION_MAX_TOKEN_TTL_MINUTES:
             problems.append(f"EXAMSVC_ACCESS_TOKEN_TTL_MINUTES is {self.access_token_ttl_minutes}, above "
                             f"{PRODUCTION_MAX_TOKEN_TTL_MINUTES} (one working day)")
+        if self.certificate_issuer == DEVELOPMENT_CERTIFICATE_ISSUER:
+            problems.append("EXAMSVC_CERTIFICATE_ISSUER is still the development issuer")
         if self.log_origin == DEVELOPMENT_LOG_ORIGIN:
             problems.append("EXAMSVC_LOG_ORIGIN is still the development origin")
         if "EXAMSVC_DATA_DIR" not in os.environ and self.data_dir == default_data_dir():

@@ -8,6 +8,7 @@ from examsvc.audit import models as audit_models  # noqa: F401
 from examsvc.banks import models as banks_models  # noqa: F401
 from examsvc.blueprints import models as blueprints_models  # noqa: F401
 from examsvc.candidates import models as candidates_models  # noqa: F401
+from examsvc.certificates import models as certificates_models  # noqa: F401
 from examsvc.db import Base  # noqa: F401
 from examsvc.examiners import models as examiners_models  # noqa: F401
 from examsvc.identity import models as identity_models  # noqa: F401

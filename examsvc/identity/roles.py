@@ -14,6 +14,9 @@ class Role(StrEnum):
     EVALUATOR = "evaluator"
     AUDITOR = "auditor"
     INSPECTOR = "inspector"
+    # 发证人员: issues certificates and records their lifecycle; holds no exam-day role (考教分离 extended to
+    # 考发分离: whoever examines a candidate does not also certify them).
+    CERTIFICATE_OFFICER = "certificate_officer"
 
     @property
     def label(self) -> str:
@@ -29,6 +32,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.EVALUATOR: "考评员",
     Role.AUDITOR: "审计员",
     Role.INSPECTOR: "巡考员",
+    Role.CERTIFICATE_OFFICER: "发证人员",
 }
 
 

@@ -56,6 +56,19 @@ def append_pending(db_session: Session) -> None:
         remember_audit_entry(repository.append(db_session, prefix, suffix))
 
 
+def record_now(*, db_session: Session, actor: Actor, action: str, subject_type: str, subject_id: str | int | None,
+               details: dict[str, Any] | None = None) -> int:
+    """``record``, appended at once (with any entries recorded before it): its index, for a row that must name
+    its entry (a certificate's event). The log's head stays locked until the transaction ends."""
+    record(db_session=db_session, actor=actor, action=action, subject_type=subject_type, subject_id=subject_id,
+           details=details)
+    index = -1
+    for prefix, suffix in db_session.info.pop(_PENDING, ()):
+        index = repository.append(db_session, prefix, suffix)
+        remember_audit_entry(index)
+    return index
+
+
 @event.listens_for(Session, "before_commit")
 def _append_before_commit(db_session: Session) -> None:
     append_pending(db_session)

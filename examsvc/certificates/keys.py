@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from examsvc.audit.keys import KeyFileError, generate_key_file, read_key_file
+from examsvc.certificates.signed_form import PREFIX, key_id
 from examsvc.config import Settings
 from examsvc.crypto.signed_note import Ed25519Signer
-from examsvc.certificates.signed_form import PREFIX, key_id
 
 KEY_FILE_NAME = "certificate-ed25519.pem"
 KEY_SET_FILE_NAME = "certificate-keys.json"

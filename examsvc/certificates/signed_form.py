@@ -244,9 +244,9 @@ def claims_of(payload: bytes) -> Claims:
         raise FormError("证书字段无法解析。", code="bad_claims") from None
     if not isinstance(claims, dict):
         raise FormError("证书字段无法解析。", code="bad_claims")
-    values = [claims.get(key) for key, _ in _FIELDS]
-    for value, (key, kind) in zip(values, _FIELDS, strict=True):
-        if type(value) is not kind:  # exact: a bool is not an int here
+    values: list[Any] = [claims.get(key) for key, _ in _FIELDS]
+    for value, (key, expected) in zip(values, _FIELDS, strict=True):
+        if type(value) is not expected:  # exact: a bool is not an int here
             raise FormError(f"证书字段 {key} 缺失或类型不对。", code="bad_claims")
     kind = _KINDS.get(values[5])
     review = claims.get(int(Claim.REVIEW_DUE))
@@ -256,5 +256,7 @@ def claims_of(payload: bytes) -> Claims:
         review_due = None if review is None else date.fromisoformat(review)
     except ValueError:
         raise FormError("证书字段取值不对。", code="bad_claims") from None
-    values[5] = kind
-    return Claims(*values, review_due=review_due)
+    issuer, issued_at, expires_at, number, sequence, _, item, item_name, holder, salt, hashed = values
+    return Claims(issuer=issuer, issued_at=issued_at, expires_at=expires_at, number=number, sequence=sequence,
+                  kind=kind, item=item, item_name=item_name, holder=holder, id_salt=salt, id_hash=hashed,
+                  review_due=review_due)

@@ -26,6 +26,8 @@ from examsvc.audit.endpoints import router as audit_router
 from examsvc.audit.keys import load_signer
 from examsvc.banks.endpoints import router as banks_router
 from examsvc.blueprints.endpoints import router as blueprints_router
+from examsvc.certificates.keys import load_keyring
+from examsvc.certificates.ratelimit import RateLimiter
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings, make_session_factory, pool_capacity
 from examsvc.errors import install_error_handlers
@@ -131,6 +133,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.log_signer = load_signer(settings)
     app.state.paper_keys = paper_key_provider(settings)
+    app.state.certificate_keys = load_keyring(settings)
+    app.state.verify_limiter = RateLimiter(settings.verify_rate_per_minute)
     app.state.loop_connections = (LoopConnections(engine.url.render_as_string(hide_password=False))
                                   if engine.dialect.name == "postgresql" else None)
     install_error_handlers(app)

@@ -26,6 +26,7 @@ from examsvc.audit.endpoints import router as audit_router
 from examsvc.audit.keys import load_signer
 from examsvc.banks.endpoints import router as banks_router
 from examsvc.blueprints.endpoints import router as blueprints_router
+from examsvc.certificates.endpoints import router as certificates_router
 from examsvc.certificates.keys import load_keyring
 from examsvc.certificates.ratelimit import RateLimiter
 from examsvc.config import Settings
@@ -149,7 +150,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
                    banks_router, audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
                    candidates_router, sitting_papers_router, proctor_router, room_router, inspection_router,
                    results_router, retraining_router, practical_router, practical_rules_router, practical_exam_router,
-                   qualification_router,
+                   qualification_router, certificates_router,
                    pages_router, staff_router, proctor_pages_router, admin_pages_router, chief_router, auditor_router,
                    static_router):
         app.include_router(router)

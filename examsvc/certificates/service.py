@@ -27,9 +27,10 @@ from examsvc.certificates.models import Certificate, CertificateEvent, Certifica
 from examsvc.certificates.signed_form import ID_SALT_BYTES, Claims, Kind, Signed, id_hash, seal
 from examsvc.config import Settings
 from examsvc.crypto.canonical_json import canonical_json
-from examsvc.errors import Conflict, InvalidInput, NotFound
+from examsvc.db import utcnow
+from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from examsvc.localtime import zone
-from examsvc.sittings.models import Sitting
+from examsvc.sittings.models import Sitting, StaffAssignment
 
 COMPETENCE_SUBJECTS = {PersonnelCategory.PRINCIPAL.value, PersonnelCategory.SAFETY_MANAGER.value}
 MAX_REASON_CHARS = 500
@@ -87,7 +88,7 @@ def _record(db_session: Session, certificate: Certificate, actor: Actor, event: 
                              subject_type="certificate", subject_id=certificate.number, details=details)
     row = CertificateEvent(certificate=certificate, event_no=certificate.event_count, event=event, reason=reason,
                            sequence=certificate.sequence, form_digest=certificate.form_digest, log_index=index,
-                           actor_id=actor.user_id)
+                           actor_id=actor.user_id, at=utcnow())
     db_session.add(row)
     return row
 
@@ -163,6 +164,18 @@ def _issue_one(db_session: Session, job: Issue, *, keyring: CertificateKeyring, 
     return certificate
 
 
+def refuse_own_examinees(db_session: Session, user_id: int | None, sitting_ids: Iterable[int]) -> None:
+    """考发分离: whoever was on a sitting's staff does not certify its results."""
+    if user_id is None:
+        return
+    found = db_session.scalars(select(Sitting.code).join(StaffAssignment, StaffAssignment.sitting_id == Sitting.id)
+                               .where(StaffAssignment.user_id == user_id,
+                                      StaffAssignment.sitting_id.in_(list(sitting_ids)))).first()
+    if found is not None:
+        raise Forbidden(f"您是考试场次 {found} 的考务人员，不能为该场次的成绩发证（考发分离）。",
+                        code="own_examinees")
+
+
 def issue(db_session: Session, *, keyring: CertificateKeyring, settings: Settings, actor: Actor, id_number: str,
           subject: str, today: date | None = None) -> Certificate:
     """The certificate for the candidate's newest uncertified qualification in ``subject``."""
@@ -177,6 +190,7 @@ def issue(db_session: Session, *, keyring: CertificateKeyring, settings: Setting
     if not open_bases:
         raise Conflict("该资格已发证，不能重复发证（遗失请办理补证）。", code="already_certified",
                        detail={"field": "subject"})
+    refuse_own_examinees(db_session, actor.user_id, [p.sitting_id for p in open_bases[-1].passes])
     return _issue_one(db_session, Issue(person, subject, open_bases[-1]), keyring=keyring, settings=settings,
                       actor=actor, today=today)
 

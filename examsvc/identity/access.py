@@ -43,6 +43,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     # The log's checkpoint and verifier key are public by design: anyone may keep and compare them.
     ("GET", "/audit/checkpoint"),
     ("GET", "/audit/key"),
+    # Certificates are checked by anyone (docs/certificates.md): the province's public keys, and the check of
+    # a QR text, rate-limited per client, answering no more than the card itself shows.
+    ("GET", "/certificates/keys"), ("POST", "/certificates/verify"),
     # C2SP tlog-tiles hash tiles: hashes only, no entry content, so anyone may rebuild and compare the
     # tree the public checkpoint commits to. Entry bundles stay auditor-only (docs/audit-log.md).
     ("GET", "/audit/tile/{level:int}/{rest:path}"),

@@ -138,7 +138,8 @@ def verify_text(db_session: Session, keyring: CertificateKeyring, settings: Sett
     if event is None:
         verdict.checks.append(Check("发证记录", False, "该证号下没有签发过此内容"))
         return _unverifiable(verdict, "该证书内容不在发证记录中。")
-    verdict.checks.append(Check("发证记录", True, f"第 {event.event_no} 次办理（{EVENT_LABELS.get(event.event, event.event)}）签发"))
+    done = EVENT_LABELS.get(event.event, event.event)
+    verdict.checks.append(Check("发证记录", True, f"第 {event.event_no} 次办理（{done}）签发"))
     latest = max(certificate.events, key=lambda e: e.event_no)
     in_log, proof, note = _log_proof(db_session, event)
     verdict.checks.append(Check("审计日志", in_log, note))

@@ -15,9 +15,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from examsvc.candidates.models import Registration
@@ -51,13 +52,17 @@ class Basis:
     def as_json(self) -> list[dict[str, Any]]:
         return [p.as_json() for p in self.passes]
 
-    @property
+    @cached_property
     def key(self) -> str:
         return hashlib.sha256(canonical_json(self.as_json())).hexdigest()
 
 
+# Whose passes: candidate ids, or a query of them (a sitting's registrations: no list of thousands of parameters).
+Candidates = Sequence[int] | Select[int]
+
+
 def _passes(db_session: Session, model: type[Result] | type[PracticalResult], kind: str,
-            candidate_ids: Sequence[int], subject: str) -> dict[int, list[Pass]]:
+            candidate_ids: Candidates, subject: str) -> dict[int, list[Pass]]:
     latest = (select(model.registration_id, func.max(model.version).label("version"))
               .group_by(model.registration_id).subquery())
     published = select(ResultsManifest.sitting_id)
@@ -78,9 +83,9 @@ def _passes(db_session: Session, model: type[Result] | type[PracticalResult], ki
     return found
 
 
-def special_operations(db_session: Session, candidate_ids: Sequence[int], subject: str) -> dict[int, list[Basis]]:
+def special_operations(db_session: Session, candidate_ids: Candidates, subject: str) -> dict[int, list[Basis]]:
     """Per candidate, every (theory pass, practical pass) pair that qualifies, oldest practical first."""
-    if not candidate_ids:
+    if isinstance(candidate_ids, Sequence) and not candidate_ids:
         return {}
     theory = _passes(db_session, Result, "theory", candidate_ids, subject)
     practical = _passes(db_session, PracticalResult, "practical", candidate_ids, subject)
@@ -94,9 +99,9 @@ def special_operations(db_session: Session, candidate_ids: Sequence[int], subjec
     return found
 
 
-def competence(db_session: Session, candidate_ids: Sequence[int], subject: str, today: date) -> dict[int, list[Basis]]:
+def competence(db_session: Session, candidate_ids: Candidates, subject: str, today: date) -> dict[int, list[Basis]]:
     """Per candidate, each theory pass in the category still valid ``today``."""
-    if not candidate_ids:
+    if isinstance(candidate_ids, Sequence) and not candidate_ids:
         return {}
     theory = _passes(db_session, Result, "theory", candidate_ids, subject)
     return {candidate_id: [Basis((t,), t.sitting_id) for t in passes

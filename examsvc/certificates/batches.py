@@ -16,7 +16,7 @@ from examsvc.db import utcnow
 from examsvc.errors import Conflict
 from examsvc.sittings.models import Sitting
 
-CHUNK = 250
+CHUNK = 500
 
 
 def start(db_session: Session, *, sitting: Sitting, user_id: int, today: date) -> CertificateBatch:

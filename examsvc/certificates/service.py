@@ -129,7 +129,7 @@ class Issue:
         self.hashed_id = id_hash(self.person.id_number, self.salt)
 
 
-def candidates_bases(db_session: Session, candidate_ids: list[int], subject: str,
+def candidates_bases(db_session: Session, candidate_ids: bases.Candidates, subject: str,
                      today: date) -> dict[int, list[bases.Basis]]:
     if kind_of(subject) is Kind.SPECIAL_OPERATIONS:
         return bases.special_operations(db_session, candidate_ids, subject)
@@ -229,17 +229,19 @@ def sitting_jobs(db_session: Session, sitting: Sitting, today: date) -> tuple[li
     (not qualified, or already certified)."""
     rows = db_session.execute(select(Registration.subject, Candidate).join(
         Candidate, Candidate.id == Registration.candidate_id).where(Registration.sitting_id == sitting.id)).all()
+    taken = set(db_session.scalars(select(Certificate.basis_key).where(Certificate.sitting_id == sitting.id)))
     by_subject: dict[str, list[Candidate]] = {}
     for subject, person in rows:
         if subject:
             by_subject.setdefault(subject, []).append(person)
     jobs: list[Issue] = []
     for subject, people in by_subject.items():
-        found = candidates_bases(db_session, [p.id for p in people], subject, today)
-        here = {p.id: [b for b in found.get(p.id, []) if b.sitting_id == sitting.id] for p in people}
-        open_keys = {b.key for b in uncertified(db_session, [b for bs in here.values() for b in bs])}
+        registered = (select(Registration.candidate_id)
+                      .where(Registration.sitting_id == sitting.id, Registration.subject == subject))
+        found = candidates_bases(db_session, registered, subject, today)
         for person in people:
-            pending = [b for b in here[person.id] if b.key in open_keys]
+            # Only what this sitting completed: an earlier sitting's qualification is certified from there.
+            pending = [b for b in found.get(person.id, []) if b.sitting_id == sitting.id and b.key not in taken]
             if pending:
                 jobs.append(Issue(person, subject, pending[-1]))
     return jobs, len(rows) - len(jobs)

@@ -89,8 +89,7 @@ RULE = (160, 160, 160)
 class CardFontMissing(ExamServiceError):
     status_code = 503
     code = "card_font_missing"
-    message = ("服务器未安装中文字体，暂时无法生成证书 PDF。请系统管理员安装 fonts-noto-cjk"
-               "（Debian/Ubuntu：apt-get install fonts-noto-cjk），"
+    message = ("服务器未安装中文字体，暂时无法生成证书 PDF。请系统管理员安装字体包 fonts-noto-cjk，"
                "或以 EXAMSVC_CERTIFICATE_FONT_FILE 指定中文字体文件。")
 
 

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("examsvc.audit.cli", "the tamper-evident log"),
     "papers": ("examsvc.papers.cli", "per-candidate papers (试卷)"),
     "sittings": ("examsvc.sittings.cli", "exam sittings (考试场次)"),
+    "certificates": ("examsvc.certificates.cli", "certificates (证书)"),
     "witness": ("examsvc.witness.cli", "a C2SP tlog-witness that cosigns the log's checkpoints (run by another "
                                        "department, with its own key and storage)"),
 }

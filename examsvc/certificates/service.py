@@ -93,14 +93,16 @@ def _record(db_session: Session, certificate: Certificate, actor: Actor, event: 
     return row
 
 
-def _next_number(db_session: Session, settings: Settings, kind: Kind, year: int) -> str:
+def _reserve_numbers(db_session: Session, settings: Settings, kind: Kind, year: int, count: int) -> list[str]:
+    """``count`` numbers in one step of the counter (row-locked until the transaction ends)."""
     counter = db_session.get(CertificateSerial, (int(kind), year), with_for_update=True)
     if counter is None:
         counter = CertificateSerial(kind=int(kind), year=year, next_serial=1)
         db_session.add(counter)
-    serial = counter.next_serial
-    counter.next_serial = serial + 1
-    return numbering.format_number(settings.certificate_number_format, kind, year, serial)
+    first = counter.next_serial
+    counter.next_serial = first + count
+    return [numbering.format_number(settings.certificate_number_format, kind, year, serial)
+            for serial in range(first, first + count)]
 
 
 def _item(db_session: Session, subject: str, sitting_id: int) -> tuple[str, str]:
@@ -119,6 +121,9 @@ class Issue:
         self.person, self.subject, self.basis = person, subject, basis
         self.salt = os.urandom(ID_SALT_BYTES)
         self.hashed_id = b""
+        self.number = ""
+        self.item = ("", "")
+        self.sitting: Sitting | None = None
 
     def hash_id(self) -> None:
         self.hashed_id = id_hash(self.person.id_number, self.salt)
@@ -140,22 +145,39 @@ def uncertified(db_session: Session, found: Iterable[bases.Basis]) -> list[bases
     return [b for b in candidates if b.key not in taken]
 
 
+def _prepare(db_session: Session, jobs: list[Issue], settings: Settings, today: date) -> None:
+    """What every job needs from the database, in a few queries for the whole list: the sitting, the item,
+    the numbers, the stretched ID digest."""
+    places: dict[tuple[str, int], tuple[Sitting, tuple[str, str]]] = {}
+    for job in jobs:
+        place = (job.subject, job.basis.sitting_id)
+        if place not in places:
+            sitting = db_session.get(Sitting, job.basis.sitting_id)
+            assert sitting is not None
+            places[place] = (sitting, _item(db_session, job.subject, sitting.id))
+        job.sitting, job.item = places[place]
+    for kind in Kind:
+        of_kind = [job for job in jobs if kind_of(job.subject) is kind]
+        if of_kind:
+            for job, number in zip(of_kind, _reserve_numbers(db_session, settings, kind, today.year, len(of_kind)),
+                                   strict=True):
+                job.number = number
+    hash_ids([job for job in jobs if not job.hashed_id])
+
+
 def _issue_one(db_session: Session, job: Issue, *, keyring: CertificateKeyring, settings: Settings, actor: Actor,
                today: date) -> Certificate:
-    kind = kind_of(job.subject)
-    sitting = db_session.get(Sitting, job.basis.sitting_id)
-    assert sitting is not None
-    item, item_name = _item(db_session, job.subject, sitting.id)
+    kind, sitting = kind_of(job.subject), job.sitting
+    assert sitting is not None and job.number and job.hashed_id
+    item, item_name = job.item
     expires, review_due = rules.first_dates(kind, today)
     certificate = Certificate(
-        number=_next_number(db_session, settings, kind, today.year), kind=int(kind), item=item, item_name=item_name,
+        number=job.number, kind=int(kind), item=item, item_name=item_name,
         candidate_id=job.person.id, holder_name=job.person.name, employer=job.person.employer,
         site_id=sitting.site_id, sitting_id=sitting.id, basis=canonical_json(job.basis.as_json()).decode(),
         basis_key=job.basis.key, id_salt=job.salt.hex(), first_issued_on=today, expires_on=expires,
         review_due=review_due, review_interval_months=rules.REVIEW_MONTHS if review_due else None, sequence=1,
         state=CertificateState.ACTIVE, event_count=0)
-    if not job.hashed_id:
-        job.hash_id()
     _seal(certificate, keyring, settings, job.hashed_id)
     db_session.add(certificate)
     _record(db_session, certificate, actor, "issued", "", keyring,
@@ -191,8 +213,8 @@ def issue(db_session: Session, *, keyring: CertificateKeyring, settings: Setting
         raise Conflict("该资格已发证，不能重复发证（遗失请办理补证）。", code="already_certified",
                        detail={"field": "subject"})
     refuse_own_examinees(db_session, actor.user_id, [p.sitting_id for p in open_bases[-1].passes])
-    return _issue_one(db_session, Issue(person, subject, open_bases[-1]), keyring=keyring, settings=settings,
-                      actor=actor, today=today)
+    return issue_jobs(db_session, [Issue(person, subject, open_bases[-1])], keyring=keyring, settings=settings,
+                      actor=actor, today=today)[0]
 
 
 def _no_qualification_message(subject: str) -> str:
@@ -232,12 +254,15 @@ def hash_ids(jobs: list[Issue]) -> None:
 def issue_jobs(db_session: Session, jobs: list[Issue], *, keyring: CertificateKeyring, settings: Settings,
                actor: Actor, today: date, progress: Callable[[int], None] | None = None,
                chunk: int = 200) -> list[Certificate]:
-    hash_ids(jobs)
+    _prepare(db_session, jobs, settings, today)
     made = []
-    for n, job in enumerate(jobs, 1):
-        made.append(_issue_one(db_session, job, keyring=keyring, settings=settings, actor=actor, today=today))
-        if progress is not None and (n % chunk == 0 or n == len(jobs)):
-            progress(n)
+    # No autoflush: the rows go to the database together at the end, not one statement per query.
+    with db_session.no_autoflush:
+        for n, job in enumerate(jobs, 1):
+            made.append(_issue_one(db_session, job, keyring=keyring, settings=settings, actor=actor, today=today))
+            if progress is not None and (n % chunk == 0 or n == len(jobs)):
+                progress(n)
+    db_session.flush()
     return made
 
 

@@ -27,6 +27,7 @@ from examsvc.certificates import base45
 
 PREFIX = "SQ1:"
 COSE_SIGN1_TAG = 18
+CWT_TAG = 61  # RFC 8392 §6: optional around the COSE message; generic CWT tools add it
 ALG_EDDSA = -8
 HEADER_ALG, HEADER_KID = 1, 4
 KEY_ID_BYTES = 8
@@ -195,6 +196,8 @@ def _parse(cose: bytes) -> tuple[bytes, bytes, bytes, bytes]:
         outer = cbor2.loads(cose)
     except (ValueError, TypeError, RecursionError, OverflowError, MemoryError, cbor2.CBORDecodeError):
         raise FormError("二维码内容不是有效的 COSE 签名结构。", code="bad_cbor") from None
+    if isinstance(outer, cbor2.CBORTag) and outer.tag == CWT_TAG:
+        outer = outer.value
     if not (isinstance(outer, cbor2.CBORTag) and outer.tag == COSE_SIGN1_TAG and isinstance(outer.value, list)
             and len(outer.value) == 4):
         raise FormError("二维码内容不是 COSE_Sign1 签名结构。", code="bad_cose")
@@ -208,7 +211,9 @@ def _parse(cose: bytes) -> tuple[bytes, bytes, bytes, bytes]:
         raise FormError("签名头无法解析。", code="bad_cose") from None
     if not isinstance(header, dict) or header.get(HEADER_ALG) != ALG_EDDSA:
         raise FormError("签名算法不是 EdDSA。", code="bad_alg")
-    kid = header.get(HEADER_KID)
+    # The key id only picks the key to try: signed (protected) as examsvc writes it, or unprotected as generic
+    # COSE tools write it; a wrong one finds no key or fails the signature.
+    kid = header.get(HEADER_KID, unprotected.get(HEADER_KID))
     if not isinstance(kid, bytes) or len(kid) != KEY_ID_BYTES:
         raise FormError("签名头缺少密钥标识。", code="bad_kid")
     return protected, payload, signature, kid

@@ -81,8 +81,20 @@ def _unverifiable(verdict: Verdict, reason: str) -> Verdict:
     return verdict
 
 
+# Proofs already checked against a signed checkpoint, by (index, tree size, what the entry must carry): a
+# signed checkpoint commits to its entries for good, so a later edit of the stored row cannot unprove them.
+_PROVEN: dict[tuple[int, int, str, str, str], tuple[dict[str, Any], str]] = {}
+_PROVEN_MAX = 50_000
+
+
 def _log_proof(db_session: Session, event: CertificateEvent) -> tuple[bool, dict[str, Any] | None, str]:
     """(the entry carries the digest, the inclusion proof or None, a note)."""
+    checkpoint = repository.latest_checkpoint(db_session)
+    if checkpoint is not None:
+        known = _PROVEN.get((event.log_index, checkpoint.tree_size, event.event, event.form_digest,
+                             event.certificate.number))
+        if known is not None:
+            return True, known[0], known[1]
     found = repository.entries(db_session, event.log_index, event.log_index + 1)
     if not found:
         return False, None, "日志中没有该条记录"
@@ -95,7 +107,6 @@ def _log_proof(db_session: Session, event: CertificateEvent) -> tuple[bool, dict
     if (document.get("action") != f"certificate.{event.event}" or details.get("form_digest") != event.form_digest
             or details.get("number") != event.certificate.number):
         return False, None, "日志记录与签发记录不符"
-    checkpoint = repository.latest_checkpoint(db_session)
     if checkpoint is None or checkpoint.tree_size <= event.log_index:
         return True, None, "日志记录存在；最新检查点尚未覆盖它（几秒后再查可得包含证明）"
     hashes = audit_service.inclusion(db_session=db_session, index=event.log_index, tree_size=checkpoint.tree_size)
@@ -107,7 +118,12 @@ def _log_proof(db_session: Session, event: CertificateEvent) -> tuple[bool, dict
     proof = {"index": event.log_index, "tree_size": checkpoint.tree_size,
              "leaf_hash": base64.b64encode(leaf).decode(), "hashes": [base64.b64encode(h).decode() for h in hashes],
              "checkpoint": checkpoint.note, "entry": entry.decode()}
-    return True, proof, f"日志第 {event.log_index} 条，包含于大小为 {checkpoint.tree_size} 的已签名检查点"
+    note = f"日志第 {event.log_index} 条，包含于大小为 {checkpoint.tree_size} 的已签名检查点"
+    if len(_PROVEN) >= _PROVEN_MAX:
+        _PROVEN.clear()
+    _PROVEN[(event.log_index, checkpoint.tree_size, event.event, event.form_digest, event.certificate.number)] = (
+        proof, note)
+    return True, proof, note
 
 
 def verify_text(db_session: Session, keyring: CertificateKeyring, settings: Settings, text: str, *,
@@ -132,9 +148,8 @@ def verify_text(db_session: Session, keyring: CertificateKeyring, settings: Sett
     if certificate is None:
         verdict.checks.append(Check("发证记录", False, "本省没有该证号"))
         return _unverifiable(verdict, "本省发证记录中没有该证号。")
-    event = db_session.scalars(select(CertificateEvent).where(
-        CertificateEvent.certificate_id == certificate.id, CertificateEvent.form_digest == opened.digest)
-        .order_by(CertificateEvent.event_no)).first()
+    event = next((e for e in sorted(certificate.events, key=lambda e: e.event_no)
+                  if e.form_digest == opened.digest), None)
     if event is None:
         verdict.checks.append(Check("发证记录", False, "该证号下没有签发过此内容"))
         return _unverifiable(verdict, "该证书内容不在发证记录中。")

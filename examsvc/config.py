@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # Certificate numbers: {kind} (T 特种作业操作证, A 安全生产知识和管理能力考核合格证), {year} (4 digits), {serial}
     # (a counter per kind and year, never reused; give it a width, e.g. {serial:06d}).
     certificate_number_format: str = Field(default="{kind}{year}{serial:06d}", min_length=8, max_length=40)
+    # The CJK font the printable card (PDF) embeds: a .ttf/.otf, or a .ttc/.otc collection (its Simplified
+    # Chinese face is used). Empty: the first of examsvc.certificates.card.FONT_CANDIDATES found (Debian's
+    # fonts-noto-cjk first).
+    certificate_font_file: Path | None = None
     # The public /verify page: checks per client address per minute.
     verify_rate_per_minute: int = Field(default=60, ge=1, le=100_000)
     # How often the log signs a new checkpoint when it has grown; 0 turns the background signer off.

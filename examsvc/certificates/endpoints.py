@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from examsvc.audit.actors import Actor
 from examsvc.candidates.id_number import InvalidIdNumber, parse_id_number
-from examsvc.certificates import batches, register, service, views
+from examsvc.certificates import batches, card, register, register_sheet, service, views
 from examsvc.certificates.keys import CertificateKeyring
 from examsvc.certificates.models import CertificateBatch
 from examsvc.certificates.ratelimit import RateLimiter
@@ -144,6 +144,16 @@ def list_certificates(_: RegisterReader, db_session: DbSession, settings: Settin
     return {"total": total, "certificates": [views.summary(c, today) for c in rows]}
 
 
+@router.get("/register.xlsx", summary="The register (台账) as .xlsx, with the same filters; no ID numbers",
+            response_class=Response, responses={200: {"content": {views.XLSX: {}}}})
+def register_workbook(_: RegisterReader, db_session: DbSession, settings: SettingsDep,
+                      wanted: RegisterQuery) -> Response:
+    today = service.today_in(settings)
+    content = register_sheet.workbook(register.all_matching(db_session, wanted, today), settings, today)
+    return Response(content=content, media_type=views.XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="certificates-{today.isoformat()}.xlsx"'})
+
+
 @router.get("/{number}", summary="One certificate with its lifecycle")
 def get_certificate(number: NumberPath, _: RegisterReader, db_session: DbSession,
                     settings: SettingsDep) -> dict[str, Any]:
@@ -172,6 +182,15 @@ class ReasonBody(BaseModel):
 
 def _done(db_session: DbSession, number: str, settings: Any) -> dict[str, Any]:
     return views.detail(service.by_number(db_session, number), settings, service.today_in(settings))
+
+
+@router.get("/{number}/card.pdf", summary="The printable card (PDF, A4: front with the QR code, back with the "
+            "review record); 503 when the server has no CJK font", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def card_pdf(number: NumberPath, _: Officer, db_session: DbSession, settings: SettingsDep) -> Response:
+    found = service.by_number(db_session, number)
+    return Response(content=card.render(db_session, found, settings), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{found.number}-{found.sequence}.pdf"'})
 
 
 @router.post("/{number}/review", summary="复审 (特种作业操作证)")

@@ -110,7 +110,13 @@ def _auditor(world: World) -> dict[str, str]:
 
 
 def test_garbage_huge_and_odd_input_get_a_page_in_chinese_never_a_500(client: TestClient) -> None:
-    assert client.get("/verify").status_code == 200
+    form = client.get("/verify")
+    assert form.status_code == 200 and "证书查验" in form.text
+    policy = form.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", form.text), "an inline script"
+    assert " style=" not in form.text and "<style" not in form.text
+    assert "set-cookie" not in form.headers and form.headers["cache-control"] == "no-store"
     for text in ("hello", "SQ1:", "SQ1:!!!!", "SQ1:" + "A" * 300, "证书😀\x00\u202e", PREFIX + "6BF" * 40):
         page = post(client, how="qr", text=text)
         assert page.status_code == 200, (text, page.status_code)

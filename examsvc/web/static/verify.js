@@ -44,7 +44,7 @@ if (scan && canScan) {
       return;
     }
     video.srcObject = stream;
-    await video.play().catch(() => {});
+    video.play().catch(() => {}); // not awaited: a stream without frames yet would hold it
     $("scan-view").hidden = false;
     $("scan-start").hidden = true;
     $("scan-stop").focus();

@@ -60,6 +60,7 @@ from examsvc.web.proctor import router as proctor_pages_router
 from examsvc.web.staff import router as staff_router
 from examsvc.web.staff_access import install_page_refusals
 from examsvc.web.static import router as static_router
+from examsvc.web.verify import router as verify_pages_router
 
 OPENAPI_TAGS = [
     {"name": "health", "description": "Liveness and readiness probes (public)."},
@@ -152,7 +153,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
                    results_router, retraining_router, practical_router, practical_rules_router, practical_exam_router,
                    qualification_router, certificates_router,
                    pages_router, staff_router, proctor_pages_router, admin_pages_router, chief_router, auditor_router,
-                   static_router):
+                   verify_pages_router, static_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     assert_sitting_routes_scoped(app)

@@ -9,7 +9,7 @@
 - ``Content-Security-Policy``: JSON gets ``default-src 'none'``; the printable room record (HTML with
   an inline style sheet) may use its inline style and nothing else; the API documentation pages load
   their scripts from the CDN FastAPI names. The workstation's pages and the staff console (``/ws``,
-  ``/staff``, ``/static``) load their own
+  ``/staff``, ``/static``, the public ``/verify``) load their own
   scripts and style sheet from this origin and nothing inline (``PAGE_CSP``). A response that set its
   own policy keeps it.
 - Static files set their own long ``Cache-Control`` (their URLs carry a content hash).
@@ -33,7 +33,7 @@ DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 # The workstation's pages: scripts, styles and calls to this origin only; no inline script or style.
 PAGE_CSP = (b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
             b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-PAGE_PREFIXES = ("/ws", "/static/", "/staff")
+PAGE_PREFIXES = ("/ws", "/static/", "/staff", "/verify")
 
 
 class SecurityHeadersMiddleware:

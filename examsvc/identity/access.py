@@ -46,6 +46,8 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
     # Certificates are checked by anyone (docs/certificates.md): the province's public keys, and the check of
     # a QR text, rate-limited per client, answering no more than the card itself shows.
     ("GET", "/certificates/keys"), ("POST", "/certificates/verify"),
+    # ... and its page for people (examsvc.web.verify): the same check and limiter, a form without a login.
+    ("GET", "/verify"), ("POST", "/verify"),
     # C2SP tlog-tiles hash tiles: hashes only, no entry content, so anyone may rebuild and compare the
     # tree the public checkpoint commits to. Entry bundles stay auditor-only (docs/audit-log.md).
     ("GET", "/audit/tile/{level:int}/{rest:path}"),

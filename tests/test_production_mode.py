@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from examsvc.config import Settings
 
 GOOD: dict[str, Any] = {"environment": "production", "database_url": "postgresql+psycopg://exam@db/exam",
-                        "log_origin": "exam.example.cn/log"}
+                        "log_origin": "exam.example.cn/log", "certificate_issuer": "CN-14"}
 
 
 def _production(tmp_path: Path, **changes: Any) -> Settings:

@@ -63,7 +63,7 @@ def test_production_serves_no_api_documentation_unless_asked(tmp_path: Path, eng
     def app_with(**extra: object) -> TestClient:
         settings = Settings(_env_file=None, data_dir=tmp_path,  # type: ignore[call-arg]
                             database_url="postgresql+psycopg://x@db/x", environment="production",
-                            log_origin="exam.example.cn/log", **extra)
+                            log_origin="exam.example.cn/log", certificate_issuer="CN-14", **extra)
         return TestClient(create_app(settings, engine=engine))
 
     closed = app_with()

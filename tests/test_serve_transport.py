@@ -53,7 +53,7 @@ def _args(host: str = "127.0.0.1", cert: Path | None = None, key: Path | None = 
 
 def _production(tmp_path: Path) -> Settings:
     return Settings(_env_file=None, data_dir=tmp_path, environment="production",  # type: ignore[call-arg]
-                    database_url="postgresql+psycopg://exam@db/exam", log_origin="exam.example.cn/log")
+                    database_url="postgresql+psycopg://exam@db/exam", log_origin="exam.example.cn/log", certificate_issuer="CN-14")
 
 
 def test_production_refuses_clear_text_beyond_loopback(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_tls_files_or_a_named_proxy_allow_any_address_in_production(tmp_path: Pa
 def test_serve_in_production_exits_before_touching_anything(tmp_path: Path) -> None:
     env = {**os.environ, "EXAMSVC_ENVIRONMENT": "production", "EXAMSVC_DATA_DIR": str(tmp_path / "data"),
            "EXAMSVC_DATABASE_URL": "postgresql+psycopg://exam@127.0.0.1:1/none",
-           "EXAMSVC_LOG_ORIGIN": "exam.example.cn/log"}
+           "EXAMSVC_LOG_ORIGIN": "exam.example.cn/log", "EXAMSVC_CERTIFICATE_ISSUER": "CN-14"}
     done = subprocess.run([sys.executable, "-m", "examsvc", "serve", "--host", ALL_INTERFACES], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--tls-cert FILE --tls-key FILE" in done.stderr

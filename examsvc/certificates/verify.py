@@ -117,7 +117,7 @@ def _log_proof(db_session: Session, event: CertificateEvent) -> tuple[bool, dict
         return False, None, "日志记录不在已签名的检查点中"
     proof = {"index": event.log_index, "tree_size": checkpoint.tree_size,
              "leaf_hash": base64.b64encode(leaf).decode(), "hashes": [base64.b64encode(h).decode() for h in hashes],
-             "checkpoint": checkpoint.note, "entry": entry.decode()}
+             "checkpoint": checkpoint.note}  # not the entry: it names the officer who acted (auditors only)
     note = f"日志第 {event.log_index} 条，包含于大小为 {checkpoint.tree_size} 的已签名检查点"
     if len(_PROVEN) >= _PROVEN_MAX:
         _PROVEN.clear()

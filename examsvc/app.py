@@ -146,14 +146,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     # Outermost: the gate's own refusals (503, 413) carry the headers too.
     app.add_middleware(SecurityHeadersMiddleware)
-    # Routes are matched in order: the exam day's hottest (the candidate's saves) come first.
-    for router in (health_router, attempt_router, auth_router, users_router, sites_router, workstations_router,
-                   banks_router, audit_router, examiners_router, blueprints_router, papers_router, sittings_router,
-                   candidates_router, sitting_papers_router, proctor_router, room_router, inspection_router,
-                   results_router, retraining_router, practical_router, practical_rules_router, practical_exam_router,
-                   qualification_router, certificates_router,
-                   pages_router, staff_router, proctor_pages_router, admin_pages_router, chief_router, auditor_router,
-                   verify_pages_router, static_router):
+    # Routes are matched in order, one by one: the exam day's hottest (the candidate's saves) come first, then
+    # the public certificate check (anyone, at any rate the limiter allows), then the rest.
+    for router in (health_router, attempt_router, certificates_router, verify_pages_router, auth_router, users_router,
+                   sites_router, workstations_router, banks_router, audit_router, examiners_router, blueprints_router,
+                   papers_router, sittings_router, candidates_router, sitting_papers_router, proctor_router,
+                   room_router, inspection_router, results_router, retraining_router, practical_router,
+                   practical_rules_router, practical_exam_router, qualification_router, pages_router, staff_router,
+                   proctor_pages_router, admin_pages_router, chief_router, auditor_router, static_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     assert_sitting_routes_scoped(app)

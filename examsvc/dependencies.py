@@ -14,4 +14,9 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+async def _settings(request: Request) -> Settings:
+    # Async: a sync dependency costs every request that uses it a hop to the thread pool.
+    return get_settings(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]

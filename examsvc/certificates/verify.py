@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -81,20 +82,95 @@ def _unverifiable(verdict: Verdict, reason: str) -> Verdict:
     return verdict
 
 
+@dataclass(frozen=True)
+class LoggedEvent:
+    number: str
+    event_no: int
+    event: str
+    form_digest: str
+    log_index: int
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    """A certificate as the register has it, with its events: read in one round trip."""
+
+    id: int
+    number: str
+    kind: int
+    state: str
+    sequence: int
+    expires_on: date
+    review_due: date | None
+    holder_name: str
+    first_issued_on: date
+    item: str
+    item_name: str
+    events: tuple[LoggedEvent, ...]
+
+
+def _register_row(db_session: Session, number: str) -> RegisterRow | None:
+    rows = db_session.execute(
+        select(Certificate.id, Certificate.kind, Certificate.state, Certificate.sequence, Certificate.expires_on,
+               Certificate.review_due, Certificate.holder_name, Certificate.first_issued_on, Certificate.item,
+               Certificate.item_name, CertificateEvent.event_no, CertificateEvent.event,
+               CertificateEvent.form_digest, CertificateEvent.log_index)
+        .outerjoin(CertificateEvent, CertificateEvent.certificate_id == Certificate.id)
+        .where(Certificate.number == number).order_by(CertificateEvent.event_no)).all()
+    if not rows:
+        return None
+    first = rows[0]
+    events = tuple(LoggedEvent(number, r.event_no, r.event, r.form_digest, r.log_index) for r in rows
+                   if r.event_no is not None)
+    return RegisterRow(first.id, number, first.kind, first.state, first.sequence, first.expires_on, first.review_due,
+                     first.holder_name, first.first_issued_on, first.item, first.item_name, events)
+
+
+@dataclass(frozen=True)
+class _Checkpoint:
+    tree_size: int
+    root_hash: bytes
+    note: str
+
+
+# The latest checkpoint, reread at most once a second (one is signed every few seconds at most), and at once
+# when an event is newer than it.
+# Kept per database (the session's bind), and never trusted for a failed proof: that rereads it.
+_LATEST: dict[int, tuple[float, _Checkpoint]] = {}
+CHECKPOINT_TTL_SECONDS = 1.0
+
+
+def _latest_checkpoint(db_session: Session, needed_index: int, *, fresh: bool = False) -> _Checkpoint | None:
+    now, bind = time.monotonic(), id(db_session.get_bind())
+    cached = _LATEST.get(bind)
+    if cached is not None and not fresh and now - cached[0] < CHECKPOINT_TTL_SECONDS and \
+            cached[1].tree_size > needed_index:
+        return cached[1]
+    row = repository.latest_checkpoint(db_session)
+    if row is None:
+        _LATEST.pop(bind, None)
+        return None
+    latest = _Checkpoint(row.tree_size, row.root_hash, row.note)
+    if len(_LATEST) > 64:
+        _LATEST.clear()
+    _LATEST[bind] = (now, latest)
+    return latest
+
+
 # Proofs already checked against a signed checkpoint, by (index, tree size, what the entry must carry): a
 # signed checkpoint commits to its entries for good, so a later edit of the stored row cannot unprove them.
 _PROVEN: dict[tuple[int, int, str, str, str], tuple[dict[str, Any], str]] = {}
 _PROVEN_MAX = 50_000
 
 
-def _log_proof(db_session: Session, event: CertificateEvent) -> tuple[bool, dict[str, Any] | None, str]:
+def _log_proof(db_session: Session, event: LoggedEvent, *,
+               fresh: bool = False) -> tuple[bool, dict[str, Any] | None, str]:
     """(the entry carries the digest, the inclusion proof or None, a note)."""
-    checkpoint = repository.latest_checkpoint(db_session)
-    if checkpoint is not None:
-        known = _PROVEN.get((event.log_index, checkpoint.tree_size, event.event, event.form_digest,
-                             event.certificate.number))
-        if known is not None:
-            return True, known[0], known[1]
+    checkpoint = _latest_checkpoint(db_session, event.log_index, fresh=fresh)
+    key = (event.log_index, checkpoint.tree_size if checkpoint else -1, event.event, event.form_digest, event.number)
+    known = _PROVEN.get(key)
+    if known is not None:
+        return True, known[0], known[1]
     found = repository.entries(db_session, event.log_index, event.log_index + 1)
     if not found:
         return False, None, "日志中没有该条记录"
@@ -105,7 +181,7 @@ def _log_proof(db_session: Session, event: CertificateEvent) -> tuple[bool, dict
         return False, None, "日志记录无法解析"
     details = document.get("details", {})
     if (document.get("action") != f"certificate.{event.event}" or details.get("form_digest") != event.form_digest
-            or details.get("number") != event.certificate.number):
+            or details.get("number") != event.number):
         return False, None, "日志记录与签发记录不符"
     if checkpoint is None or checkpoint.tree_size <= event.log_index:
         return True, None, "日志记录存在；最新检查点尚未覆盖它（几秒后再查可得包含证明）"
@@ -114,6 +190,8 @@ def _log_proof(db_session: Session, event: CertificateEvent) -> tuple[bool, dict
     try:
         verify_inclusion(event.log_index, checkpoint.tree_size, leaf, hashes, checkpoint.root_hash)
     except ValueError:
+        if not fresh:
+            return _log_proof(db_session, event, fresh=True)
         return False, None, "日志记录不在已签名的检查点中"
     proof = {"index": event.log_index, "tree_size": checkpoint.tree_size,
              "leaf_hash": base64.b64encode(leaf).decode(), "hashes": [base64.b64encode(h).decode() for h in hashes],
@@ -121,8 +199,7 @@ def _log_proof(db_session: Session, event: CertificateEvent) -> tuple[bool, dict
     note = f"日志第 {event.log_index} 条，包含于大小为 {checkpoint.tree_size} 的已签名检查点"
     if len(_PROVEN) >= _PROVEN_MAX:
         _PROVEN.clear()
-    _PROVEN[(event.log_index, checkpoint.tree_size, event.event, event.form_digest, event.certificate.number)] = (
-        proof, note)
+    _PROVEN[key] = (proof, note)
     return True, proof, note
 
 
@@ -144,23 +221,22 @@ def verify_text(db_session: Session, keyring: CertificateKeyring, settings: Sett
         verdict.id_match = claims.id_matches(id_number)
         verdict.checks.append(Check("身份证号", verdict.id_match,
                                     "与证书相符" if verdict.id_match else "与证书不符"))
-    certificate = db_session.scalars(select(Certificate).where(Certificate.number == claims.number)).first()
+    certificate = _register_row(db_session, claims.number)
     if certificate is None:
         verdict.checks.append(Check("发证记录", False, "本省没有该证号"))
         return _unverifiable(verdict, "本省发证记录中没有该证号。")
-    event = next((e for e in sorted(certificate.events, key=lambda e: e.event_no)
-                  if e.form_digest == opened.digest), None)
-    if event is None:
+    event = next((e for e in certificate.events if e.form_digest == opened.digest), None)
+    if event is None or not certificate.events:
         verdict.checks.append(Check("发证记录", False, "该证号下没有签发过此内容"))
         return _unverifiable(verdict, "该证书内容不在发证记录中。")
     done = EVENT_LABELS.get(event.event, event.event)
     verdict.checks.append(Check("发证记录", True, f"第 {event.event_no} 次办理（{done}）签发"))
-    latest = max(certificate.events, key=lambda e: e.event_no)
+    latest = certificate.events[-1]
     in_log, proof, note = _log_proof(db_session, event)
     verdict.checks.append(Check("审计日志", in_log, note))
     if not in_log:
         return _unverifiable(verdict, "审计日志中没有该证书的签发记录。")
-    if latest.id != event.id:
+    if latest != event:
         latest_in_log, proof, latest_note = _log_proof(db_session, latest)
         verdict.checks.append(Check("审计日志（最近一次办理）", latest_in_log, latest_note))
         if not latest_in_log:
@@ -192,12 +268,12 @@ def lookup(db_session: Session, settings: Settings, number: str, name: str, *, t
     signature is checked (the page says so); a wrong name answers as an unknown number does."""
     verdict = Verdict(Standing.UNVERIFIABLE)
     verdict.checks.append(Check("签名", None, "未核验：仅按证号和姓名查询，请尽量扫描二维码"))
-    certificate = db_session.scalars(select(Certificate).where(Certificate.number == number.strip().upper())).first()
-    if certificate is None or certificate.holder_name != name.strip():
+    certificate = _register_row(db_session, number.strip().upper())
+    if certificate is None or certificate.holder_name != name.strip() or not certificate.events:
         verdict.checks.append(Check("发证记录", False, "没有与该证号和姓名相符的证书"))
         return _unverifiable(verdict, "没有与该证号和姓名相符的证书。")
     verdict.checks.append(Check("发证记录", True, "证号与姓名相符"))
-    latest = max(certificate.events, key=lambda e: e.event_no)
+    latest = certificate.events[-1]
     in_log, proof, note = _log_proof(db_session, latest)
     verdict.checks.append(Check("审计日志", in_log, note))
     if not in_log:

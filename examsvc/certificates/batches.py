@@ -13,10 +13,23 @@ from examsvc.certificates.keys import CertificateKeyring
 from examsvc.certificates.models import CertificateBatch
 from examsvc.config import Settings
 from examsvc.db import utcnow
-from examsvc.errors import Conflict
+from examsvc.errors import Conflict, NotFound
 from examsvc.sittings.models import Sitting
 
 CHUNK = 500
+
+
+def get(db_session: Session, batch_id: int) -> CertificateBatch:
+    batch = db_session.get(CertificateBatch, batch_id)
+    if batch is None:
+        raise NotFound("没有该批次。", code="batch_not_found")
+    return batch
+
+
+def sitting_code(db_session: Session, batch: CertificateBatch) -> str:
+    sitting = db_session.get(Sitting, batch.sitting_id)
+    assert sitting is not None
+    return sitting.code
 
 
 def start(db_session: Session, *, sitting: Sitting, user_id: int, today: date) -> CertificateBatch:

@@ -10,17 +10,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from examsvc.audit.actors import Actor
-from examsvc.candidates.id_number import InvalidIdNumber, parse_id_number
 from examsvc.certificates import batches, card, register, register_sheet, service, views
 from examsvc.certificates.keys import CertificateKeyring
-from examsvc.certificates.models import CertificateBatch
 from examsvc.certificates.ratelimit import RateLimiter
 from examsvc.certificates.rules import Standing
 from examsvc.certificates.signed_form import MAX_TEXT_CHARS
 from examsvc.certificates.verify import verify_text
 from examsvc.db import DbSession, in_request_transaction
 from examsvc.dependencies import SettingsDep
-from examsvc.errors import InvalidInput, NotFound
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.endpoints import client_address
 from examsvc.identity.roles import Role
@@ -48,13 +45,6 @@ Keys = Annotated[CertificateKeyring, Depends(keyring)]
 async def rate_limited(request: Request) -> None:
     limiter: RateLimiter = request.app.state.verify_limiter
     limiter.check(client_address(request))
-
-
-def _id_number(value: str) -> str:
-    try:
-        return parse_id_number(value).value
-    except InvalidIdNumber as exc:
-        raise InvalidInput(str(exc), code="bad_id_number", detail={"field": "id_number"}) from None
 
 
 def _acting(user: CurrentUser) -> Actor:
@@ -88,7 +78,7 @@ class IssueBody(BaseModel):
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Issue the certificate a recorded qualification earns")
 def issue(body: IssueBody, user: Officer, db_session: DbSession, settings: SettingsDep, keys: Keys) -> dict[str, Any]:
     made = service.issue(db_session, keyring=keys, settings=settings, actor=_acting(user),
-                         id_number=_id_number(body.id_number), subject=body.subject)
+                         id_number=service.checked_id_number(body.id_number), subject=body.subject)
     return views.detail(made, settings, service.today_in(settings))
 
 
@@ -104,24 +94,17 @@ def start_batch(body: BatchBody, user: Officer, db_session: DbSession, settings:
     return views.batch(batch)
 
 
-def _batch(db_session: DbSession, batch_id: int) -> CertificateBatch:
-    batch = db_session.get(CertificateBatch, batch_id)
-    if batch is None:
-        raise NotFound("没有该批次。", code="batch_not_found")
-    return batch
-
-
 @router.post("/batches/{batch_id}/continue", summary="Issue the batch's next chunk; answers the progress")
 def continue_batch(batch_id: int, user: Officer, db_session: DbSession, settings: SettingsDep,
                    keys: Keys) -> dict[str, Any]:
-    batch = _batch(db_session, batch_id)
+    batch = batches.get(db_session, batch_id)
     batches.advance(db_session, batch, keyring=keys, settings=settings, actor=_acting(user), user_id=user.id)
     return views.batch(batch)
 
 
 @router.get("/batches/{batch_id}", summary="A batch's progress")
 def get_batch(batch_id: int, _: Officer, db_session: DbSession) -> dict[str, Any]:
-    return views.batch(_batch(db_session, batch_id))
+    return views.batch(batches.get(db_session, batch_id))
 
 
 def register_query(kind: Annotated[int | None, Query(ge=1, le=2, description="1 特种作业操作证, 2 合格证")] = None,

@@ -19,6 +19,7 @@ from examsvc.audit.actors import Actor
 from examsvc.banks.document import PersonnelCategory
 from examsvc.banks.models import BankVersion
 from examsvc.blueprints.models import BlueprintVersion
+from examsvc.candidates.id_number import InvalidIdNumber, parse_id_number
 from examsvc.candidates.models import Candidate, Registration
 from examsvc.certificates import basis as bases
 from examsvc.certificates import catalogue, numbering, rules
@@ -196,6 +197,14 @@ def refuse_own_examinees(db_session: Session, user_id: int | None, sitting_ids: 
     if found is not None:
         raise Forbidden(f"您是考试场次 {found} 的考务人员，不能为该场次的成绩发证（考发分离）。",
                         code="own_examinees")
+
+
+def checked_id_number(value: str) -> str:
+    """The holder's ID number as typed (GB 11643 form and check digit), or ``bad_id_number`` on its field."""
+    try:
+        return parse_id_number(value.strip()).value
+    except InvalidIdNumber as exc:
+        raise InvalidInput(str(exc), code="bad_id_number", detail={"field": "id_number"}) from None
 
 
 def issue(db_session: Session, *, keyring: CertificateKeyring, settings: Settings, actor: Actor, id_number: str,

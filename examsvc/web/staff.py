@@ -45,6 +45,10 @@ class Task:
     href: str | None  # None: done elsewhere (the command line or the API), said on the card
 
 
+# The certificate register (台账): read by these roles as GET /certificates admits them.
+REGISTER = Task("证书台账", "查询、筛选、导出证书台账，查看证书及其发证、复审、撤销等记录（只读）。",
+                "/staff/certificates")
+
 # What each role does in the console, as the home page lists it. A new area adds its card here.
 ROLE_TASKS: dict[Role, tuple[Task, ...]] = {
     Role.PROCTOR: (Task("考场监考台", "签到到岗、座位图、考生检录与登录码、暂停/延时/换机等处置、本考场事件。",
@@ -52,10 +56,16 @@ ROLE_TASKS: dict[Role, tuple[Task, ...]] = {
     Role.CHIEF_EXAMINER: (Task("主考工作台", "审批组卷规则、会签试卷集、到岗核查与开考、闭考与考场记录、"
                                         "成绩发布与复核。", "/staff/chief"),),
     Role.EXAM_ADMIN: (Task("考务管理", "创建考试场次、上传考生名单、安排考务人员（考教分离核查）、生成试卷集、"
-                                   "查看场次状态。", "/staff/admin/sittings"),),
+                                   "查看场次状态。", "/staff/admin/sittings"), REGISTER),
     Role.INSPECTOR: (Task("全省巡考看板", "今日各考点场次：到岗人数、检录/答题/交卷人数、近30分钟事件、暂停考场。",
-                          "/staff/inspector"),),
-    Role.AUDITOR: (Task("审计日志", "浏览日志条目与包含证明，在浏览器中独立验证签名检查点。", "/staff/audit"),),
+                          "/staff/inspector"), REGISTER),
+    Role.AUDITOR: (Task("审计日志", "浏览日志条目与包含证明，在浏览器中独立验证签名检查点。", "/staff/audit"),
+                   REGISTER),
+    Role.CERTIFICATE_OFFICER: (
+        Task("发证", "为已公布的合格资格发证：按身份证号单人发证，或整场发证（显示进度）。",
+             "/staff/certificates/issue"),
+        Task("证书台账与证书业务", "按种类、项目、考点、单位、状态、有效期筛选和导出台账；办理复审、换证、撤销/吊销、"
+                             "恢复、补证，打印证书。", "/staff/certificates")),
     Role.EVALUATOR: (Task("实操评分", "实际操作考试的现场评分（目前通过接口进行）。", None),),
     Role.BANK_ADMIN: (Task("题库管理", "导入、发布、退役题库版本（目前通过命令行 examsvc banks 或接口进行）。",
                            None),),

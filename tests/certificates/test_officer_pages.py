@@ -12,9 +12,10 @@ from httpx import Response
 from sqlalchemy import func, select
 
 from examsvc.certificates.models import Certificate
+from examsvc.identity import service as identity_service
 from examsvc.identity.browser import CSRF_COOKIE, STAFF_COOKIE
 from examsvc.identity.roles import Role
-from tests.builders import make_user
+from tests.builders import TEST_ACTOR, make_user
 from tests.certificates.world import SUBJECT, World
 from tests.web.test_staff_session import log_in
 
@@ -50,7 +51,20 @@ def test_an_officer_issues_and_manages_certificates_through_the_forms(world: Wor
         refused = _post(client, "/staff/certificates/issue", id_number=id_number, subject=SUBJECT)
         assert refused.headers["x-error"] == code and refused.status_code in (409, 422)
         assert words in refused.text and 'id="one-error"' in refused.text and id_number in refused.text
+    # 考发分离: the sitting's chief examiner, made an officer too, is refused on both forms.
+    chief = world.practical.chief_user
+    identity_service.grant_role(db_session=world.day.db_session, user_id=chief.id, role=Role.CERTIFICATE_OFFICER,
+                                actor=TEST_ACTOR)
+    world.day.db_session.commit()
+    client.cookies.clear()
+    log_in(client, chief.username)
+    own = _post(client, "/staff/certificates/issue", id_number=world.ids[2], subject=SUBJECT)
+    assert own.headers["x-error"] == "own_examinees" and "考发分离" in own.text
+    own_batch = _post(client, "/staff/certificates/batches", sitting=world.sitting)
+    assert own_batch.headers["x-error"] == "own_examinees" and 'id="sitting-error"' in own_batch.text
     assert _count(world) == 0
+    client.cookies.clear()
+    log_in(client, world.officer_user.username)
 
     made = _post(client, "/staff/certificates/issue", id_number=world.ids[0], subject=SUBJECT)
     assert made.status_code == 303, made.text

@@ -5,39 +5,30 @@ BarcodeDetector: Chromium on Linux has none), axe-core, and screenshots on a pho
 
 The certificates are made the real way (tests/certificates/world.py: candidates who passed theory and
 practical) through the API in a database of this module's own, committed, then served with the same data
-folder (so the same certificate and log keys)."""
+folder (so the same certificate and log keys): tests/web/certificate_world.py."""
 
 from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, Route, expect
-from sqlalchemy import make_url, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from bench.faults import Server
-from examsvc import migrate
-from examsvc.app import create_app
 from examsvc.certificates.base45 import ALPHABET
 from examsvc.certificates.models import Certificate
 from examsvc.certificates.signed_form import PREFIX
 from examsvc.certificates.verify import mask_name
-from examsvc.config import Settings
-from examsvc.db import make_engine
 from examsvc.identity.roles import Role
-from examsvc.scratch_db import scratch_postgres
-from tests.builders import Actors, auth_header, login, make_user
+from tests.builders import auth_header, login, make_user
 from tests.certificates.world import World
-from tests.sittings.conftest import Day
+from tests.web.certificate_world import served_world
 from tests.web.conftest import NO_CHROMIUM, chromium
 from tests.web.screen import accessible, shot
 
@@ -54,66 +45,29 @@ class Cards:
     holder: str
 
 
-def _database(tmp: Path) -> Iterator[Engine]:
-    url = os.environ.get("EXAMSVC_TEST_DATABASE_URL", "")
-    if url.startswith("postgresql"):
-        with scratch_postgres(url, f"{make_url(url).database}_verify") as engine:
-            yield engine
-        return
-    engine = make_engine(f"sqlite:///{tmp / 'verify.sqlite3'}")
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-def _issue(engine: Engine, settings: Settings) -> tuple[str, str, str, str]:
-    """The world's certificates, made as tests/certificates make them (one connection, the app's commits
-    savepoints inside it), then committed for the server. (valid QR, revoked QR, number, holder)."""
-    connection = engine.connect()
-    outer = connection.begin()
-    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    app = create_app(settings, engine=engine)
-    app.state.session_factory = factory
-    db_session: Session = factory()
-    try:
-        with TestClient(app, raise_server_exceptions=False) as client:
-            world = World(Day(Actors(client=client, db_session=db_session), db_session))
-            good, bad = (world.issue(i).json() for i in world.qualified)
-            revoked = client.post(f"/certificates/{bad['number']}/revoke", headers=world.officer,
-                                  json={"reason": "考试作弊，依法撤销", "mode": "cancel"})
-            assert revoked.status_code == 200, revoked.text
-            auditor = make_user(db_session, Role.AUDITOR)
-            db_session.commit()
-            # The inclusion proof needs a checkpoint signed after the events (the server signs none: interval 0).
-            signed = client.post("/audit/checkpoint", headers=auth_header(login(client, auditor.username)))
-            assert signed.status_code == 200, signed.text
-            holder = db_session.scalars(select(Certificate.holder_name)
-                                        .where(Certificate.number == good["number"])).one()
-        outer.commit()
-        return good["qr_text"], bad["qr_text"], good["number"], holder
-    finally:
-        db_session.close()
-        connection.close()
+def _issue(world: World, client: TestClient, db_session: Session) -> tuple[str, str, str, str]:
+    """Two of the world's certificates, one revoked, and a checkpoint over them. (valid QR, revoked QR, number,
+    holder)."""
+    good, bad = (world.issue(i).json() for i in world.qualified)
+    revoked = client.post(f"/certificates/{bad['number']}/revoke", headers=world.officer,
+                          json={"reason": "考试作弊，依法撤销", "mode": "cancel"})
+    assert revoked.status_code == 200, revoked.text
+    auditor = make_user(db_session, Role.AUDITOR)
+    db_session.commit()
+    # The inclusion proof needs a checkpoint signed after the events (the server signs none: interval 0).
+    signed = client.post("/audit/checkpoint", headers=auth_header(login(client, auditor.username)))
+    assert signed.status_code == 200, signed.text
+    holder = db_session.scalars(select(Certificate.holder_name).where(Certificate.number == good["number"])).one()
+    return good["qr_text"], bad["qr_text"], good["number"], holder
 
 
 @pytest.fixture(scope="module")
 def cards(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cards]:
     if chromium() is None:
         pytest.skip(NO_CHROMIUM)
-    data_dir = tmp_path_factory.mktemp("verify-data")
-    for engine in _database(tmp_path_factory.mktemp("verify-db")):
-        url = engine.url.render_as_string(hide_password=False)
-        settings = Settings(_env_file=None, data_dir=data_dir, database_url=url,  # type: ignore[call-arg]
-                            password_cost_log2=10, checkpoint_interval_seconds=0, sweep_interval_seconds=0)
-        settings.ensure_data_dir()
-        valid, revoked, number, holder = _issue(engine, settings)
-        server = Server(url, data_dir, log=data_dir / "serve.log", env={
-            "EXAMSVC_CHECKPOINT_INTERVAL_SECONDS": "0", "EXAMSVC_VERIFY_RATE_PER_MINUTE": "600"})
-        server.start()
-        try:
-            yield Cards(server.base, valid, revoked, number, holder)
-        finally:
-            server.stop()
+    with served_world(tmp_path_factory, "verify", _issue, env={"EXAMSVC_VERIFY_RATE_PER_MINUTE": "600"}) as (
+            server, (valid, revoked, number, holder)):
+        yield Cards(server.base, valid, revoked, number, holder)
 
 
 def phone_or_desk(browser: Browser, cards: Cards, viewport: dict[str, int], *, script: str = "") -> Page:

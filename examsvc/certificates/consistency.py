@@ -1,5 +1,6 @@
 """The register against the log: every certificate event the log holds must be in ``certificate_event`` as
-it was logged, and every certificate row must stand as its latest logged event left it. An insider who
+it was logged, every certificate row must stand as its latest logged event left it, and the results it rests
+on must be stored (``audit verify-sitting`` checks those against the log). An insider who
 deletes a revocation, backdates an expiry, swaps a card's signed form or adds a row the log never saw is
 named here by table, row and field (``examsvc certificates check``; issue 15's tamper checks for sittings)."""
 
@@ -17,6 +18,8 @@ from examsvc.audit import repository
 from examsvc.certificates.models import Certificate
 from examsvc.certificates.signed_form import FormError, decode_text
 from examsvc.crypto.canonical_json import canonical_json
+from examsvc.practical.models import PracticalResult
+from examsvc.results.models import Result
 
 CHUNK = 5000
 _MARK = b'"action":"certificate.'
@@ -84,8 +87,13 @@ def check(db_session: Session) -> Report:
     report = Report(entries=sum(len(v) for v in logged.values()))
     rows = {row.number: row for row in db_session.scalars(select(Certificate))}
     report.certificates = len(rows)
+    results = set(db_session.scalars(select(Result.digest))) | set(db_session.scalars(select(PracticalResult.digest)))
     for number, row in sorted(rows.items()):
         report.problems += _row_problems(row, logged.get(number, []))
+        for rested in json.loads(row.basis):
+            if rested["result_digest"] not in results:
+                report.problems.append(f"certificate[{number}].basis: the {rested['kind']} result "
+                                       f"{rested['result_digest'][:16]}… of sitting {rested['sitting']} is not stored")
     for number in sorted(set(logged) - set(rows)):
         report.problems.append(f"certificate[{number}]: in the log ({len(logged[number])} event(s)), "
                                "missing from the register")

@@ -70,6 +70,12 @@ def test_the_offline_check_and_what_the_register_check_names(world: World, tmp_p
     assert f"certificate_event[{b['number']}#1].reason" in problems
     assert "certificate[T2026999999]: no certificate entry in the log" in problems
     assert f"certificate[{b['number']}].basis" not in problems
+    db.execute(text("UPDATE certificate SET basis = replace(basis, substr(basis, 40, 8), '00000000') "
+                    "WHERE number = :n"), {"n": b["number"]})
+    db.expire_all()
+    problems = "\n".join(consistency.check(db).problems)
+    assert f"certificate[{b['number']}].basis: does not hash to basis_key" in problems
+    assert f"certificate[{b['number']}].basis: the " in problems
 
 
 def test_the_register_check_from_the_shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -22,7 +22,8 @@ def test_production_refuses_development_defaults(monkeypatch: pytest.MonkeyPatch
 def test_production_starts_with_explicit_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("EXAMSVC_DATA_DIR", str(tmp_path))
     settings = Settings(_env_file=None, environment="production",  # type: ignore[call-arg]
-                        database_url="postgresql+psycopg://exam@db/exam", log_origin="exam.example.cn/log", certificate_issuer="CN-14")
+                        database_url="postgresql+psycopg://exam@db/exam", log_origin="exam.example.cn/log",
+                        certificate_issuer="CN-14")
     assert not settings.uses_embedded_database
     assert settings.effective_database_url.startswith("postgresql")
 

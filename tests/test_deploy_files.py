@@ -41,7 +41,8 @@ def test_compose_serves_production_behind_a_tls_proxy_on_loopback(tmp_path: Path
     command = examsvc["command"]
     assert all(port.startswith("127.0.0.1:") for port in examsvc["ports"])
     settings = Settings(_env_file=None, data_dir=tmp_path, environment="production",  # type: ignore[call-arg]
-                        database_url="postgresql+psycopg://exam@db/exam", log_origin="exam.example.cn/log", certificate_issuer="CN-14")
+                        database_url="postgresql+psycopg://exam@db/exam", log_origin="exam.example.cn/log",
+                        certificate_issuer="CN-14")
     args = argparse.Namespace(host=command[command.index("--host") + 1], tls_cert=None, tls_key=None,
                               behind_proxy=command[command.index("--behind-proxy") + 1])
     assert transport_options(args, settings)["proxy_headers"] is True

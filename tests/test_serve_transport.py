@@ -53,7 +53,8 @@ def _args(host: str = "127.0.0.1", cert: Path | None = None, key: Path | None = 
 
 def _production(tmp_path: Path) -> Settings:
     return Settings(_env_file=None, data_dir=tmp_path, environment="production",  # type: ignore[call-arg]
-                    database_url="postgresql+psycopg://exam@db/exam", log_origin="exam.example.cn/log", certificate_issuer="CN-14")
+                    database_url="postgresql+psycopg://exam@db/exam", log_origin="exam.example.cn/log",
+                        certificate_issuer="CN-14")
 
 
 def test_production_refuses_clear_text_beyond_loopback(tmp_path: Path) -> None:

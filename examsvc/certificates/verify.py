@@ -203,6 +203,16 @@ def _log_proof(db_session: Session, event: LoggedEvent, *,
     return True, proof, note
 
 
+def _in_log(db_session: Session, verdict: Verdict, event: LoggedEvent, what: str, missing: str) -> bool:
+    """Checks ``event``'s log entry into ``verdict`` (its proof kept); unverifiable if it is not in the log."""
+    in_log, proof, note = _log_proof(db_session, event)
+    verdict.checks.append(Check(what, in_log, note))
+    if not in_log:
+        _unverifiable(verdict, missing)
+    verdict.proof = proof
+    return in_log
+
+
 def verify_text(db_session: Session, keyring: CertificateKeyring, settings: Settings, text: str, *,
                 id_number: str | None = None, today: date | None = None) -> Verdict:
     verdict = Verdict(Standing.UNVERIFIABLE)
@@ -231,17 +241,12 @@ def verify_text(db_session: Session, keyring: CertificateKeyring, settings: Sett
         return _unverifiable(verdict, "该证书内容不在发证记录中。")
     done = EVENT_LABELS.get(event.event, event.event)
     verdict.checks.append(Check("发证记录", True, f"第 {event.event_no} 次办理（{done}）签发"))
+    if not _in_log(db_session, verdict, event, "审计日志", "审计日志中没有该证书的签发记录。"):
+        return verdict
     latest = certificate.events[-1]
-    in_log, proof, note = _log_proof(db_session, event)
-    verdict.checks.append(Check("审计日志", in_log, note))
-    if not in_log:
-        return _unverifiable(verdict, "审计日志中没有该证书的签发记录。")
-    if latest != event:
-        latest_in_log, proof, latest_note = _log_proof(db_session, latest)
-        verdict.checks.append(Check("审计日志（最近一次办理）", latest_in_log, latest_note))
-        if not latest_in_log:
-            return _unverifiable(verdict, "审计日志中没有该证书最近一次办理的记录。")
-    verdict.proof = proof
+    if latest != event and not _in_log(db_session, verdict, latest, "审计日志（最近一次办理）",
+                                       "审计日志中没有该证书最近一次办理的记录。"):
+        return verdict
     today = today or datetime.now(UTC).astimezone(zone(settings.timezone)).date()
     if certificate.state == CertificateState.REVOKED:
         verdict.standing, verdict.reason = Standing.REVOKED, "该证书已被撤销。"
@@ -273,12 +278,8 @@ def lookup(db_session: Session, settings: Settings, number: str, name: str, *, t
         verdict.checks.append(Check("发证记录", False, "没有与该证号和姓名相符的证书"))
         return _unverifiable(verdict, "没有与该证号和姓名相符的证书。")
     verdict.checks.append(Check("发证记录", True, "证号与姓名相符"))
-    latest = certificate.events[-1]
-    in_log, proof, note = _log_proof(db_session, latest)
-    verdict.checks.append(Check("审计日志", in_log, note))
-    if not in_log:
-        return _unverifiable(verdict, "审计日志中没有该证书最近一次办理的记录。")
-    verdict.proof = proof
+    if not _in_log(db_session, verdict, certificate.events[-1], "审计日志", "审计日志中没有该证书最近一次办理的记录。"):
+        return verdict
     today = today or datetime.now(UTC).astimezone(zone(settings.timezone)).date()
     verdict.standing = (Standing.REVOKED if certificate.state == CertificateState.REVOKED
                         else standing_of_dates(certificate.expires_on, certificate.review_due, today))

@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -30,6 +30,8 @@ from tests.audit.tamper_edits import Edit
 class Campaign:
     results: list[tuple[Edit, Outcome]]
     untouched: list[Outcome]
+    # The whole catalogue, where the campaign ran a sample of it (tests/audit/test_tamper_campaign.py).
+    catalogue: list[Edit] = field(default_factory=list)
 
     @property
     def material(self) -> list[tuple[Edit, Outcome]]:

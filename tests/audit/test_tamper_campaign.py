@@ -9,15 +9,20 @@ what is missing.
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Iterator
 
 import pytest
 
 from tests.audit.tamper import build_sitting
-from tests.audit.tamper_edits import catalogue, during_exam
+from tests.audit.tamper_edits import Edit, catalogue, during_exam
 from tests.audit.tamper_run import Campaign, fresh_engine, names_table, run_campaign
 
 CANDIDATES = 6
+# On PostgreSQL every copy is a CREATE DATABASE: that pass runs every third material edit of each category
+# (and every non-material one), the SQLite pass the whole catalogue. The verifiers are the same code.
+POSTGRES_SAMPLE = 3
+NAMED_BELOW = "results: failer marked passed"
 # The rows of the issue's table (and more) the catalogue must keep covering.
 CATEGORIES = {"identity", "incidents", "room record", "bank content", "rule", "paper set", "attempt facts",
               "answers", "check-in and presence", "log", "results", "staff"}
@@ -29,7 +34,22 @@ def campaign(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     with fresh_engine(database_url, workdir) as engine:
         finished = build_sitting(engine, workdir, CANDIDATES)
         edits = catalogue(finished.facts()) + during_exam()
-        yield run_campaign(finished, workdir, edits, workers=_workers(), database_url=database_url)
+        ran = run_campaign(finished, workdir, _sample(edits, database_url), workers=_workers(),
+                           database_url=database_url)
+        ran.catalogue = edits
+        yield ran
+
+
+def _sample(edits: list[Edit], database_url: str) -> list[Edit]:
+    if not database_url.startswith("postgresql"):
+        return edits
+    seen: dict[str, int] = defaultdict(int)
+    kept = []
+    for edit in edits:
+        if not edit.material or edit.label == NAMED_BELOW or seen[edit.category] % POSTGRES_SAMPLE == 0:
+            kept.append(edit)
+        seen[edit.category] += int(edit.material)
+    return kept
 
 
 def _workers() -> int:
@@ -37,11 +57,12 @@ def _workers() -> int:
 
 
 def test_the_catalogue_covers_every_row_of_the_issue_table(campaign: Campaign) -> None:
-    labels = [edit.label for edit, _ in campaign.results]
+    labels = [edit.label for edit in campaign.catalogue]
     assert len(set(labels)) == len(labels)
-    assert len(campaign.material) >= 60
-    assert {edit.category for edit, _ in campaign.material} == CATEGORIES
-    assert all(edit.why for edit, _ in campaign.results if not edit.material)
+    assert len([edit for edit in campaign.catalogue if edit.material]) >= 60
+    assert {edit.category for edit in campaign.catalogue if edit.material} == CATEGORIES
+    assert {edit.category for edit, _ in campaign.material} == CATEGORIES  # the sample too
+    assert all(edit.why for edit in campaign.catalogue if not edit.material)
 
 
 def test_untouched_copies_pass_every_verifier(campaign: Campaign) -> None:
@@ -53,7 +74,7 @@ def test_untouched_copies_pass_every_verifier(campaign: Campaign) -> None:
 
 def test_an_edited_result_is_detected_and_named_by_verify_sitting(campaign: Campaign) -> None:
     """The harness itself sees what the verifiers see (not vacuous): a result marked passed is caught."""
-    edit, outcome = next((e, o) for e, o in campaign.results if e.label == "results: failer marked passed")
+    edit, outcome = next((e, o) for e, o in campaign.results if e.label == NAMED_BELOW)
     assert outcome.detected and names_table(outcome, edit.table), [r.output for r in outcome.runs]
     assert "audit verify-results S-1" in outcome.detected_by
 

@@ -30,6 +30,19 @@ from tests.builders import Actors
 TEST_PASSWORD_COST = 10  # scrypt N = 2**10: fast tests; production default is 2**17
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules marked ``db_agnostic`` (transport, body limits, import times, pure formats) test nothing that
+    depends on the database: CI runs them in its SQLite pass only, so the PostgreSQL pass (with the browser
+    tests) stays within its time. ``EXAMSVC_TEST_ALL=1`` runs them on PostgreSQL too."""
+    url = os.environ.get("EXAMSVC_TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql") or os.environ.get("EXAMSVC_TEST_ALL") == "1":
+        return
+    skip = pytest.mark.skip(reason="database-agnostic: runs in the SQLite pass (EXAMSVC_TEST_ALL=1 runs it here)")
+    for item in items:
+        if item.get_closest_marker("db_agnostic"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("EXAMSVC_TEST_DATABASE_URL")

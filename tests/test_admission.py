@@ -9,9 +9,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy.engine import Engine
 
 from bench.faults import Server
+
+pytestmark = pytest.mark.db_agnostic
 
 
 def test_slow_bodies_do_not_hold_up_other_requests(fresh_engine: Engine, tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ import pytest
 
 from examsvc.crypto.canonical_json import NotCanonicalizable, canonical_json
 
+pytestmark = pytest.mark.db_agnostic
+
 
 def test_keys_are_sorted_and_there_is_no_whitespace() -> None:
     assert canonical_json({"b": [1, True, None], "a": {"d": "x", "c": "y"}}) == \

@@ -14,6 +14,8 @@ from examsvc.cli import COMMANDS, build_parser
 _PROBE = """
 import sys
 from examsvc.cli import main
+
+pytestmark = pytest.mark.db_agnostic
 try:
     main({argv!r})
 except SystemExit:

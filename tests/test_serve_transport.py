@@ -24,6 +24,8 @@ from cryptography.x509.oid import NameOID
 from examsvc.config import Settings
 from examsvc.server_cli import ServeRefused, transport_options
 
+pytestmark = pytest.mark.db_agnostic
+
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what production must refuse without TLS
 
 

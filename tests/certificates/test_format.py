@@ -25,6 +25,8 @@ from examsvc.certificates.numbering import format_number
 from examsvc.certificates.signed_form import Claims, FormError, Kind, key_id, open_form, seal
 from tests.certificates import vector
 
+pytestmark = pytest.mark.db_agnostic
+
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "certificates.md"
 KEYS = {key_id(vector.PUBLIC): vector.KEY.public_key()}
 

@@ -11,6 +11,8 @@ from examsvc.certificates.models import Certificate, CertificateState
 from examsvc.certificates.rules import RuleRefusal, Standing
 from examsvc.certificates.signed_form import Kind
 
+pytestmark = pytest.mark.db_agnostic
+
 
 def _card(kind: Kind, issued: date, first: date | None = None) -> Certificate:
     expires, review = rules.first_dates(kind, issued)

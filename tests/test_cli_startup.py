@@ -9,13 +9,16 @@ import argparse
 import subprocess
 import sys
 
+import pytest
+
 from examsvc.cli import COMMANDS, build_parser
+
+pytestmark = pytest.mark.db_agnostic
 
 _PROBE = """
 import sys
 from examsvc.cli import main
 
-pytestmark = pytest.mark.db_agnostic
 try:
     main({argv!r})
 except SystemExit:

@@ -30,16 +30,25 @@ from tests.builders import Actors
 TEST_PASSWORD_COST = 10  # scrypt N = 2**10: fast tests; production default is 2**17
 
 
+def _reaches_test_database(item: pytest.Item) -> bool:
+    """Outside tests/web (whose servers read EXAMSVC_TEST_DATABASE_URL themselves), a test reaches the test
+    database only through the ``database_url`` fixture; one that does not would run the same on any."""
+    if "database_url" in getattr(item, "fixturenames", ()):
+        return True
+    return "tests/web/" in item.nodeid.replace("\\", "/") or item.nodeid.startswith("web/")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Modules marked ``db_agnostic`` (transport, body limits, import times, pure formats) test nothing that
-    depends on the database: CI runs them in its SQLite pass only, so the PostgreSQL pass (with the browser
-    tests) stays within its time. ``EXAMSVC_TEST_ALL=1`` runs them on PostgreSQL too."""
+    """On PostgreSQL, tests that do not reach the test database (parsers, formats, the embedded CLI) and
+    modules marked ``db_agnostic`` (transport, body limits, import times, refusals) run as in the SQLite
+    pass: CI runs them there only, so the PostgreSQL pass (with the browser tests) stays within its time.
+    ``EXAMSVC_TEST_ALL=1`` runs them on PostgreSQL too."""
     url = os.environ.get("EXAMSVC_TEST_DATABASE_URL", "")
     if not url.startswith("postgresql") or os.environ.get("EXAMSVC_TEST_ALL") == "1":
         return
     skip = pytest.mark.skip(reason="database-agnostic: runs in the SQLite pass (EXAMSVC_TEST_ALL=1 runs it here)")
     for item in items:
-        if item.get_closest_marker("db_agnostic"):
+        if item.get_closest_marker("db_agnostic") or not _reaches_test_database(item):
             item.add_marker(skip)
 
 

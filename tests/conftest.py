@@ -38,11 +38,26 @@ def _reaches_test_database(item: pytest.Item) -> bool:
     return "tests/web/" in item.nodeid.replace("\\", "/") or item.nodeid.startswith("web/")
 
 
+# The longest modules, started first: pytest-xdist hands out whole files (--dist loadfile) in collection
+# order, and a long file handed out last keeps one worker busy while the other idles.
+HEAVY_FIRST = ("tests/test_fuzz.py", "tests/audit/test_tamper_campaign.py", "tests/test_access_matrix.py",
+               "tests/web/test_clock.py", "tests/attempts/test_end_to_end.py", "tests/test_faults.py",
+               "tests/practical/test_exam.py", "tests/certificates/test_lifecycle.py", "tests/web/staff/test_chief.py",
+               "tests/banks/test_import_share.py", "tests/test_login_flood.py", "tests/test_sitting_scope.py")
+
+
+def _heavy_first(items: list[pytest.Item]) -> None:
+    rank = {path: n for n, path in enumerate(HEAVY_FIRST)}
+    order = {id(item): n for n, item in enumerate(items)}
+    items.sort(key=lambda item: (rank.get(item.nodeid.split("::")[0], len(rank)), order[id(item)]))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On PostgreSQL, tests that do not reach the test database (parsers, formats, the embedded CLI) and
     modules marked ``db_agnostic`` (transport, body limits, import times, refusals) run as in the SQLite
     pass: CI runs them there only, so the PostgreSQL pass (with the browser tests) stays within its time.
     ``EXAMSVC_TEST_ALL=1`` runs them on PostgreSQL too."""
+    _heavy_first(items)
     url = os.environ.get("EXAMSVC_TEST_DATABASE_URL", "")
     if not url.startswith("postgresql") or os.environ.get("EXAMSVC_TEST_ALL") == "1":
         return

@@ -3,6 +3,7 @@
 Used by Alembic's ``env.py`` (for autogenerate) and by the test that the models match the migrations.
 """
 
+from examsvc.analytics import models as analytics_models  # noqa: F401
 from examsvc.attempts import models as attempts_models  # noqa: F401
 from examsvc.audit import models as audit_models  # noqa: F401
 from examsvc.banks import models as banks_models  # noqa: F401

@@ -24,6 +24,8 @@ class Site(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300), default="")
+    # 设区的市, for the province's statistics by city; None where a site was made without one.
+    city: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # Digest of the secret a workstation presents to enrol at this site; rotated by a system admin.
     enrolment_code_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

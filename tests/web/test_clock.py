@@ -29,9 +29,14 @@ def server_seconds(page: Page) -> float:
 
 def gap(page: Page) -> float:
     """The countdown against the server's remaining time, read back to back (the page shows whole seconds,
-    rounded up)."""
+    rounded up, so up to 1 s over). The page's own clock request and the two reads each take time on a
+    loaded machine (1.16 s was seen in CI): ``GAP`` allows a second more. A PC clock 10 minutes off would
+    show as ±600 s."""
     server = server_seconds(page)
     return shown_seconds(page) - server
+
+
+GAP = (-1.0, 2.0)
 
 
 @pytest.mark.parametrize("shift_minutes", [10, -10])
@@ -47,7 +52,7 @@ def test_a_pc_clock_ten_minutes_off_does_not_move_the_countdown(browser: Browser
     sign_in(page, seat)
     start(page)
     for _ in range(3):
-        assert -0.1 <= gap(page) <= 1.1
+        assert GAP[0] <= gap(page) <= GAP[1]
         page.wait_for_timeout(700)
     if shift_minutes > 0:
         # 15 minutes left, then 5: the warnings show and are announced once each.
@@ -55,7 +60,7 @@ def test_a_pc_clock_ten_minutes_off_does_not_move_the_countdown(browser: Browser
         expect(page.locator("#clock-warning")).to_have_text("剩余时间不足 15 分钟", timeout=12_000)
         expect(page.locator("#clock-box")).to_have_class("clock-box warn")
         expect(page.locator("#announce")).to_have_text("剩余时间不足 15 分钟")
-        assert -0.1 <= gap(page) <= 1.1
+        assert GAP[0] <= gap(page) <= GAP[1]
         shot(page, "09-clock-warning")
         age(site.engine, seat.admission_number, 600)
         expect(page.locator("#clock-warning")).to_have_text("剩余时间不足 5 分钟，请抓紧作答并检查", timeout=12_000)
@@ -95,7 +100,7 @@ def test_pause_resume_and_extra_time_by_the_proctor_show_on_the_open_page(browse
     assert site.act(seat, "extra-time", minutes=10).status_code == 200
     page.wait_for_function(f"() => document.getElementById('clock').textContent >= '{_text(before + 500)}'",
                            timeout=10_000)
-    assert -0.1 <= gap(page) <= 1.1
+    assert GAP[0] <= gap(page) <= GAP[1]
     context.close()
 
 

@@ -14,30 +14,9 @@ from examsvc.analytics.responses import load
 from examsvc.banks.models import BankVersion, Question
 from examsvc.candidates.models import Registration
 from examsvc.sittings.models import Sitting
+from tests.analytics.published import finish as _responses
+from tests.analytics.published import publish as _publish
 from tests.attempts.exam import PASSPHRASE, Exam
-
-
-def _responses(exam: Exam) -> dict[int, dict[int, str]]:
-    """Candidate 0: wrong on the first five, right after, blank from 40 on; 1: blank; 2: all right."""
-    right = {i: exam.correct(i) for i in (0, 2)}
-    wanted: dict[int, dict[int, str]] = {0: {}, 1: {}, 2: dict(enumerate(right[2]))}
-    for position, response in enumerate(right[0][:40]):
-        wanted[0][position] = exam.wrong(response) if position < 5 else response
-    for i in (0, 1, 2):
-        assert exam.start(i).status_code == 200
-    for i, answers in wanted.items():
-        for position, response in answers.items():
-            assert exam.save(i, position, response, seq=1).status_code == 200
-        assert exam.submit(i).status_code == 200
-    assert exam.client.post(f"/sittings/{exam.code}/close", headers=exam.chief,
-                            json={"passphrase": PASSPHRASE}).status_code == 200
-    return wanted
-
-
-def _publish(exam: Exam) -> None:
-    published = exam.client.post(f"/sittings/{exam.code}/results/publish", headers=exam.chief,
-                                 json={"passphrase": PASSPHRASE})
-    assert published.status_code == 201, published.text
 
 
 def _rows(exam: Exam) -> dict[str, AttemptItems]:

@@ -150,3 +150,17 @@ def paper_set_statistics(db_session: Session, paper_set_id: int) -> items.PaperS
     if loaded.attempts == 0:
         return None
     return items.paper_set_statistics(loaded)
+
+
+@dataclass(frozen=True)
+class RevisionReview:
+    """Which questions flagged in a version's item analysis the next version revised (the bank diff)."""
+
+    flags: dict[str, list[str]]  # key → flags in the older version
+    unrevised: list[str]  # flagged keys whose content the newer version kept
+
+
+def revision_review(db_session: Session, older: BankVersion, revised_keys: set[str]) -> RevisionReview:
+    """``revised_keys``: the keys the diff lists as changed or retired."""
+    flags = flags_by_key(db_session, older)
+    return RevisionReview(flags=flags, unrevised=sorted(k for k in flags if k not in revised_keys))

@@ -6,6 +6,7 @@ import io
 from collections import defaultdict
 
 import pytest
+import yaml
 from openpyxl import load_workbook
 
 from examsvc.analytics import items
@@ -97,3 +98,32 @@ def test_paper_set_statistics_are_those_of_the_scores(exam: Exam) -> None:
     assert stats["mean"] == pytest.approx(sum(scores) / 3)
     assert exam.client.get("/analytics/paper-sets/999999", headers=exam.day.admin).json()["error"] == \
         "paper_set_not_found"
+
+
+def test_the_next_versions_diff_shows_which_flagged_questions_were_revised(
+        exam: Exam, actors: Actors, monkeypatch: pytest.MonkeyPatch) -> None:
+    finish(exam)
+    publish(exam)
+    monkeypatch.setattr(items, "MIN_RESPONSES", 1)
+    bank, label = _bank(exam)
+    bank_admin = actors.user_with(Role.BANK_ADMIN)
+    flagged = {q["key"]: q["flags"] for q in exam.client.get(
+        "/analytics/items/flagged", params={"bank": bank, "version": label, "part": "national"},
+        headers=bank_admin).json()["questions"]}
+    assert len(flagged) >= 2
+    revised, kept = sorted(flagged)[:2]
+    old_id = exam.day.rule.national_bank_version_id
+    exported = exam.client.get(f"/bank-versions/{old_id}/export", params={"format": "yaml"}, headers=bank_admin)
+    data = yaml.safe_load(exported.content)
+    data["bank"]["version"] = "next"
+    for question in data["questions"]:
+        if question["key"] == revised:
+            question["stem"] += "（修订）"
+    imported = exam.client.post("/banks/import", params={"filename": "next.yaml"},
+                                content=yaml.safe_dump(data, allow_unicode=True).encode(), headers=bank_admin)
+    assert imported.status_code == 201, imported.text
+    diff = exam.client.get(f"/banks/{bank}/diff", params={"from": old_id, "to": imported.json()["version"]["id"]},
+                           headers=exam.day.admin).json()
+    assert [(c["key"], c["review_flags"]) for c in diff["changed"]] == [(revised, flagged[revised])]
+    assert kept in diff["flagged_unrevised"] and revised not in diff["flagged_unrevised"]
+    assert set(diff["flagged_unrevised"]) == set(flagged) - {revised}

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from examsvc.audit import log as audit
@@ -38,6 +39,8 @@ from examsvc.sittings.models import Sitting, StaffAssignment
 
 COMPETENCE_SUBJECTS = {PersonnelCategory.PRINCIPAL.value, PersonnelCategory.SAFETY_MANAGER.value}
 MAX_REASON_CHARS = 500
+ISSUE_RACE_MESSAGE = ("另一位发证人员同时在为同一资格发证，或同时领用了本年度的第一个证号；本次未发证、未占用证号。"
+                      "请刷新后重试（已发的证书不会重复发放）。")
 
 
 def kind_of(subject: str) -> Kind:
@@ -316,7 +319,12 @@ def issue_jobs(db_session: Session, jobs: list[Issue], *, keyring: CertificateKe
             made.append(_issue_one(db_session, job, keyring=keyring, settings=settings, actor=actor, today=today))
             if progress is not None and (n % chunk == 0 or n == len(jobs)):
                 progress(n)
-    db_session.flush()
+    try:
+        db_session.flush()
+    except IntegrityError:
+        # Another officer's transaction committed the same qualification (basis_key) or created this year's
+        # counter first (certificate_serial): nothing of this one stands; a retry sees theirs and goes on.
+        raise Conflict(ISSUE_RACE_MESSAGE, code="issue_race") from None
     return made
 
 

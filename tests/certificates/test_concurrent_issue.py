@@ -33,6 +33,7 @@ from examsvc.sittings.models import Sitting
 from tests.builders import make_user
 from tests.certificates.world import SUBJECT, World
 from tests.web.certificate_world import committed_world
+from tests.web.live import server_settings
 
 MEET_SECONDS = 3.0  # SQLite: the second thread cannot reach the barrier until the first commits
 
@@ -46,14 +47,9 @@ class Officers:
 
 
 @pytest.fixture
-def settings_for(tmp_path: Path) -> Callable[[Engine], Settings]:
-    def make(engine: Engine) -> Settings:
-        made = Settings(_env_file=None, data_dir=tmp_path / "data",  # type: ignore[call-arg]
-                        database_url=engine.url.render_as_string(hide_password=False), password_cost_log2=10,
-                        checkpoint_interval_seconds=0, sweep_interval_seconds=0)
-        made.ensure_data_dir()
-        return made
-    return make
+def settings(fresh_engine: Engine, tmp_path: Path) -> Settings:
+    """The settings of a server on the fresh database (its keys in ``tmp_path``)."""
+    return server_settings(fresh_engine, tmp_path / "data", checkpoint_interval_seconds=0, sweep_interval_seconds=0)
 
 
 @pytest.fixture
@@ -104,15 +100,22 @@ def _lost(answer: Any) -> bool:
     return False
 
 
+def _raced(engine: Engine, work: list[Callable[[Session], Any]]) -> tuple[list[Any], list[int]]:
+    """The answers of a race, and who lost it: one on PostgreSQL (the barrier makes both read first), none on
+    SQLite (the second transaction starts when the first has ended)."""
+    answers = _race(engine, work)
+    lost = [n for n, answer in enumerate(answers) if _lost(answer)]
+    assert len(lost) == (1 if engine.dialect.name == "postgresql" else 0), answers
+    return answers, lost
+
+
 def _log_size(engine: Engine) -> int:
     with Session(engine) as db_session:
         return repository.committed_size(db_session)
 
 
 def test_two_officers_issue_the_first_certificate_of_the_year_at_once(
-        fresh_engine: Engine, settings_for: Callable[[Engine], Settings],
-        meeting: Callable[[str], None]) -> None:
-    settings = settings_for(fresh_engine)
+        fresh_engine: Engine, settings: Settings, meeting: Callable[[str], None]) -> None:
     officers = committed_world(fresh_engine, settings, lambda world, _c, db: Officers(world, db))
     keyring = load_keyring(settings)
     before = _log_size(fresh_engine)
@@ -123,10 +126,7 @@ def test_two_officers_issue_the_first_certificate_of_the_year_at_once(
             db_session, keyring=keyring, settings=settings, actor=officers.actors[n],
             id_number=officers.qualified[n], subject=SUBJECT).number
 
-    answers = _race(fresh_engine, [issuing(0), issuing(1)])
-    lost = [n for n, answer in enumerate(answers) if _lost(answer)]
-    postgres = fresh_engine.dialect.name == "postgresql"
-    assert len(lost) == (1 if postgres else 0), answers
+    answers, lost = _raced(fresh_engine, [issuing(0), issuing(1)])
     with Session(fresh_engine) as db_session:
         numbers = list(db_session.scalars(select(Certificate.number)))
         assert sorted(numbers) == sorted(a for a in answers if isinstance(a, str))
@@ -140,10 +140,7 @@ def test_two_officers_issue_the_first_certificate_of_the_year_at_once(
 
 
 def test_two_batches_of_one_sitting_at_once_certify_each_qualification_once(
-        fresh_engine: Engine, settings_for: Callable[[Engine], Settings],
-        meeting: Callable[[str], None]) -> None:
-    settings = settings_for(fresh_engine)
-
+        fresh_engine: Engine, settings: Settings, meeting: Callable[[str], None]) -> None:
     officers = committed_world(fresh_engine, settings, lambda world, _c, db: Officers(world, db))
     keyring = load_keyring(settings)
     # One certified by hand first: the year's counter exists, so the batches race on the qualifications alone.
@@ -163,9 +160,7 @@ def test_two_batches_of_one_sitting_at_once_certify_each_qualification_once(
                                    user_id=officers.actors[n].user_id or 0).status
         return work
 
-    answers = _race(fresh_engine, [advancing(0), advancing(1)])
-    lost = [n for n, answer in enumerate(answers) if _lost(answer)]
-    assert len(lost) == (1 if fresh_engine.dialect.name == "postgresql" else 0), answers
+    _, lost = _raced(fresh_engine, [advancing(0), advancing(1)])
     with Session(fresh_engine) as db_session:
         holders = list(db_session.scalars(select(Certificate.candidate_id)))
         assert len(holders) == len(set(holders)) == len(officers.qualified)

@@ -4,6 +4,10 @@ the database beside its signed form and its log."""
 
 from __future__ import annotations
 
+import base64
+import json
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,12 +16,15 @@ from sqlalchemy import text
 from examsvc.audit.actors import Actor
 from examsvc.certificates import consistency, service
 from examsvc.certificates.models import Certificate
+from examsvc.certificates.signed_form import key_id
+from examsvc.cli import main
 from examsvc.errors import InvalidInput
 from examsvc.identity import service as identity_service
 from examsvc.identity.models import UserAccount
 from examsvc.identity.roles import Role
 from examsvc.sittings.models import Sitting, StaffAssignment
 from tests.builders import TEST_ACTOR, auth_header, login, make_user
+from tests.certificates import vector
 from tests.certificates.world import World
 
 
@@ -141,3 +148,25 @@ def test_the_register_check_names_a_row_edited_beside_its_signed_form(world: Wor
     assert any(p.startswith(f"certificate[{made['number']}]{named}") for p in problems), problems
     # Named, not quoted: the report goes to a terminal and to tickets.
     assert not any(world.ids[0] in p or made["holder_name"] in p for p in problems)
+
+
+@pytest.mark.db_agnostic
+def test_the_offline_check_counts_days_in_the_issuers_time_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The vector's last valid day is 2032-12-05 in China; at 04:00 on the 6th there (20:00 UTC on the 5th) the
+    card has expired, whatever the UTC date says."""
+    class Then(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Then:
+            moment = cls(2032, 12, 5, 20, 0, tzinfo=UTC)
+            return moment if tz is None else moment.astimezone(tz)
+
+    monkeypatch.setattr("examsvc.certificates.cli.datetime", Then)
+    keys = tmp_path / "keys.json"
+    kid = key_id(vector.PUBLIC).hex()
+    keys.write_text(json.dumps({"issuer": vector.CLAIMS.issuer, "keys": [
+        {"kid": kid, "crv": "Ed25519", "x": base64.urlsafe_b64encode(vector.PUBLIC).rstrip(b"=").decode()}]}))
+    monkeypatch.setenv("EXAMSVC_TIMEZONE", "Asia/Shanghai")
+    status = main(["certificates", "verify", vector.signed().text, "--keys", str(keys), "--json"])
+    answer = json.loads(capsys.readouterr().out)
+    assert (status, answer["standing"]) == (1, "expired"), answer

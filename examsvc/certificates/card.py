@@ -21,14 +21,14 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-import segno
 from fpdf import FPDF
 from fpdf.enums import TextMode
 from sqlalchemy.orm import Session
 
-from examsvc.banks.document import CATEGORY_LABELS, INDUSTRY_LABELS, Industry, PersonnelCategory
 from examsvc.candidates.models import Candidate
+from examsvc.certificates import catalogue
 from examsvc.certificates.models import Certificate
+from examsvc.certificates.qr import qr_symbol
 from examsvc.certificates.signed_form import Kind
 from examsvc.config import Settings
 from examsvc.errors import ExamServiceError
@@ -57,12 +57,6 @@ FONT_SUFFIXES = frozenset({".ttf", ".otf", ".ttc", ".otc"})
 FONT_PROBE = "中华人民共和国特种作业操作证安全生产知识和管理能力考核合格证姓名性别证号有效期限复审记录发证机关"
 FAMILY = "card-cjk"
 
-# The national catalogue's categories (特种作业目录): an item code's part before the dot.
-OPERATION_CATEGORIES = {
-    "1": "电工作业", "2": "焊接与热切割作业", "3": "高处作业", "4": "制冷与空调作业", "5": "煤矿安全作业",
-    "6": "金属非金属矿山安全作业", "7": "石油天然气安全作业", "8": "冶金（有色）生产安全作业",
-    "9": "危险化学品安全作业", "10": "烟花爆竹安全作业",
-}
 TITLES = {Kind.SPECIAL_OPERATIONS: "中华人民共和国特种作业操作证",
           Kind.SAFETY_COMPETENCE: "安全生产知识和管理能力考核合格证"}
 RECORD_EVENTS = {Kind.SPECIAL_OPERATIONS: ("reviewed", "复审记录"),
@@ -156,17 +150,6 @@ def _chinese_face(path: str, _mtime_ns: int, _size: int) -> CardFont | None:
     return None
 
 
-def qr_symbol(text: str) -> segno.QRCode:
-    """The QR code of a signed form: error correction M exactly (not raised when there is room, so the
-    version measured is the version printed), alphanumeric mode (Base45 is QR's alphanumeric alphabet,
-    RFC 9285 §1)."""
-    return segno.make_qr(text, error="m", boost_error=False, mode="alphanumeric")
-
-
-def qr_version(text: str) -> int:
-    return int(qr_symbol(text).version)
-
-
 @dataclass(frozen=True)
 class QrPlacement:
     x: float  # the symbol's top-left corner (without its quiet zone), mm from the page's top-left
@@ -194,15 +177,12 @@ def _sex(id_number: str) -> str:
 
 def _subject_rows(certificate: Certificate) -> list[tuple[str, str]]:
     if certificate.kind == Kind.SPECIAL_OPERATIONS:
-        category = OPERATION_CATEGORIES.get(certificate.item.split(".", 1)[0], "")
-        return [("作业类别", category), ("操作项目", f"{certificate.item_name}（{certificate.item}）")]
-    category, _, industry = certificate.item.partition("/")
-    try:
-        category_label = CATEGORY_LABELS[PersonnelCategory(category)]
-        industry_label = INDUSTRY_LABELS[Industry(industry or Industry.GENERAL)]
-    except (ValueError, KeyError):
+        return [("作业类别", catalogue.operation_category(certificate.item)),
+                ("操作项目", f"{certificate.item_name}（{certificate.item}）")]
+    labels = catalogue.competence_labels(certificate.item)
+    if labels is None:
         return [("人员类别", certificate.item_name)]
-    return [("人员类别", category_label), ("行业类别", industry_label)]
+    return [("人员类别", labels[0]), ("行业类别", labels[1])]
 
 
 class _Card:

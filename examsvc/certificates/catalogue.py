@@ -27,8 +27,31 @@ SPECIAL_OPERATION_ITEMS: dict[str, str] = {
 }
 
 
+# The catalogue's categories (作业类别): an item code's part before the dot.
+OPERATION_CATEGORIES: dict[str, str] = {
+    "1": "电工作业", "2": "焊接与热切割作业", "3": "高处作业", "4": "制冷与空调作业", "5": "煤矿安全作业",
+    "6": "金属非金属矿山安全作业", "7": "石油天然气安全作业", "8": "冶金（有色）生产安全作业",
+    "9": "危险化学品安全作业", "10": "烟花爆竹安全作业",
+}
+
+
+def operation_category(code: str) -> str:
+    """作业类别 of an item code (1.2 → 电工作业); empty for a category the catalogue does not name."""
+    return OPERATION_CATEGORIES.get(code.split(".", 1)[0], "")
+
+
 def special_operation_name(code: str) -> str:
     return SPECIAL_OPERATION_ITEMS.get(code, f"特种作业 {code}")
+
+
+def competence_labels(item: str) -> tuple[str, str] | None:
+    """(人员类别, 行业类别) of a competence certificate's item code (``principal/hazardous_chemicals``), or None
+    for a code this catalogue does not know."""
+    category, _, industry = item.partition("/")
+    try:
+        return CATEGORY_LABELS[PersonnelCategory(category)], INDUSTRY_LABELS[Industry(industry or Industry.GENERAL)]
+    except (ValueError, KeyError):
+        return None
 
 
 def competence_item(category: str, industry: str) -> tuple[str, str]:

@@ -51,6 +51,12 @@ def _last_valid_day(settings: Settings) -> Any:
     return last_day
 
 
+def _today_there(settings: Settings) -> date:
+    from examsvc.localtime import zone
+
+    return datetime.now(UTC).astimezone(zone(settings.timezone)).date()
+
+
 def run_verify(args: argparse.Namespace, settings: Settings) -> int:
     from examsvc.certificates import offline
     from examsvc.certificates.keys import KeySetError
@@ -62,7 +68,8 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
     except KeySetError as exc:
         print(f"examsvc: {exc}", file=sys.stderr)
         return EXIT_UNVERIFIABLE
-    today = args.today or datetime.now(UTC).date()
+    # The issuer's day, as the card's last valid day is: a UTC date is yesterday's there until 08:00 in China.
+    today = args.today or _today_there(settings)
     answer = offline.check(text, issuer, keys, today=today, last_valid_day=_last_valid_day(settings),
                            id_number=args.id_number)
     if args.json:

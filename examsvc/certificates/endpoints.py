@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from examsvc.audit.actors import Actor
-from examsvc.certificates import batches, card, register, register_sheet, service, views
+from examsvc.certificates import batches, register, register_sheet, service, views
 from examsvc.certificates.keys import CertificateKeyring
 from examsvc.certificates.ratelimit import RateLimiter
 from examsvc.certificates.rules import Standing
@@ -174,6 +174,10 @@ def _done(db_session: DbSession, number: str, settings: Any) -> dict[str, Any]:
             "review record); 503 when the server has no CJK font", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
 def card_pdf(number: NumberPath, _: Officer, db_session: DbSession, settings: SettingsDep) -> Response:
+    # Here, not at the top: fpdf2 (and its font machinery) is loaded by the first card asked for, not by every
+    # process that starts the app.
+    from examsvc.certificates import card
+
     found = service.by_number(db_session, number)
     return Response(content=card.render(db_session, found, settings), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{found.number}-{found.sequence}.pdf"'})

@@ -5,6 +5,7 @@ digest of the certificate's signed form: a certificate the log does not contain 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -12,12 +13,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.banks.document import PersonnelCategory
 from examsvc.banks.models import BankVersion
+from examsvc.banks.validate import OPERATION_ITEM
 from examsvc.blueprints.models import BlueprintVersion
 from examsvc.candidates.id_number import InvalidIdNumber, parse_id_number
 from examsvc.candidates.models import Candidate, Registration
@@ -30,11 +33,14 @@ from examsvc.config import Settings
 from examsvc.crypto.canonical_json import canonical_json
 from examsvc.db import utcnow
 from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from examsvc.identity.models import UserAccount
 from examsvc.localtime import zone
 from examsvc.sittings.models import Sitting, StaffAssignment
 
 COMPETENCE_SUBJECTS = {PersonnelCategory.PRINCIPAL.value, PersonnelCategory.SAFETY_MANAGER.value}
 MAX_REASON_CHARS = 500
+ISSUE_RACE_MESSAGE = ("另一位发证人员同时在为同一资格发证，或同时领用了本年度的第一个证号；本次未发证、未占用证号。"
+                      "请刷新后重试（已发的证书不会重复发放）。")
 
 
 def kind_of(subject: str) -> Kind:
@@ -199,6 +205,35 @@ def refuse_own_examinees(db_session: Session, user_id: int | None, sitting_ids: 
                         code="own_examinees")
 
 
+def refuse_own_certificate(db_session: Session, user_id: int | None, candidate_ids: Iterable[int]) -> None:
+    """考发分离 for oneself: an officer who is also a candidate neither certifies themselves nor acts on their own
+    certificate (the staff account's ID number is the candidate's)."""
+    if user_id is None:
+        return
+    own = select(UserAccount.id_number).where(UserAccount.id == user_id).scalar_subquery()
+    if db_session.scalars(select(Candidate.id).where(Candidate.id.in_(list(candidate_ids)),
+                                                     Candidate.id_number == own)).first() is not None:
+        raise Forbidden("不能为本人发证或办理本人的证书业务（考发分离），请由其他发证人员办理。",
+                        code="own_certificate")
+
+
+def refuse_insider(db_session: Session, user_id: int | None, jobs: Iterable[Issue]) -> None:
+    """Both rules over what ``jobs`` rest on: every sitting of every pass (a 特种作业操作证 rests on a theory
+    sitting besides the practical one where it was earned), every holder."""
+    listed = list(jobs)
+    refuse_own_examinees(db_session, user_id, {p.sitting_id for job in listed for p in job.basis.passes})
+    refuse_own_certificate(db_session, user_id, {job.person.id for job in listed})
+
+
+def refuse_insider_on(db_session: Session, certificate: Certificate, actor: Actor) -> None:
+    """考发分离 for the lifecycle: a review, renewal, revocation, reinstatement or replacement certifies (or
+    uncertifies) as much as the issue did, so the staff of the sittings it rests on and the holder do neither."""
+    codes = [rested["sitting"] for rested in json.loads(certificate.basis)]
+    sitting_ids = db_session.scalars(select(Sitting.id).where(Sitting.code.in_(codes)))
+    refuse_own_examinees(db_session, actor.user_id, [certificate.sitting_id, *sitting_ids])
+    refuse_own_certificate(db_session, actor.user_id, [certificate.candidate_id])
+
+
 def checked_id_number(value: str) -> str:
     """The holder's ID number as typed (GB 11643 form and check digit), or ``bad_id_number`` on its field."""
     try:
@@ -211,6 +246,7 @@ def issue(db_session: Session, *, keyring: CertificateKeyring, settings: Setting
           subject: str, today: date | None = None) -> Certificate:
     """The certificate for the candidate's newest uncertified qualification in ``subject``."""
     today = today or today_in(settings)
+    subject = checked_subject(subject)
     person = db_session.scalars(select(Candidate).where(Candidate.id_number == id_number)).first()
     if person is None:
         raise NotFound("没有该身份证号的考生。", code="candidate_not_found", detail={"field": "id_number"})
@@ -221,9 +257,19 @@ def issue(db_session: Session, *, keyring: CertificateKeyring, settings: Setting
     if not open_bases:
         raise Conflict("该资格已发证，不能重复发证（遗失请办理补证）。", code="already_certified",
                        detail={"field": "subject"})
-    refuse_own_examinees(db_session, actor.user_id, [p.sitting_id for p in open_bases[-1].passes])
-    return issue_jobs(db_session, [Issue(person, subject, open_bases[-1])], keyring=keyring, settings=settings,
-                      actor=actor, today=today)[0]
+    job = Issue(person, subject, open_bases[-1])
+    refuse_insider(db_session, actor.user_id, [job])
+    return issue_jobs(db_session, [job], keyring=keyring, settings=settings, actor=actor, today=today)[0]
+
+
+def checked_subject(value: str) -> str:
+    """An operation item code (as the banks write it, e.g. 1.2) or a competence category; anything else is bad
+    input on its field (422), not a missing qualification (409)."""
+    subject = value.strip()
+    if subject in COMPETENCE_SUBJECTS or OPERATION_ITEM.fullmatch(subject):
+        return subject
+    raise InvalidInput("发证项目应为特种作业项目代码（如 1.2）或 principal、safety_manager。", code="bad_subject",
+                       detail={"field": "subject"})
 
 
 def _no_qualification_message(subject: str) -> str:
@@ -273,7 +319,12 @@ def issue_jobs(db_session: Session, jobs: list[Issue], *, keyring: CertificateKe
             made.append(_issue_one(db_session, job, keyring=keyring, settings=settings, actor=actor, today=today))
             if progress is not None and (n % chunk == 0 or n == len(jobs)):
                 progress(n)
-    db_session.flush()
+    try:
+        db_session.flush()
+    except IntegrityError:
+        # Another officer's transaction committed the same qualification (basis_key) or created this year's
+        # counter first (certificate_serial): nothing of this one stands; a retry sees theirs and goes on.
+        raise Conflict(ISSUE_RACE_MESSAGE, code="issue_race") from None
     return made
 
 
@@ -306,7 +357,11 @@ def review(db_session: Session, certificate: Certificate, *, keyring: Certificat
            actor: Actor, reason: str, extended: bool = False, basis: str = "", today: date | None = None) -> None:
     """复审. ``extended``: the next review 6 years on, on the recorded ``basis`` (10+ years of compliant work)."""
     reason = _reason(reason)
+    refuse_insider_on(db_session, certificate, actor)
     _active(certificate)
+    if len(basis) > MAX_REASON_CHARS:
+        raise InvalidInput(f"延长复审周期依据不超过{MAX_REASON_CHARS}字。", code="basis_too_long",
+                           detail={"field": "basis"})
     if extended and not basis.strip():
         raise InvalidInput("复审周期延长须写明依据（连续从事本工种10年以上、严格遵守安全生产法律法规的证明）。",
                            code="basis_required", detail={"field": "basis"})
@@ -327,6 +382,7 @@ def renew(db_session: Session, certificate: Certificate, *, keyring: Certificate
           actor: Actor, reason: str, applied_on: date | None = None) -> None:
     """再培训/换证 of a 合格证, applied for on ``applied_on`` (at least 30 days before it expires)."""
     reason = _reason(reason)
+    refuse_insider_on(db_session, certificate, actor)
     _active(certificate)
     today = today_in(settings)
     applied = applied_on or today
@@ -346,6 +402,7 @@ REVOCATION_MODES = {"cancel": "撤销", "withdraw": "吊销"}
 def revoke(db_session: Session, certificate: Certificate, *, keyring: CertificateKeyring, actor: Actor, reason: str,
            mode: str = "cancel") -> None:
     reason = _reason(reason)
+    refuse_insider_on(db_session, certificate, actor)
     if mode not in REVOCATION_MODES:
         raise InvalidInput("撤销方式应为 cancel（撤销）或 withdraw（吊销）。", code="bad_mode",
                            detail={"field": "mode"})
@@ -358,6 +415,7 @@ def revoke(db_session: Session, certificate: Certificate, *, keyring: Certificat
 def reinstate(db_session: Session, certificate: Certificate, *, keyring: CertificateKeyring, actor: Actor,
               reason: str) -> None:
     reason = _reason(reason)
+    refuse_insider_on(db_session, certificate, actor)
     if certificate.state != CertificateState.REVOKED:
         raise Conflict("证书未被撤销，无需恢复。", code="not_revoked")
     certificate.state = CertificateState.ACTIVE
@@ -368,6 +426,7 @@ def replace(db_session: Session, certificate: Certificate, *, keyring: Certifica
             actor: Actor, reason: str) -> None:
     """补证: the same number, the next sequence; the old card's QR no longer verifies as valid."""
     reason = _reason(reason)
+    refuse_insider_on(db_session, certificate, actor)
     _active(certificate)
     certificate.sequence += 1
     _reseal(db_session, certificate, keyring, settings)

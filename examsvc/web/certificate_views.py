@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup, escape
 
 from examsvc.banks.document import CATEGORY_LABELS, PersonnelCategory
-from examsvc.certificates import card, catalogue
+from examsvc.certificates import catalogue, qr
 from examsvc.certificates.register import RegisterFilter
 from examsvc.certificates.rules import STANDING_LABELS, Standing
 from examsvc.certificates.signed_form import KIND_LABELS, Kind
@@ -95,7 +95,7 @@ def pages_of(total: int) -> int:
 
 def qr_svg(text: str, number: str) -> Markup:
     """The signed form's QR code as inline SVG, drawn by the card's own encoder (version ≤ 11, level M)."""
-    svg: str = card.qr_symbol(text).svg_inline(scale=3, border=4, svgclass="qr", lineclass="qr-line")
+    svg: str = qr.qr_symbol(text).svg_inline(scale=3, border=4, svgclass="qr", lineclass="qr-line")
     # segno's own markup (paths and numbers only), plus an escaped name for screen readers.
     named = svg.replace("<svg ", f'<svg role="img" aria-label="证书 {escape(number)} 的二维码" ', 1)
     return Markup(named)  # noqa: S704

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from PIL import Image
 
 from examsvc.audit.actors import Actor
-from examsvc.certificates import card, service
+from examsvc.certificates import card, qr, service
 from examsvc.certificates.keys import CertificateKeyring
 from examsvc.config import Settings
 from examsvc.identity.roles import Role
@@ -70,7 +71,7 @@ def _qr_matches(pdf: Path, text: str, work: Path) -> None:
     _run(PDFTOPPM, "-r", str(QR_DPI), "-gray", "-png", "-singlefile", "-x", str(left), "-y", str(top),
          "-W", str(side), "-H", str(side), str(pdf), str(work / "qr"))
     image = Image.open(work / "qr.png").convert("L")
-    expected = [list(row) for row in card.qr_symbol(text).matrix_iter(scale=1, border=0)]
+    expected = [list(row) for row in qr.qr_symbol(text).matrix_iter(scale=1, border=0)]
     wrong = 0
     for r, row in enumerate(expected):
         for c, dark in enumerate(row):
@@ -101,7 +102,7 @@ def test_the_card_pdf_prints_chinese_the_current_qr_and_a_masked_id_number(world
     replaced = client.post(f"/certificates/{number}/replace", headers=world.officer, json={"reason": "原证遗失"})
     assert replaced.status_code == 200, replaced.text
     qr_text = replaced.json()["qr_text"]
-    assert card.qr_version(qr_text) <= 11
+    assert qr.qr_version(qr_text) <= 11
 
     answered = client.get(f"/certificates/{number}/card.pdf", headers=world.officer)
     assert answered.status_code == 200, answered.text
@@ -142,3 +143,24 @@ def test_the_card_pdf_prints_chinese_the_current_qr_and_a_masked_id_number(world
     unavailable = client.get(f"/certificates/{number}/card.pdf", headers=world.officer)
     assert unavailable.status_code == 503, unavailable.text
     assert unavailable.json()["error"] == "card_font_unusable" and "字体" in unavailable.json()["message"]
+
+
+@pytest.mark.db_agnostic
+def test_starting_the_app_does_not_load_the_pdf_machinery() -> None:
+    """fpdf2 and the card module load with the first card asked for, not with every process that starts."""
+    probe = ("import sys, examsvc.app, examsvc.cli; "
+             "print(sorted(m for m in ('fpdf', 'examsvc.certificates.card') if m in sys.modules))")
+    loaded = subprocess.run([os.environ.get("PYTHON", sys.executable), "-c", probe], capture_output=True, text=True,
+                            check=True, timeout=120)
+    assert loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
+
+
+@pytest.mark.db_agnostic
+def test_the_card_names_the_category_from_the_catalogue() -> None:
+    from examsvc.certificates import catalogue
+    from examsvc.certificates.models import Certificate
+
+    operation = Certificate(kind=1, item="9.16", item_name=catalogue.special_operation_name("9.16"))
+    assert dict(card._subject_rows(operation))["作业类别"] == "危险化学品安全作业"
+    competence = Certificate(kind=2, item="principal/hazardous_chemicals", item_name="危险化学品主要负责人")
+    assert card._subject_rows(competence) == [("人员类别", "主要负责人"), ("行业类别", "危险化学品")]

@@ -15,15 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import make_url
 from sqlalchemy.engine import Engine
 
-from bench.faults import Server
-from examsvc import migrate
 from examsvc.config import Settings
-from examsvc.db import make_engine
 from examsvc.identity.browser import WORKSTATION_COOKIE
-from examsvc.scratch_db import scratch_postgres
+from tests.web.live import live_server, own_database, server_settings
 from tests.web.morning import PASSWORD, SITTING, Morning, Seat, exam_morning
 
 CANDIDATES = 12
@@ -75,33 +71,16 @@ class Site:
 
 @pytest.fixture(scope="session")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A database of its own: the server commits, so the shared test database (rolled back) is not used."""
     if chromium() is None:
         pytest.skip(NO_CHROMIUM)
-    url = os.environ.get("EXAMSVC_TEST_DATABASE_URL", "")
-    if url.startswith("postgresql"):
-        with scratch_postgres(url, f"{make_url(url).database}_web") as engine:
-            yield engine
-        return
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.sqlite3'}")
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
+    yield from own_database(tmp_path_factory.mktemp("web"), "web")
 
 
 @pytest.fixture(scope="session")
 def site(database: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    data_dir = tmp_path_factory.mktemp("web-data")
-    url = database.url.render_as_string(hide_password=False)
-    settings = Settings(_env_file=None, data_dir=data_dir, database_url=url, password_cost_log2=10)  # type: ignore[call-arg]
-    settings.ensure_data_dir()
+    settings = server_settings(database, tmp_path_factory.mktemp("web-data"))
     morning = exam_morning(database, settings, CANDIDATES)
-    server = Server(url, data_dir, log=data_dir / "serve.log", env={
-        "EXAMSVC_SWEEP_INTERVAL_SECONDS": "0.5", "EXAMSVC_ANSWER_GRACE_SECONDS": "2",
-        "EXAMSVC_PASSWORD_COST_LOG2": "10", "EXAMSVC_CHECKPOINT_INTERVAL_SECONDS": "0"})
-    server.start()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+    with live_server(settings, {"EXAMSVC_SWEEP_INTERVAL_SECONDS": "0.5",
+                                "EXAMSVC_ANSWER_GRACE_SECONDS": "2"}) as server:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         yield Site(base=server.base, engine=database, morning=morning, settings=settings)
-    finally:
-        server.stop()

@@ -94,6 +94,19 @@ def _divide(top: FloatArray, bottom: FloatArray) -> FloatArray:
     return out
 
 
+def _dense_index(ids: npt.NDArray[np.int32]) -> tuple[npt.NDArray[np.int32], IntArray]:
+    """(sorted distinct ids, each item's index into them): ``np.unique(return_inverse=True)`` without its sort,
+    question ids being dense enough (database keys) for a lookup table."""
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+    low = int(ids.min())
+    present = np.zeros(int(ids.max()) - low + 1, dtype=bool)
+    present[ids - low] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    distinct: npt.NDArray[np.int32] = (np.flatnonzero(present) + low).astype(np.int32)
+    return distinct, rank[ids - low]
+
+
 def analyse(responses: Responses, keys: QuestionKeys, *, min_responses: int = MIN_RESPONSES,
             group_fraction: float = GROUP_FRACTION) -> ItemStats:
     """Per-question statistics and flags (module docstring). Requires every item's possible points > 0."""
@@ -102,7 +115,7 @@ def analyse(responses: Responses, keys: QuestionKeys, *, min_responses: int = MI
     possible = responses.possible.astype(np.float64)
     paper_awarded = np.bincount(rows, weights=awarded, minlength=responses.attempts)
     paper_possible = np.bincount(rows, weights=possible, minlength=responses.attempts)
-    question_ids, qidx = np.unique(responses.question_ids, return_inverse=True)
+    question_ids, qidx = _dense_index(responses.question_ids)
     q = len(question_ids)
     n = np.bincount(qidx, minlength=q).astype(np.int64)
     nf = n.astype(np.float64)

@@ -64,6 +64,9 @@ def test_the_flagged_list_shows_stems_to_bank_admins_only(exam: Exam, actors: Ac
                                headers=exam.day.admin).json()
     flagged = as_admin["questions"]
     assert flagged and all(q["flags"] and q["stem"] is None for q in flagged)
+    as_auditor = exam.client.get("/analytics/items/flagged", params={"bank": bank, "version": label},
+                                 headers=actors.user_with(Role.AUDITOR)).json()["questions"]
+    assert as_auditor == flagged  # keys and numbers, no stems
     bank_admin = actors.user_with(Role.BANK_ADMIN)
     with_stems = exam.client.get("/analytics/items/flagged", params={"bank": bank, "version": label},
                                  headers=bank_admin).json()["questions"]

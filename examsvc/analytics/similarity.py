@@ -15,10 +15,10 @@ two wrong answers to q coincide, from the frequencies f_qo of the wrong answers 
 sitting. M_ij is then Poisson-binomial over the common questions (the generalised binomial test of van
 der Ark, Emons & Sijtsma 2008, with the item's distractor frequencies as the wrong-answer model, as in
 the K-index family). The p-value P(M ≥ m) is exact (dynamic programming over the common questions) for
-every pair whose normal approximation (with continuity correction) reaches ``Z_SCREEN``; the others
-cannot reach ``P_THRESHOLD``: the Poisson-binomial's upper tail here is heavier than the normal's
-(right-skewed, most p_ijq > ½ are correct-correct matches… see the docs for the check), and the screen
-sits at a normal p of about 1e-2, a hundred times the threshold.
+every pair whose normal approximation (continuity-corrected z) reaches ``Z_SCREEN`` (normal p about 0.055,
+five times ``P_THRESHOLD``); the others are reported with the normal tail and are never leads.
+tests/analytics/test_similarity.py computes every pair exactly on a simulated sitting and checks that the
+screen hides no pair whose exact p-value reaches the threshold.
 
 Vectorised by item, not by pair: every pair statistic is a matrix product over the sitting's items
 (one-hot of (question, answer) for the matches; had/ability matrices for the mean and variance).

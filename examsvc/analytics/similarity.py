@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from examsvc.analytics.normal import upper_tail_fast
+
 # A pair is a lead when its exact p-value is at most this (per pair; the simulation in
 # docs/analytics-signals.md measures the false-positive rate over honest pairs and the detection rate).
 P_THRESHOLD = 1e-2
@@ -170,17 +172,6 @@ def _poisson_binomial_tail(p: F64, m: I64) -> F64:
     return tail
 
 
-def _normal_tail(z: F64) -> F64:
-    """1 - Φ(z) for z ≥ 0 to about 1e-7 (Abramowitz & Stegun 7.1.26 for erfc); Φ's symmetry below 0.
-    Only reported for pairs below the screen, never compared with the threshold."""
-    x = np.abs(z) / np.sqrt(2.0)
-    t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    upper = 0.5 * poly * np.exp(-x * x)
-    out: F64 = np.where(z >= 0, upper, 1.0 - upper)
-    return out
-
-
 def pair_probabilities(ability: F64, difficulty: F64, s: F64, i: int, j: int, items: I64) -> F64:
     """p_ijq for the given common items (the null probability that i and j give the same answer)."""
     pi = _sigmoid(ability[i] - difficulty[items])
@@ -225,7 +216,7 @@ def similarity(responses: Responses) -> PairResult:
     exact = np.zeros(len(iu), dtype=bool)
     if len(z) and (z < Z_SCREEN).any():
         rest = np.flatnonzero(z < Z_SCREEN)
-        p_value[rest] = np.maximum(_normal_tail(np.maximum(z[rest], -8.0)), 0.0)
+        p_value[rest] = np.maximum(upper_tail_fast(np.maximum(z[rest], -8.0)), 0.0)
         # a normal tail below the threshold would be a screen failure; it cannot be below Z_SCREEN's
         p_value[rest] = np.maximum(p_value[rest], P_THRESHOLD * 1.0001)
     had_b = had.astype(bool)

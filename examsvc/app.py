@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from examsvc import __version__
 from examsvc.admission import AdmissionMiddleware
+from examsvc.analytics.signal_endpoints import router as signals_router
 from examsvc.attempts.autosave import LoopConnections
 from examsvc.attempts.background import credit_outage_once, sweep_loop
 from examsvc.attempts.endpoints import candidate_router as attempt_router
@@ -155,7 +156,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
                    room_router, inspection_router, results_router, retraining_router, practical_router,
                    practical_rules_router, practical_exam_router, qualification_router, pages_router, staff_router,
                    proctor_pages_router, admin_pages_router, chief_router, auditor_router, certificate_pages_router,
-                   static_router):
+                   signals_router, static_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     assert_sitting_routes_scoped(app)

@@ -8,85 +8,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import numpy as np
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from examsvc.analytics.models import AttemptItems
 from examsvc.analytics.signal_models import SignalAction
 from examsvc.attempts.models import Attempt
 from examsvc.audit.models import AuditEntry
 from examsvc.banks.models import Question
 from examsvc.candidates.models import Registration
 from examsvc.identity.roles import Role
-from examsvc.results.models import Result
-from tests.attempts.exam import PASSPHRASE, Exam
+from tests.analytics.signal_sitting import CANDIDATES, ITEMS, WRONG, closed_sitting
+from tests.attempts.exam import Exam
 from tests.builders import Actors
 from tests.sittings.conftest import Day, day  # noqa: F401  (the fixture)
-
-ITEMS = 60
-CANDIDATES = 10  # the null model estimates abilities and distractor frequencies from the sitting
-WRONG = set(range(0, ITEMS, 5)) | set(range(1, ITEMS, 5))  # 24 of 60 wrong for candidates 0 and 1
-
-
-def _mask(answer: str, qtype: str) -> int:
-    if qtype == "true_false":
-        return {"T": 1, "F": 2}[answer]
-    return sum(1 << (ord(c) - ord("A")) for c in answer)
-
-
-def _collect_as(exam: Exam) -> list[Question]:
-    """attempt_items rows for the sitting's attempts as the collector would write them, with answers we
-    choose: 0 and 1 the same (right and wrong), 2 all right, the others right on 50–74 % of the questions
-    (seeded) and a random wrong option elsewhere. Replaces any collected rows."""
-    db = exam.day.db_session
-    questions = list(db.scalars(select(Question).where(
-        Question.bank_version_id == exam.day.rule.national_bank_version_id).order_by(Question.id).limit(ITEMS)))
-    assert len(questions) == ITEMS
-    db.execute(delete(AttemptItems).where(AttemptItems.sitting_id == exam.attempt(0).sitting_id))
-    rng = np.random.default_rng(21)
-    shared_wrong = {}  # candidates 0 and 1: the same wrong option
-    for q in questions:
-        right = _mask(q.answer, q.type)
-        shared_wrong[q.id] = (3 - right) if q.type == "true_false" else (1 if right != 1 else 2)
-    for i in range(CANDIDATES):
-        attempt = exam.attempt(i)
-        own_wrong = set(rng.permutation(ITEMS)[:round(ITEMS * (0.5 - 0.03 * (i - 3)))].tolist())
-        result = db.scalars(select(Result).where(Result.registration_id == attempt.registration_id)
-                            .order_by(Result.version.desc())).first()
-        assert result is not None
-        chosen, awarded = [], []
-        for k, q in enumerate(questions):
-            right = _mask(q.answer, q.type)
-            others = [1 << b for b in range(max(2, len(q.options))) if 1 << b != right]
-            wrong = shared_wrong[q.id] if i < 2 or q.type == "true_false" else int(rng.choice(others))
-            is_wrong = k in WRONG if i in (0, 1) else (i > 2 and k in own_wrong)
-            chosen.append(wrong if is_wrong else right)
-            awarded.append(0 if is_wrong else 10)
-        db.add(AttemptItems(
-            attempt_id=attempt.id, sitting_id=attempt.sitting_id, registration_id=attempt.registration_id,
-            question_ids=np.array([q.id for q in questions], "<i4").tobytes(),
-            chosen=np.array(chosen, np.uint8).tobytes(), awarded=np.array(awarded, "<u2").tobytes(),
-            possible=np.full(ITEMS, 10, "<u2").tobytes(), score=sum(awarded), total_points=10 * ITEMS,
-            result_digest=result.digest, paper_digest="0" * 64, sheet_digest="0" * 64))
-    db.commit()
-    return questions
 
 
 @pytest.fixture
 def sitting(day: Day) -> tuple[Exam, list[Question]]:  # noqa: F811
-    exam = Exam(day, candidates=CANDIDATES)
-    for i in range(CANDIDATES):
-        assert exam.start(i).status_code == 200
-    exam.age(0, 30)  # candidate 0 started half an hour ago and saved nothing since
-    right = exam.correct(0)
-    for position in range(20):
-        assert exam.save(0, position, right[position], seq=1).status_code == 200
-    for i in range(CANDIDATES):
-        assert exam.submit(i).status_code == 200
-    assert exam.client.post(f"/sittings/{exam.code}/close", headers=exam.chief,
-                            json={"passphrase": PASSPHRASE}).status_code == 200
-    return exam, _collect_as(exam)
+    return closed_sitting(day)
 
 
 def _signals(exam: Exam, headers: dict[str, str], **query: str) -> list[dict[str, Any]]:
@@ -176,3 +115,30 @@ def test_attempts_do_not_leak_between_sittings(sitting: tuple[Exam, list[Questio
     assert len(ids) == CANDIDATES and set(exam.admissions) <= regs
     missing = exam.client.get("/analytics/signals", params={"sitting": "NO-SUCH"}, headers=exam.day.admin)
     assert missing.status_code == 404
+
+
+def test_the_pages_list_filter_show_evidence_and_record_an_action(sitting: tuple[Exam, list[Question]],
+                                                                  actors: Actors) -> None:
+    exam, questions = sitting
+    client = exam.client
+    admin = exam.day.admin
+    client.cookies.set("examsvc_staff", admin["Authorization"].removeprefix("Bearer "))
+    listed = client.get("/staff/analysis/signals", params={"sitting": exam.code, "kind": "similarity"})
+    assert listed.status_code == 200, listed.text
+    (pair,) = _signals(exam, admin, kind="similarity")
+    assert pair["id"] in listed.text and "答案雷同" in listed.text and "高分快答" in listed.text  # the filter's options
+    assert f"/staff/analysis/signals/{_signals(exam, admin, kind='fast_score')[0]['id']}" not in listed.text
+    assert client.get("/staff/analysis/signals", params={"sitting": exam.code, "kind": "nonsense"}).status_code == 422
+    page = client.get(f"/staff/analysis/signals/{pair['id']}", params={"sitting": exam.code})
+    assert page.status_code == 200 and questions[0].key in page.text and "提交处理" in page.text
+    assert questions[0].stem not in page.text
+    csrf = client.cookies.get("examsvc_csrf")
+    url = f"/staff/analysis/signals/{pair['id']}/actions?sitting={exam.code}"
+    refused = client.post(url, data={"csrf": csrf, "action": "dismissed", "note": "  "})
+    assert refused.status_code == 422 and refused.headers["X-Error"] == "bad_note"
+    done = client.post(url, data={"csrf": csrf, "action": "dismissed", "note": "两人为同一培训班，已核对录像"},
+                       follow_redirects=False)
+    assert done.status_code == 303, done.text
+    shown = client.get(done.headers["location"])
+    assert "已记录：排除" in shown.text and "两人为同一培训班" in shown.text
+    client.cookies.clear()

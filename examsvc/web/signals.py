@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,9 @@ router = APIRouter(prefix="/staff/analysis", include_in_schema=False)
 Chooser = Annotated[CurrentUser, Depends(staff_page(*READ_SCOPES))]
 Reader = Annotated[SittingCaller, Depends(staff_sitting_page(READ_SCOPES))]
 Acting = Annotated[SittingCaller, Depends(staff_sitting_page(ACT_SCOPES))]
+# Declared so that the route is seen to name its sitting in the query (sittings/access.names_a_sitting);
+# the requirement reads and checks it.
+SittingCode = Annotated[str, Query(alias="sitting", min_length=1, max_length=40)]
 
 
 def _kind(raw: str) -> Kind | None:
@@ -49,7 +52,8 @@ def choose(request: Request, current: Chooser) -> Response:
 
 
 @router.get("/signals")
-def list_page(request: Request, current: Reader, db_session: DbSession, kind: str = "") -> Response:
+def list_page(request: Request, current: Reader, db_session: DbSession, sitting_code: SittingCode,
+              kind: str = "") -> Response:
     sitting = get_sitting(db_session=db_session, code=current.sitting_code)
     chosen = _kind(kind)
     found = signals_for(db_session, sitting, chosen)
@@ -71,14 +75,16 @@ def _signal_page(request: Request, current: CurrentUser, db_session: Session, si
 
 
 @router.get("/signals/{signal_id}")
-def signal_page(signal_id: str, request: Request, current: Reader, db_session: DbSession, done: str = "") -> Response:
+def signal_page(signal_id: str, request: Request, current: Reader, db_session: DbSession, sitting_code: SittingCode,
+                done: str = "") -> Response:
     sitting = get_sitting(db_session=db_session, code=current.sitting_code)
     signal = signal_actions.find(db_session, sitting=sitting, signal_id=signal_id)
     return _signal_page(request, current, db_session, sitting, signal, done=done if done in ACTION_NAMES else "")
 
 
 @router.post("/signals/{signal_id}/actions")
-def act(signal_id: str, request: Request, current: Acting, db_session: DbSession) -> Response:
+def act(signal_id: str, request: Request, current: Acting, db_session: DbSession,
+        sitting_code: SittingCode) -> Response:
     form = posted(request)
     sitting = get_sitting(db_session=db_session, code=current.sitting_code)
     signal = signal_actions.find(db_session, sitting=sitting, signal_id=signal_id)

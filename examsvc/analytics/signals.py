@@ -115,6 +115,10 @@ def _similarity(db_session: Session, sitting: Sitting, attempts: list[CollectedA
     return out
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} 秒" if seconds < 120 else f"{seconds / 60:.1f} 分钟"
+
+
 def _timeline(attempt: CollectedAttempt, saves: list[tuple[Any, int]]) -> list[dict[str, float | int]]:
     return [{"t": round((saved_at - attempt.started_at).total_seconds(), 1), "position": position}
             for saved_at, position in saves]
@@ -133,12 +137,12 @@ def _timing(db_session: Session, sitting: Sitting, attempts: list[CollectedAttem
             np.array([a.working_seconds or 0.0 for a in ref]))
         for f in found:
             a = done[f.index]
-            minutes = f.seconds / 60
             out.append(_signal(
                 Kind.FAST_SCORE, sitting.code, [a.admission_number],
-                f"{a.admission_number}：得分 {a.score / 10:g}/{a.total_points / 10:g}，用时 {minutes:.1f} 分钟"
-                + (f"（同分段中位 {f.band_median_seconds / 60:.1f} 分钟）" if f.band_median_seconds else ""),
-                f.robust_z if f.robust_z is not None else -99.0, "z", {
+                f"{a.admission_number}：得分 {a.score / 10:g}/{a.total_points / 10:g}，用时 {_duration(f.seconds)}"
+                + (f"（同分段中位 {_duration(f.band_median_seconds)}）" if f.band_median_seconds else ""),
+                f.robust_z if f.robust_z is not None else f.seconds / max(1, len(a.question_ids)),
+                "z" if f.robust_z is not None else "seconds_per_item", {
                     "admission_number": a.admission_number, "score": a.score, "total_points": a.total_points,
                     "seconds": round(f.seconds, 1), "items": len(a.question_ids),
                     "band_median_seconds": None if f.band_median_seconds is None else round(f.band_median_seconds, 1),

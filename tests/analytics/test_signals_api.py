@@ -53,6 +53,7 @@ def test_the_sittings_signals_carry_their_evidence_without_content(sitting: tupl
     assert {evidence["seats"]["a"]["room"], evidence["seats"]["b"]["room"]} == {"01", "02"}
     (fast,) = by_kind["fast_score"]
     assert fast["subjects"] == [exam.admissions[2]] and fast["evidence"]["reason"] == "floor"
+    assert fast["statistic_name"] == "seconds_per_item" and fast["statistic"] < 3
     (burst,) = by_kind["idle_burst"]
     assert burst["subjects"][0] == exam.admissions[0]
     assert burst["evidence"]["idle_seconds"] >= 1790 and burst["evidence"]["burst_items"] == 20

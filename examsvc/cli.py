@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "papers": ("examsvc.papers.cli", "per-candidate papers (试卷)"),
     "sittings": ("examsvc.sittings.cli", "exam sittings (考试场次)"),
     "certificates": ("examsvc.certificates.cli", "certificates (证书)"),
+    "analytics": ("examsvc.analytics.cli", "statistics and item analysis (统计分析、试题分析)"),
     "witness": ("examsvc.witness.cli", "a C2SP tlog-witness that cosigns the log's checkpoints (run by another "
                                        "department, with its own key and storage)"),
 }

@@ -13,6 +13,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from examsvc.analytics import responses
 from examsvc.analytics.models import AttemptItems
 from examsvc.attempts.models import AnswerSave, Attempt
 from examsvc.banks.models import Question
@@ -53,30 +54,35 @@ class CollectedAttempt:
 
 
 def collected(db_session: Session, sitting_ids: Sequence[int]) -> list[CollectedAttempt]:
-    """Every collected attempt of these sittings, in attempt id order, with seat where checked in."""
+    """Every collected attempt of these sittings, in attempt id order (the items through
+    ``analytics.responses.load``, the one way analysis reads them), with its candidate, times, pass flag
+    and the seat of its check-in."""
     if not sitting_ids:
         return []
-    rows = db_session.execute(
-        select(AttemptItems, Registration.admission_number, Registration.training_institution, Attempt.started_at,
+    loaded = responses.load(db_session, sitting_ids=sitting_ids)
+    if not loaded.attempts:
+        return []
+    rows = {row[0]: row[1:] for row in db_session.execute(
+        select(Attempt.id, Registration.admission_number, Registration.training_institution, Attempt.started_at,
                Attempt.submitted_at, Attempt.pause_credit_ms, Result.passed, Seat.room_id, Room.code, Seat.number)
-        .join(Registration, Registration.id == AttemptItems.registration_id)
-        .join(Attempt, Attempt.id == AttemptItems.attempt_id)
+        .join(AttemptItems, AttemptItems.attempt_id == Attempt.id)
+        .join(Registration, Registration.id == Attempt.registration_id)
         .outerjoin(Result, (Result.digest == AttemptItems.result_digest)
                    & (Result.registration_id == AttemptItems.registration_id))
-        .outerjoin(CandidateCheckIn, CandidateCheckIn.registration_id == AttemptItems.registration_id)
+        .outerjoin(CandidateCheckIn, CandidateCheckIn.registration_id == Attempt.registration_id)
         .outerjoin(Seat, Seat.id == CandidateCheckIn.seat_id)
         .outerjoin(Room, Room.id == Seat.room_id)
-        .where(AttemptItems.sitting_id.in_(list(sitting_ids)))
-        .order_by(AttemptItems.attempt_id)).all()
+        .where(AttemptItems.sitting_id.in_(list(sitting_ids))))}
+    correct = (loaded.possible > 0) & (loaded.awarded >= loaded.possible)
     out = []
-    for items, admission, institution, started, submitted, pause_ms, passed, room_id, room_code, seat in rows:
-        awarded = np.frombuffer(items.awarded, dtype="<u2")
-        possible = np.frombuffer(items.possible, dtype="<u2")
+    for a, attempt_id in enumerate(loaded.attempt_ids.tolist()):
+        lo, hi = int(loaded.offsets[a]), int(loaded.offsets[a + 1])
+        admission, institution, started, submitted, pause_ms, passed, room_id, room_code, seat = rows[attempt_id]
         out.append(CollectedAttempt(
-            attempt_id=items.attempt_id, sitting_id=items.sitting_id, admission_number=admission,
-            institution=institution or "", question_ids=np.frombuffer(items.question_ids, dtype="<i4").astype(np.int32),
-            chosen=np.frombuffer(items.chosen, dtype=np.uint8).copy(), correct=(possible > 0) & (awarded >= possible),
-            score=items.score, total_points=items.total_points, passed=passed, started_at=started,
+            attempt_id=attempt_id, sitting_id=int(loaded.sitting_ids[a]), admission_number=admission,
+            institution=institution or "", question_ids=loaded.question_ids[lo:hi], chosen=loaded.chosen[lo:hi],
+            correct=correct[lo:hi], score=int(loaded.awarded[lo:hi].sum()),
+            total_points=int(loaded.possible[lo:hi].sum()), passed=passed, started_at=started,
             submitted_at=submitted, pause_credit_ms=pause_ms, room_id=room_id, room_code=room_code, seat=seat))
     return out
 

@@ -138,14 +138,25 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from examsvc.analytics import item_service  # numpy: only for this command (examsvc/cli.py on startup)
+
     with transaction(engine_from_settings(settings)) as db_session:
-        result = service.diff(db_session=db_session, from_version_id=_version_id(db_session, args.code, args.v1),
+        older = _version_id(db_session, args.code, args.v1)
+        result = service.diff(db_session=db_session, from_version_id=older,
                               to_version_id=_version_id(db_session, args.code, args.v2))
+        review = item_service.revision_review(db_session, service.get_version(db_session=db_session,
+                                                                              version_id=older),
+                                              {c.key for c in result.changed + result.retired})
     for title, changes in (("added", result.added), ("changed", result.changed), ("retired", result.retired)):
         print(f"{title}: {len(changes)}")
         for c in changes:
             revisions = f"{c.old_revision or '-'} -> {c.new_revision or '-'}"
-            print(f"  {c.key}\t{c.type}\t{c.knowledge_point}\trevision {revisions}")
+            flags = review.flags.get(c.key)
+            print(f"  {c.key}\t{c.type}\t{c.knowledge_point}\trevision {revisions}"
+                  + (f"\tflagged in {args.v1}: {', '.join(flags)}" if flags else ""))
+    print(f"flagged in {args.v1}, not revised: {len(review.unrevised)}")
+    for key in review.unrevised:
+        print(f"  {key}\t{', '.join(review.flags[key])}")
     return 0
 
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from examsvc.analytics import item_service
 from examsvc.banks import service
 from examsvc.banks.models import BankVersion
 from examsvc.banks.schemas import (
@@ -16,6 +18,7 @@ from examsvc.banks.schemas import (
     QuestionRead,
     problem_dicts,
 )
+from examsvc.banks.service import QuestionChange
 from examsvc.banks.xlsx_format import write_xlsx
 from examsvc.banks.yaml_format import write_yaml
 from examsvc.db import DbSession
@@ -135,9 +138,13 @@ def diff(bank_code: str, _: MetadataReader, db_session: DbSession,
         raise NotFound("该版本不属于此题库。", code="bank_version_not_found",
                        detail={"bank_code": bank_code, "version_id": from_version})
     result = service.diff(db_session=db_session, from_version_id=from_version, to_version_id=to_version)
+    review = item_service.revision_review(db_session, old, {c.key for c in result.changed + result.retired})
+
+    def read(change: QuestionChange) -> QuestionChangeRead:
+        return QuestionChangeRead(**asdict(change), review_flags=review.flags.get(change.key, []))
+
     return DiffRead(
-        from_version=_read(old), to_version=_read(new),
-        added=[QuestionChangeRead.model_validate(c, from_attributes=True) for c in result.added],
-        changed=[QuestionChangeRead.model_validate(c, from_attributes=True) for c in result.changed],
-        retired=[QuestionChangeRead.model_validate(c, from_attributes=True) for c in result.retired],
+        from_version=_read(old), to_version=_read(new), added=[read(c) for c in result.added],
+        changed=[read(c) for c in result.changed], retired=[read(c) for c in result.retired],
+        flagged_unrevised=review.unrevised,
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from examsvc.banks.document import Industry, Part, PersonnelCategory
 from examsvc.banks.models import VersionStatus
@@ -69,6 +69,9 @@ class QuestionChangeRead(BaseModel):
     knowledge_point: str
     old_revision: int | None
     new_revision: int | None
+    review_flags: list[str] = Field(default_factory=list, description=(
+        "the item-analysis flags (docs/analytics-items.md) this key carried in the `from` version: a flagged "
+        "question that was changed or retired was revised"))
 
 
 class DiffRead(BaseModel):
@@ -77,6 +80,8 @@ class DiffRead(BaseModel):
     added: list[QuestionChangeRead]
     changed: list[QuestionChangeRead]
     retired: list[QuestionChangeRead]
+    flagged_unrevised: list[str] = Field(default_factory=list, description=(
+        "keys flagged for review in the `from` version's item analysis and carried over unchanged"))
 
 
 class QuestionRead(BaseModel):

@@ -58,7 +58,8 @@ class ResultRead(BaseModel):
 def publish(code: str, body: PublishBody, current: ChiefExaminer, request: Request,
             db_session: DbSession) -> ManifestRead:
     manifest = service.publish(db_session=db_session, code=code, passphrase=body.passphrase,
-                               service_signer=request.app.state.log_signer, actor=current.actor)
+                               service_signer=request.app.state.log_signer, keys=request.app.state.paper_keys,
+                               actor=current.actor)
     return ManifestRead(version=manifest.version, result_count=manifest.result_count,
                         merkle_root_hex=manifest.merkle_root, note=manifest.note)
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from examsvc.analytics.collect import collect_results
 from examsvc.attempts import content
 from examsvc.attempts.models import Attempt, AttemptStatus
 from examsvc.audit import log as audit
@@ -131,9 +132,10 @@ def _require_no_open_attempts(db_session: Session, sitting: Sitting) -> None:
                        detail={"sitting": sitting.code, "admission_numbers": running[:50]})
 
 
-def publish(*, db_session: Session, code: str, passphrase: str, service_signer: Signer,
+def publish(*, db_session: Session, code: str, passphrase: str, service_signer: Signer, keys: KeyProvider,
             actor: Actor) -> ResultsManifest:
-    """The sitting's chief examiner signs the results manifest: from now on the results are final."""
+    """The sitting's chief examiner signs the results manifest: from now on the results are final, and
+    item analysis collects them (``analytics.collect``, same transaction: ``keys`` opens the papers)."""
     sitting = get_sitting(db_session=db_session, code=code)
     require_chief_of(sitting, actor)
     if sitting.status != SittingStatus.CLOSED:
@@ -149,6 +151,8 @@ def publish(*, db_session: Session, code: str, passphrase: str, service_signer: 
                  subject_id=sitting.id, details={"sitting": code, "manifest_version": 1,
                                                  "results": manifest.result_count, "merkle_root": manifest.merkle_root,
                                                  "examiner_key": signer.name})
+    collect_results(db_session, sitting=sitting, keys=keys,
+                    current=[result for _, result in current_results(db_session, sitting.id)])
     return manifest
 
 
@@ -226,4 +230,5 @@ def review(*, db_session: Session, code: str, admission_number: str, reason: str
                      "result_version": result.version, "result": result.digest, "previous": previous.digest,
                      "manifest_version": version, "merkle_root": manifest.merkle_root,
                      "examiner_key": signer.name})
+    collect_results(db_session, sitting=sitting, keys=keys, current=[result])
     return result

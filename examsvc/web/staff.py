@@ -50,6 +50,7 @@ REGISTER = Task("证书台账", "查询、筛选、导出证书台账，查看�
                 "/staff/certificates")
 
 # What each role does in the console, as the home page lists it. A new area adds its card here.
+ANALYSIS = Task("试题分析", "按题库版本查看试题统计与待复核标记，导出待复核试题。", "/staff/analysis/items")
 ROLE_TASKS: dict[Role, tuple[Task, ...]] = {
     Role.PROCTOR: (Task("考场监考台", "签到到岗、座位图、考生检录与登录码、暂停/延时/换机等处置、本考场事件。",
                         None),),
@@ -68,7 +69,7 @@ ROLE_TASKS: dict[Role, tuple[Task, ...]] = {
                              "恢复、补证，打印证书。", "/staff/certificates")),
     Role.EVALUATOR: (Task("实操评分", "实际操作考试的现场评分（目前通过接口进行）。", None),),
     Role.BANK_ADMIN: (Task("题库管理", "导入、发布、退役题库版本（目前通过命令行 examsvc banks 或接口进行）。",
-                           None),),
+                           None), ANALYSIS),
     Role.SYSTEM_ADMIN: (Task("系统管理", "人员与角色、考点与考试机审批（目前通过命令行 examsvc users / sites "
                                      "或接口进行）。", None),),
 }

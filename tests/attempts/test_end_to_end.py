@@ -39,11 +39,14 @@ def test_a_theory_sitting_with_thirty_candidates(fresh_engine: Engine, settings:
         for i in range(CANDIDATES):
             started = exam.start(i)
             assert started.status_code == 200, started.text
-            right = exam.correct(i)
             wrong_ones = i % 7 * 4  # 0 … 24 wrong answers: some pass, some fail
-            for position, response in enumerate(right):
-                answer = exam.wrong(response) if position < wrong_ones else response
-                assert exam.save(i, position, answer, seq=1).status_code == 200
+            answers = [exam.wrong(response) if position < wrong_ones else response
+                       for position, response in enumerate(exam.correct(i))]
+            if i < 2:  # over HTTP, as the workstation saves; the others' answers through the save service
+                for position, answer in enumerate(answers):
+                    assert exam.save(i, position, answer, seq=1).status_code == 200
+            else:
+                exam.answer(i, answers)
             scores[exam.admissions[i]] = 1000 - wrong_ones * 10
         exam.act(3, "warning", "交头接耳")
         exam.act(4, "pause", "考试机蓝屏")

@@ -172,9 +172,8 @@ def _run_the_exam(exam: Exam, candidates: int, during: During | None) -> None:
     for i in range(candidates):
         assert exam.start(i).status_code == 200
         wrong_ones = i % 7 * 5  # 0 … 30 wrong answers: candidate 5 fails, the others pass
-        for position, response in enumerate(exam.correct(i)):
-            answer = exam.wrong(response) if position < wrong_ones else response
-            assert exam.save(i, position, answer, seq=1, flagged=position == 1).status_code == 200
+        exam.answer(i, [exam.wrong(response) if position < wrong_ones else response
+                        for position, response in enumerate(exam.correct(i))], flagged={1})
     assert exam.act(WARNED, "warning", "交头接耳").status_code == 200
     assert exam.act(EXTENDED, "extra-time", "考试机故障补时", minutes=5).status_code == 200, "extra time"
     assert exam.act(MOVED, "pause", "考试机蓝屏").status_code == 200

@@ -70,9 +70,7 @@ def test_registration_applies_the_retake_rules_and_the_retake_avoids_and_commits
     client, admin = exam.client, exam.day.admin
     for i in (0, 1):
         exam.start(i)
-    right = exam.correct(1)
-    for position, response in enumerate(right):
-        exam.save(1, position, response, seq=1)  # candidate 1 passes; candidate 0 hands in a blank sheet
+    exam.answer(1, exam.correct(1))  # candidate 1 passes; candidate 0 hands in a blank sheet
     first_keys = {i["key"] for i in client.get(f"/paper-sets/{exam.paper_set}/papers/{exam.admissions[0]}",
                                                  headers=exam.chief).json()["items"]}
     for i in (0, 1):

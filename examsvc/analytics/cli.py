@@ -1,0 +1,31 @@
+"""``examsvc analytics …``: collecting published sittings for item analysis (docs/analytics-items.md)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from examsvc.analytics.backfill import backfill
+from examsvc.bootstrap import transaction
+from examsvc.config import Settings
+from examsvc.db import engine_from_settings
+from examsvc.papers.keys import paper_key_provider
+
+
+def register(commands: Any) -> None:
+    analytics = commands.add_parser("analytics", help="statistics and item analysis (统计分析、试题分析)")
+    sub = analytics.add_subparsers(dest="analytics_command", required=True, metavar="ACTION")
+    collect = sub.add_parser("collect", help="collect the items of published sittings (all, or --sitting CODE) "
+                                             "into attempt_items; idempotent")
+    collect.add_argument("--sitting", metavar="CODE", default=None)
+    collect.set_defaults(handler=run_collect)
+
+
+def run_collect(args: argparse.Namespace, settings: Settings) -> int:
+    with transaction(engine_from_settings(settings)) as db_session:
+        done = backfill(db_session, keys=paper_key_provider(settings), sitting_code=args.sitting)
+    for collected in done:
+        print(f"{collected.sitting}: {collected.written} written, {collected.unchanged} unchanged, "
+              f"{collected.removed} removed (void)")
+    print(f"{len(done)} published sitting(s) collected")
+    return 0

@@ -140,3 +140,12 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def section(engine: object, version_id: int) -> None:
+    """For bench/analytics.py's SECTIONS: the similarity figure of a simulated sitting of 2,000 (in memory; the
+    database and the pool are not needed: similarity reads one sitting's arrays)."""
+    del engine, version_id
+    f = run()
+    print(f"similarity of {f.candidates} candidates: {f.seconds:.2f} s (goal ≤ 10 s); ratio to the identical-answer "
+          f"matrix product {f.ratio_to_floor:.1f}")

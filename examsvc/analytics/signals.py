@@ -261,7 +261,9 @@ def _outliers(sitting: Sitting, present: set[str], province: list[CollectedAttem
         word = {"low": "显著偏低", "high": "显著偏高", "": "在控制限内"}
         out.append(_signal(
             Kind.INSTITUTION_OUTLIER, sitting.code, [row.institution],
-            f"{row.institution}：通过率 {row.value:.0%}（{row.n} 人）{word[row.direction]}，全省 {rate:.0%}",
+            f"{row.institution}：通过率 {row.value:.0%}（{row.n} 人）{word[row.direction]}，全省 {rate:.0%}"
+            + (f"；平均得分率 {score_row.value:.0%}{word[score_row.direction]}，全省 {mean_share:.0%}"
+               if score_row and score_row.direction else ""),
             row.value - rate, "difference", {
                 "institution": row.institution, "n": row.n, "pass_rate": round(row.value, 4),
                 "province_pass_rate": round(rate, 4), "limits": [round(row.lower, 4), round(row.upper, 4)],

@@ -76,9 +76,10 @@ def _signal_page(request: Request, current: CurrentUser, db_session: Session, si
 
 @router.get("/signals/{signal_id}")
 def signal_page(signal_id: str, request: Request, current: Reader, db_session: DbSession, sitting_code: SittingCode,
-                done: str = "") -> Response:
+                done: str = "", kind: str = "") -> Response:
     sitting = get_sitting(db_session=db_session, code=current.sitting_code)
-    signal = signal_actions.find(db_session, sitting=sitting, signal_id=signal_id)
+    # the list's links name the kind: only that kind is computed (a similarity of 2,000 takes seconds)
+    signal = signal_actions.find(db_session, sitting=sitting, signal_id=signal_id, kind=_kind(kind))
     return _signal_page(request, current, db_session, sitting, signal, done=done if done in ACTION_NAMES else "")
 
 
@@ -87,7 +88,7 @@ def act(signal_id: str, request: Request, current: Acting, db_session: DbSession
         sitting_code: SittingCode) -> Response:
     form = posted(request)
     sitting = get_sitting(db_session=db_session, code=current.sitting_code)
-    signal = signal_actions.find(db_session, sitting=sitting, signal_id=signal_id)
+    signal = signal_actions.find(db_session, sitting=sitting, signal_id=signal_id, kind=_kind(form.get("kind", "")))
     try:
         try:
             action = Action(form.get("action", ""))
@@ -99,6 +100,6 @@ def act(signal_id: str, request: Request, current: Acting, db_session: DbSession
     except ExamServiceError as error:
         return _signal_page(request, current, db_session, sitting, signal, error=error, form=form)
     signal_actions.act(db_session, sitting=sitting, signal=signal, action=action, note=note, actor=current.actor)
-    return RedirectResponse(f"/staff/analysis/signals/{signal.id}?sitting={sitting.code}&done={action}#actions",
-                            status_code=303)
+    return RedirectResponse(f"/staff/analysis/signals/{signal.id}?sitting={sitting.code}&kind={signal.kind}"
+                            f"&done={action}#actions", status_code=303)
 

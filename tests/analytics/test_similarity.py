@@ -85,6 +85,19 @@ def test_the_screen_never_hides_a_pair_the_exact_test_would_flag(monkeypatch: py
     assert np.all(screened.p_value[~screened.exact] > P_THRESHOLD)
 
 
+def test_item_by_item_sums_equal_the_matrix_products(monkeypatch: pytest.MonkeyPatch) -> None:
+    simulated = simulate_sitting(np.random.default_rng(8), 200, PoolShape(single_pool=120, multiple_pool=80),
+                                 copying_pairs=20)
+    monkeypatch.setattr(sim_mod, "_BY_ITEM_RATIO", 0.0)
+    dense = similarity(simulated.responses)
+    monkeypatch.setattr(sim_mod, "_BY_ITEM_RATIO", 1e9)
+    by_item = similarity(simulated.responses)
+    for name in ("common", "matches", "identical_wrong", "exact"):
+        np.testing.assert_array_equal(getattr(dense, name), getattr(by_item, name))
+    np.testing.assert_allclose(dense.expected, by_item.expected, rtol=1e-5)
+    np.testing.assert_allclose(dense.p_value, by_item.p_value, rtol=1e-4, atol=1e-9)
+
+
 def _rates(shape: PoolShape, seed: int, candidates: int = 600, pairs: int = 150) -> tuple[float, float, float]:
     simulated = simulate_sitting(np.random.default_rng(seed), candidates, shape, copying_pairs=pairs)
     result = similarity(simulated.responses)

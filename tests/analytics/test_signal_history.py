@@ -44,3 +44,23 @@ def test_an_institution_whose_candidates_suddenly_know_one_question_is_a_lead(db
     jump = next(s for s in found if s.kind == Kind.SCORE_JUMP)
     assert jump.evidence["n_sitting"] == 30 and jump.evidence["n_history"] == 60
     assert all(s.id.startswith("sg-") for s in found)
+
+
+def test_the_evidence_page_names_the_history_in_chinese() -> None:
+    from examsvc.web.pages import ENV
+
+    signal = _leaks_for_page()
+    html = ENV.get_template("staff/signal.html").render(
+        csrf="x", static=lambda name: f"/static/{name}", user=None, sitting=Sitting(code="NOW-1"), signal=signal,
+        kinds={k: k for k in Kind}, actions=[], action_names={}, may_act=False, error=None, form={}, max_note=10,
+        done="")
+    assert "本场平均得分率" in html and "历史平均得分率" in html and "mean_sitting" not in html
+
+
+def _leaks_for_page() -> object:
+    rng = np.random.default_rng(4)
+    history = [_attempt(k, "甲", list(rng.random(10) < 0.5), True, 1) for k in range(60)]
+    now = [_attempt(1000 + k, "甲", [True] * 10, True, 2) for k in range(30)]
+    found = _leaks(None, Sitting(code="NOW-1"), now, history, [], {Kind.SCORE_JUMP})  # type: ignore[arg-type]
+    (jump,) = found
+    return jump

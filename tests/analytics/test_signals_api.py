@@ -48,6 +48,10 @@ def test_the_sittings_signals_carry_their_evidence_without_content(sitting: tupl
     assert evidence["p_value"] < 1e-6
     assert {row["key"] for row in evidence["answers"]} == {q.key for q in questions}
     assert all(row["same"] for row in evidence["answers"])
+    assert sum(row["identical_wrong"] for row in evidence["answers"]) == len(WRONG)
+    # which answers were right is not shown (it would give the key away); an identical wrong one only says
+    # that its label is not the key
+    assert not any({"a_correct", "b_correct"} & set(row) for row in evidence["answers"])
     # seats of the check-ins: candidate 0 in room 01 seat 1, candidate 1 in room 02 seat 1
     assert evidence["seats"]["same_room"] is False
     assert {evidence["seats"]["a"]["room"], evidence["seats"]["b"]["room"]} == {"01", "02"}

@@ -96,10 +96,11 @@ def _similarity(db_session: Session, sitting: Sitting, attempts: list[CollectedA
             same = mask_a == mask_b and mask_a != 0
             # Not which answers were right: with the bank labels that would hand the key of every question to
             # whoever reads the evidence (inspectors set spot exams from shared banks). An identical wrong
-            # answer only tells that one label is not the key.
+            # answer only tells that one label is not the key, except on a true/false question, where it is
+            # the key: there it is not marked (the pair's count of identical wrong answers still has it).
             rows.append({"key": label.key if label else str(qid), "a": label_text(mask_a, qtype),
                          "b": label_text(mask_b, qtype), "same": same,
-                         "identical_wrong": same and not ok_a and not ok_b})
+                         "identical_wrong": same and not ok_a and not ok_b and qtype != "true_false"})
         rows.sort(key=lambda r: r["key"])
         seats = seat_distance(a.room_id, a.seat, b.room_id, b.seat)
         p = float(result.p_value[k])

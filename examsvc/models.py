@@ -4,6 +4,7 @@ Used by Alembic's ``env.py`` (for autogenerate) and by the test that the models 
 """
 
 from examsvc.analytics import models as analytics_models  # noqa: F401
+from examsvc.analytics import signal_models as analytics_signal_models  # noqa: F401
 from examsvc.attempts import models as attempts_models  # noqa: F401
 from examsvc.audit import models as audit_models  # noqa: F401
 from examsvc.banks import models as banks_models  # noqa: F401

@@ -36,7 +36,7 @@ REFUSALS = {"not_assigned", "sitting_not_closed", "forbidden", "not_authenticate
 PER_ROOM = {Role.PROCTOR, Role.EVALUATOR}
 ASSIGNABLE = (Role.CHIEF_EXAMINER, Role.PROCTOR, Role.EVALUATOR, Role.INSPECTOR)
 OTHER_VALUES = {"admission_number": "14010001", "candidate": "14010001", "subject": "K1", "action": "pause",
-                "room": "01", "user_id": "1", "assignment_id": "1", "evidence_id": "1"}
+                "room": "01", "user_id": "1", "assignment_id": "1", "evidence_id": "1", "signal_id": "sg-" + "0" * 24}
 
 
 @dataclass

@@ -31,6 +31,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from bench._databases import postgres_engine
+from bench.similarity import section as similarity_section
 from examsvc.analytics import item_service, items, responses
 from examsvc.analytics.models import AttemptItems
 from examsvc.attempts.models import Attempt
@@ -188,7 +189,7 @@ def item_analysis(engine: Engine, version_id: int, attempts: int) -> tuple[float
 # Further sections (the integrity signals' similarity, i21signals) add themselves here: each gets the
 # PostgreSQL engine and the pool's bank version id after the item analysis, prints its own lines, and
 # must not print after the item-analysis figure below (the last line is the figure).
-SECTIONS: list[Callable[[Engine, int], None]] = []
+SECTIONS: list[Callable[[Engine, int], None]] = [similarity_section]
 
 
 def main() -> None:

@@ -16,15 +16,14 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.faults import Server
 from examsvc.app import create_app
 from examsvc.config import Settings
 from examsvc.identity.roles import Role
 from tests.analytics.signal_sitting import closed_sitting
 from tests.builders import DEFAULT_PASSWORD, Actors, make_user
 from tests.sittings.conftest import Day
-from tests.web.certificate_world import database
 from tests.web.conftest import NO_CHROMIUM, chromium
+from tests.web.live import live_server, own_database, server_settings
 from tests.web.screen import accessible, shot
 from tests.web.staff.conftest import log_in
 
@@ -66,19 +65,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     if chromium() is None:
         pytest.skip(NO_CHROMIUM)
     data_dir = tmp_path_factory.mktemp("signals-data")
-    for engine in database(tmp_path_factory.mktemp("signals-db"), "signals"):
-        url = engine.url.render_as_string(hide_password=False)
-        settings = Settings(_env_file=None, data_dir=data_dir, database_url=url,  # type: ignore[call-arg]
-                            password_cost_log2=10, checkpoint_interval_seconds=0, sweep_interval_seconds=0)
-        settings.ensure_data_dir()
+    for engine in own_database(tmp_path_factory.mktemp("signals-db"), "signals"):
+        settings = server_settings(engine, data_dir, checkpoint_interval_seconds=0, sweep_interval_seconds=0)
         admin, keys, pair = _committed(engine, settings)
-        server = Server(url, data_dir, log=data_dir / "serve.log", env={
-            "EXAMSVC_CHECKPOINT_INTERVAL_SECONDS": "0", "EXAMSVC_PASSWORD_COST_LOG2": "10"})
-        server.start()
-        try:
+        with live_server(settings) as server:
             yield Served(server.base, admin, keys, pair)
-        finally:
-            server.stop()
 
 
 def admin_page(browser: Browser, served: Served) -> Page:

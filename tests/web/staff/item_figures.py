@@ -19,16 +19,16 @@ MULTIPLE_KEY = 0b0101  # A+C
 # A wrong multiple-choice answer: A only, C only, A+B+C, A+C+D, B+C, A+B (every distractor chosen by someone).
 MULTIPLE_WRONG = np.array([0b0001, 0b0100, 0b0111, 0b1101, 0b0110, 0b0011], dtype=np.uint8)
 
-# The planted problems (pool indexes) and the flag each must carry.
+# The planted problems (pool indexes) and the flag each must carry, as the page words it.
 EASY = 0  # a true/false question nearly everyone gets right
 MISKEYED = TRUE_FALSE_SECTIONS * PER  # single choice: the bank says B, what strong candidates know is C
 UNUSED = MISKEYED + PER  # single choice: nobody chooses D
 ATTRACTIVE = MISKEYED + 2 * PER  # single choice: the upper group prefers distractor C to the key B
 PLANTED = {
-    question_key(EASY): "难度系数超出0.2–0.95",
+    question_key(EASY): "难度系数超出0.2–0.95（过易）",
     question_key(MISKEYED): "区分度为负",
-    question_key(UNUSED): "有无人选择的干扰项",
-    question_key(ATTRACTIVE): "高分组更多选择干扰项",
+    question_key(UNUSED): "有无人选择的干扰项（D）",
+    question_key(ATTRACTIVE): "高分组更多选择干扰项（C）",
 }
 
 

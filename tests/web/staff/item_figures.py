@@ -1,5 +1,5 @@
 """Realistic item-analysis numbers for the page's browser test: 400 collected attempts × 100 questions drawn
-from a 400-question pool (one of each section of 4, so each question is held by about 100 candidates),
+from a 500-question pool (one of each section of 5, so each question is held by about 80 candidates),
 answered under a three-parameter logistic model with a spread of difficulty and discrimination, and four
 planted problems a bank committee must see. Inserted by bench/item_world.py, as the benchmark's pool."""
 
@@ -11,7 +11,7 @@ from bench.item_world import Simulated, question_key
 
 ATTEMPTS = 400
 LENGTH = 100
-POOL = 400
+POOL = 500
 PER = POOL // LENGTH
 TRUE_FALSE_SECTIONS = 60  # then 30 sections of single choice, 10 of multiple choice (key A+C)
 SINGLE_SECTIONS = 30

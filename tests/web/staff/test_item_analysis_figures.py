@@ -1,5 +1,5 @@
 """The item-analysis page in Chromium on realistic numbers (tests/web/staff/item_figures.py: 400 attempts ×
-100 questions of a 400-question pool, four planted problems), against a real ``examsvc serve``: a bank admin
+100 questions of a 500-question pool, four planted problems), against a real ``examsvc serve``: a bank admin
 filters by keyboard only, the planted questions carry the right flag text, "only flagged" stays in the URL
 across pages and lists exactly the API's flagged questions, the export link carries the filters and its
 .xlsx lists the same keys; axe-core; screenshots of the flagged list and of a question's row."""
@@ -20,12 +20,13 @@ from playwright.sync_api import Browser, Page, expect
 from bench.item_world import seed_pool
 from examsvc.bootstrap import transaction
 from examsvc.identity.roles import Role
+from examsvc.web.item_analysis import PAGE_SIZE
 from tests.builders import DEFAULT_PASSWORD, make_user
 from tests.web.conftest import NO_CHROMIUM, SCREENSHOTS, chromium
 from tests.web.live import live_server, own_database, server_settings
 from tests.web.screen import accessible, shot
 from tests.web.staff.conftest import log_in
-from tests.web.staff.item_figures import ATTEMPTS, MISKEYED, PLANTED, question_key, simulate
+from tests.web.staff.item_figures import ATTEMPTS, MISKEYED, PLANTED, POOL, question_key, simulate
 
 BANK = "ITEM-POOL"  # the exam morning's own bank is SX-GEN-MANAGER: "I" picks this one from the keyboard
 VERSION = "pool-2026"
@@ -97,7 +98,7 @@ def test_a_bank_committee_finds_the_planted_problems(browser: Browser, committee
     flagged = _api_flagged(committee)
     expected = [str(q["key"]) for q in flagged]
     assert set(PLANTED) <= set(expected), (PLANTED, expected)
-    assert 0 < len(expected) < ATTEMPTS  # a realistic pool: some questions flagged, most not
+    assert PAGE_SIZE < len(expected) < POOL // 5  # more than a page flagged, most questions not
     expect(page.get_by_role("heading", name=f"{BANK} {VERSION}：{ATTEMPTS} 份答卷，待复核 {len(expected)} 题",
                             exact=False)).to_be_visible()
     expect(page.get_by_label("只看待复核试题")).to_be_checked()
@@ -123,6 +124,7 @@ def test_a_bank_committee_finds_the_planted_problems(browser: Browser, committee
         assert _query(page)["flagged"] == ["1"] and _query(page)["bank"] == [BANK]
         expect(page.get_by_label("只看待复核试题")).to_be_checked()
         listed += _listed_keys(page)
+    assert page.get_by_role("navigation", name="试题统计分页").get_by_role("link", name="上一页").count()
     assert listed == expected
     for key, flag in PLANTED.items():
         assert flag in seen[key], (key, seen[key])

@@ -54,10 +54,27 @@ def _wanted(params: dict[str, str]) -> Wanted:
     return Wanted(bank=bank, version=version, part=part, flagged=params.get("flagged") == "1")
 
 
-def _shown(row: dict[str, Any]) -> dict[str, Any]:
-    def pct(value: float | None) -> str:
-        return "—" if value is None else f"{value * 100:.0f}%"
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
 
+
+def _flag_text(flag: str, row: dict[str, Any]) -> str:
+    """The flag as the export writes it, and which way or which option, so nobody has to work it out."""
+    text = item_service.FLAG_TEXT[flag]
+    distractors = [o for o in row["options"] if not o["is_key"]]
+    if flag == "facility_out_of_range" and row["facility"] is not None:
+        return text + ("（过易）" if row["facility"] > items.FACILITY_HIGH else "（过难）")
+    if flag == "unused_distractor":
+        return text + "（" + "、".join(o["label"] for o in distractors if o["share"] == 0) + "）"
+    if flag == "upper_prefers_distractor":
+        weakest = min((o["upper"] for o in row["options"] if o["is_key"] and o["upper"] is not None), default=None)
+        preferred = [o["label"] for o in distractors
+                     if weakest is not None and o["upper"] is not None and o["upper"] > weakest]
+        return text + ("（" + "、".join(preferred) + "）" if preferred else "")
+    return text
+
+
+def _shown(row: dict[str, Any], min_responses: int) -> dict[str, Any]:
     def num(value: float | None, digits: int) -> str:
         return "—" if value is None else f"{value:.{digits}f}"
 
@@ -66,9 +83,10 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
         "facility_text": num(row["facility"], 2), "sd_text": num(row["sd"], 2),
         "di_text": num(row["discrimination_index"], 1), "de_text": num(row["discriminative_efficiency"], 1),
         "pb_text": num(row["point_biserial"], 2), "ul_text": num(row["upper_lower"], 2),
-        "options_text": "；".join(f"{o['label']}{'★' if o['is_key'] else ''} {pct(o['upper'])}/{pct(o['lower'])}"
-                                 for o in row["options"]),
-        "flag_texts": [item_service.FLAG_TEXT[f] for f in row["flags"]],
+        "option_lines": [{"label": o["label"], "is_key": o["is_key"], "share": _pct(o["share"]),
+                          "upper": _pct(o["upper"]), "lower": _pct(o["lower"])} for o in row["options"]],
+        "flag_texts": [_flag_text(f, row) for f in row["flags"]],
+        "too_few": row["exposure"] < min_responses,
     }
 
 
@@ -90,8 +108,8 @@ def items_page(request: Request, current: BankAdmin, db_session: DbSession) -> R
                 rows = [r for r in rows if r["flags"]]
             pages = max(1, -(-len(rows) // PAGE_SIZE))
             number = min(page_number(params.get("page", "1")), pages)
-            listed = Page([_shown(r) for r in rows[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]], number, pages,
-                          len(rows))
+            shown = rows[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
+            listed = Page([_shown(r, analysis.min_responses) for r in shown], number, pages, len(rows))
     except ExamServiceError as refused:
         error = refused
     versions_known = sorted({(v.bank_code, v.version_label) for v in banks.list_versions(db_session=db_session)})

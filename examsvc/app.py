@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from examsvc import __version__
 from examsvc.admission import AdmissionMiddleware
+from examsvc.analytics.endpoints import router as analytics_router
 from examsvc.attempts.autosave import LoopConnections
 from examsvc.attempts.background import credit_outage_once, sweep_loop
 from examsvc.attempts.endpoints import candidate_router as attempt_router
@@ -61,6 +62,7 @@ from examsvc.web.proctor import router as proctor_pages_router
 from examsvc.web.staff import router as staff_router
 from examsvc.web.staff_access import install_page_refusals
 from examsvc.web.static import router as static_router
+from examsvc.web.statistics import router as statistics_pages_router
 from examsvc.web.verify import router as verify_pages_router
 
 OPENAPI_TAGS = [
@@ -155,7 +157,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
                    room_router, inspection_router, results_router, retraining_router, practical_router,
                    practical_rules_router, practical_exam_router, qualification_router, pages_router, staff_router,
                    proctor_pages_router, admin_pages_router, chief_router, auditor_router, certificate_pages_router,
-                   static_router):
+                   static_router, analytics_router, statistics_pages_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     assert_sitting_routes_scoped(app)

@@ -47,7 +47,7 @@ def _open(ident: str, width: int, height: int, title: str, desc: str) -> str:
 def rate_bars(ident: str, title: str, bars: list[Bar]) -> Markup:
     """Horizontal bars, one per group, 0–100 %."""
     shown = bars[:MAX_BARS]
-    left, right, row, top = 190, 70, 24, 28
+    left, right, row, top = 190, 110, 24, 28
     plot = 420
     width, height = left + plot + right, top + row * max(len(shown), 1) + 24
     more = f"（仅显示前 {MAX_BARS} 组，共 {len(bars)} 组，见下表）" if len(bars) > MAX_BARS else ""
@@ -74,26 +74,27 @@ def rate_bars(ident: str, title: str, bars: list[Bar]) -> Markup:
 def month_columns(ident: str, title: str, columns: list[Column]) -> Markup:
     """Paired columns per month: sat (参考人次) and passed (合格人次), with a legend."""
     shown = columns[-36:]
-    left, top, bottom, plot_h = 44, 30, 46, 200
-    step = 44
-    width = left + step * max(len(shown), 1) + 20
+    left, top, bottom, plot_h = 48, 20, 56, 200
+    step = 62
+    width = max(left + step * max(len(shown), 1) + 20, 320)
     height = top + plot_h + bottom
-    peak = max((c.sat for c in shown), default=0) or 1
+    # Whole-number gridlines: four equal steps up to a round top.
+    tick = max(1, -(-max((c.sat for c in shown), default=0) // 4))
+    peak = tick * 4
     desc = "；".join(f"{c.label}：参考 {c.sat} 人次，合格 {c.passed} 人次" for c in shown) or "没有数据。"
-    parts = [_open(ident, max(width, 320), height, title, desc)]
+    parts = [_open(ident, width, height, title, desc)]
     base = top + plot_h
     for k in range(5):
-        value = peak * k / 4
         y = base - plot_h * k / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="{GRID}"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="{INK}">'
-                     f'{value:.0f}</text>')
+                     f'{tick * k}</text>')
     for n, column in enumerate(shown):
-        x = left + 6 + n * step
-        for offset, value, colour in ((0, column.sat, BAR), (16, column.passed, PASSED)):
+        x = left + 12 + n * step
+        for offset, value, colour in ((0, column.sat, BAR), (18, column.passed, PASSED)):
             h = plot_h * value / peak
-            parts.append(f'<rect x="{x + offset}" y="{base - h:.1f}" width="14" height="{h:.1f}" fill="{colour}"/>')
-        parts.append(f'<text x="{x + 15}" y="{base + 16}" font-size="11" text-anchor="middle" fill="{INK}">'
+            parts.append(f'<rect x="{x + offset}" y="{base - h:.1f}" width="16" height="{h:.1f}" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 17}" y="{base + 16}" font-size="11" text-anchor="middle" fill="{INK}">'
                      f'{escape(column.label)}</text>')
     legend_y = height - 12
     parts.append(f'<rect x="{left}" y="{legend_y - 10}" width="12" height="12" fill="{BAR}"/>'

@@ -60,10 +60,11 @@ def statistics_page(request: Request, current: Reader, db_session: DbSession, se
     charts = []
     if found is not None and months is not None:
         grouped = "、".join(DIMENSION_LABELS[d] for d in found.query.group_by) or "全部"
-        charts = [statistics_chart.rate_bars("chart-rate", f"按{grouped}的合格率", _rate_bars(found)),
-                  statistics_chart.month_columns("chart-month", "按月份的参考人次与合格人次", [
-                      statistics_chart.Column(row.labels[0], row.counts.sat, row.counts.passed)
-                      for row in months.rows])]
+        rate_title, month_title = f"按{grouped}的合格率", "按月份的参考人次与合格人次"
+        charts = [(rate_title, statistics_chart.rate_bars("chart-rate", rate_title, _rate_bars(found))),
+                  (month_title, statistics_chart.month_columns("chart-month", month_title, [
+                      statistics_chart.Column(row.key[0] or "", row.counts.sat, row.counts.passed)
+                      for row in months.rows]))]
     response = render(request, "staff/statistics.html", status_code=error.status_code if error else 200,
                       user=current.user, error=error, found=found, table=as_json(found) if found else None,
                       fields=fields, chosen=chosen + [""] * (MAX_GROUPS - len(chosen)), charts=charts,

@@ -56,7 +56,7 @@ def test_the_page_shows_the_api_figures_with_charts_and_keeps_the_filters(provin
     assert '<title id="chart-rate-title">按设区的市、考试类型的合格率</title>' in text
     first = api["rows"][0]
     assert f'{first["labels"]["city"]} / {first["labels"]["kind"]}：{first["pass_rate"]:.1%}' in text
-    assert "2026年1月：参考 5 人次" in text
+    assert "2026-01：参考 5 人次，合格 2 人次" in text
     # The export carries the same query.
     link = html.unescape(re.search(r'href="(/analytics/statistics\.xlsx[^"]*)"', text).group(1))  # type: ignore[union-attr]
     asked = dict(parse_qsl(urlsplit(link).query))

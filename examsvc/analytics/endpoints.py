@@ -47,7 +47,7 @@ Wanted = Annotated[StatisticsQuery, Depends(statistics_query)]
 def _counts(counts: statistics.Counts) -> dict[str, Any]:
     return {"sat": counts.sat, "passed": counts.passed, "failed": counts.failed, "void": counts.void,
             "pass_rate": None if counts.pass_rate is None else round(counts.pass_rate, 4),
-            "mean_score": counts.mean_score, "certificates": counts.certificates}
+            "mean_score": counts.mean_score, "qualified": counts.qualified, "certificates": counts.certificates}
 
 
 def as_json(found: statistics.Statistics) -> dict[str, Any]:

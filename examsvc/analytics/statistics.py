@@ -8,6 +8,8 @@ What is counted:
   ``practical_result``;
 - ``sat`` counts results; ``passed`` those passed and not void; ``void`` the void ones (removal for a
   violation, 暂行办法 art. 21), which count as sat and not passed, as eligibility counts them as failed;
+- ``qualified``: practical results passed while the candidate held a theory pass in the subject still valid on
+  the practical's day (``eligibility.theory_pass_valid``, as ``practical.qualification`` decides 取得资格);
 - ``certificates``: certificates issued (any state now), under the sitting their qualification rests on;
 - first attempt or retake: ``examsvc.results.eligibility.is_retake`` on the candidate's history in the same
   subject and exam kind (the only sequential rule here, so it is applied in Python to one lean tuple per
@@ -16,11 +18,25 @@ What is counted:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, cast, extract, false, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    cast,
+    extract,
+    false,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from examsvc import localtime
@@ -56,6 +72,7 @@ class Counts:
     score_tenths: int = 0  # summed over the results that are not void
     scored: int = 0  # results that are not void
     certificates: int = 0
+    qualified: int = 0
 
     def add(self, other: Counts) -> None:
         self.sat += other.sat
@@ -64,6 +81,7 @@ class Counts:
         self.score_tenths += other.score_tenths
         self.scored += other.scored
         self.certificates += other.certificates
+        self.qualified += other.qualified
 
     @property
     def failed(self) -> int:
@@ -124,17 +142,18 @@ def _bounds(wanted: StatisticsFilter, zone_name: str) -> tuple[datetime | None, 
     return start, end
 
 
-def _retake_param(retakes: set[int]) -> Any:
+def _ids_param(name: str, ids: set[int]) -> Any:
     # Rendered into the SQL as integers: the same expression sits in SELECT and WHERE, and a list of
     # thousands of ids must not meet a driver's limit on bound parameters.
-    return bindparam("retakes", sorted(retakes), expanding=True, literal_execute=True)
+    return bindparam(name, sorted(ids), expanding=True, literal_execute=True)
 
 
 class _Plan:
     """The grouping columns and filters shared by the result and certificate aggregations."""
 
-    def __init__(self, db_session: Session, query: StatisticsQuery, zone_name: str, retakes: set[int] | None) -> None:
-        self.query, self.retakes = query, retakes
+    def __init__(self, db_session: Session, query: StatisticsQuery, zone_name: str, retakes: set[int] | None,
+                 qualified: set[int] | None = None) -> None:
+        self.query, self.retakes, self.qualified = query, retakes, qualified or set()
         local = _local(db_session, zone_name)
         self.year = cast(extract("year", local), Integer)
         self.month = cast(extract("month", local), Integer)
@@ -142,7 +161,7 @@ class _Plan:
 
     def is_retake(self) -> ColumnElement[bool]:
         assert self.retakes is not None
-        return Registration.id.in_(_retake_param(self.retakes))
+        return Registration.id.in_(_ids_param("retakes", self.retakes))
 
     def columns(self, kind: ColumnElement[Any] | None) -> list[ColumnElement[Any]]:
         """The grouping columns, labelled g0, g1 … (a month or quarter is two: the year and the part)."""
@@ -242,20 +261,23 @@ def _result_counts(db_session: Session, plan: _Plan, source: _Source) -> dict[Ke
     table = source.table
     groups = plan.columns(None)
     kept = and_(table.passed.is_(True), ~source.void)
+    qualified = (func.sum(case((Registration.id.in_(_ids_param("qualified", plan.qualified)), 1), else_=0))
+                 if source.kind is ExamKind.PRACTICAL and plan.qualified else literal(0))
     stmt = plan.filtered(_facts(
         source, *groups, func.count().label("sat"), func.sum(case((kept, 1), else_=0)).label("passed"),
         func.sum(case((source.void, 1), else_=0)).label("void"),
         func.sum(case((source.void, 0), else_=table.score)).label("score"),
-        func.sum(case((source.void, 0), else_=1)).label("scored")))
+        func.sum(case((source.void, 0), else_=1)).label("scored"), qualified.label("qualified")))
     if groups:
         stmt = stmt.group_by(*(text(f"g{n}") for n in range(len(groups))))
     out: dict[Key, Counts] = {}
     for row in db_session.execute(stmt):
         values = tuple(row)
-        sat, passed, void, score, scored = (int(v or 0) for v in values[len(groups):])
+        sat, passed, void, score, scored, qualified_count = (int(v or 0) for v in values[len(groups):])
         if not sat:
             continue  # no group: the aggregate of nothing
-        counts = Counts(sat=sat, passed=passed, void=void, score_tenths=score, scored=scored)
+        counts = Counts(sat=sat, passed=passed, void=void, score_tenths=score, scored=scored,
+                        qualified=qualified_count)
         out.setdefault(plan.key(values[:len(groups)], source.kind.value), Counts()).add(counts)
     return out
 
@@ -286,17 +308,20 @@ def retake_registrations(db_session: Session, plan: _Plan, source: _Source) -> s
     """The registrations whose result was a retake (补考), by ``eligibility.is_retake`` on each candidate's
     published history in the subject and kind. Only candidates with a result the filters select are read."""
     table = source.table
-    in_scope = plan.filtered(_facts(source, Registration.candidate_id), skip_attempt=True)
-    rows = db_session.execute(_facts(
-        source, Registration.id, Registration.candidate_id, Registration.subject, Sitting.code,
-        Sitting.scheduled_start, and_(table.passed.is_(True), ~source.void))
-        .where(Registration.candidate_id.in_(in_scope.scalar_subquery()), Registration.subject.is_not(None))).all()
+    lean = _facts(source, Registration.id, Registration.candidate_id, Registration.subject, Sitting.code,
+                     Sitting.scheduled_start, and_(table.passed.is_(True), ~source.void)
+                     ).where(Registration.subject.is_not(None))
+    trainings = select(Retraining.candidate_id, Retraining.subject, Retraining.completed_on)
+    if replace(plan.query.filter, attempt=None) != StatisticsFilter():
+        # Only the people the other filters select (the whole province needs no such restriction).
+        in_scope = plan.filtered(_facts(source, Registration.candidate_id), skip_attempt=True).scalar_subquery()
+        lean = lean.where(Registration.candidate_id.in_(in_scope))
+        trainings = trainings.where(Retraining.candidate_id.in_(in_scope))
+    rows = db_session.execute(lean).all()
     retrained: dict[tuple[int, str], date] = {}
-    for candidate_id, subject, completed in db_session.execute(
-            select(Retraining.candidate_id, Retraining.subject, func.max(Retraining.completed_on))
-            .where(Retraining.candidate_id.in_(in_scope.scalar_subquery()))
-            .group_by(Retraining.candidate_id, Retraining.subject)):
-        retrained[(candidate_id, subject)] = completed.date() if isinstance(completed, datetime) else completed
+    for candidate_id, subject, completed in db_session.execute(trainings):
+        day = completed.date()
+        retrained[(candidate_id, subject)] = max(retrained.get((candidate_id, subject), day), day)
     histories: dict[tuple[int, str], list[tuple[int, eligibility.Outcome]]] = {}
     for registration_id, candidate_id, subject, code, start, passed in rows:
         histories.setdefault((candidate_id, subject), []).append(
@@ -307,6 +332,29 @@ def retake_registrations(db_session: Session, plan: _Plan, source: _Source) -> s
         retakes.update(registration_id for registration_id, outcome in history
                        if eligibility.is_retake(outcomes, retrained.get(pair), outcome.day))
     return retakes
+
+
+def qualified_registrations(db_session: Session, plan: _Plan) -> set[int]:
+    """The practical registrations whose passed result qualified the candidate: a published theory pass in the
+    subject, on or before the practical's day, still valid on it (``eligibility.theory_pass_valid``, the test
+    ``practical.qualification`` applies). Only practical passes the filters select are read."""
+    practical, theory = SOURCES[1], SOURCES[0]
+    passes = db_session.execute(plan.filtered(_facts(
+        practical, Registration.id, Registration.candidate_id, Registration.subject, Sitting.scheduled_start),
+        skip_attempt=True).where(PracticalResult.passed.is_(True))).all()
+    if not passes:
+        return set()
+    candidates = {candidate_id for _, candidate_id, _, _ in passes}
+    theory_passes: dict[tuple[int, str], list[eligibility.Outcome]] = {}
+    for candidate_id, subject, code, start in db_session.execute(_facts(
+            theory, Registration.candidate_id, Registration.subject, Sitting.code, Sitting.scheduled_start)
+            .where(Result.passed.is_(True), Result.void.is_(False), Registration.candidate_id.in_(
+                _ids_param("candidates", candidates)))):
+        theory_passes.setdefault((candidate_id, subject), []).append(
+            eligibility.Outcome(code, start.date(), True, True))
+    return {registration_id for registration_id, candidate_id, subject, start in passes
+            if eligibility.theory_pass_valid([o for o in theory_passes.get((candidate_id, subject), [])
+                                              if o.day <= start.date()], start.date())}
 
 
 def _label(dimension: Dimension, value: str | None, site_names: dict[str, str]) -> str:
@@ -354,7 +402,9 @@ def compute(db_session: Session, query: StatisticsQuery, *, zone_name: str = loc
         for source in SOURCES:
             if source.kind in kinds:
                 retakes |= retake_registrations(db_session, unclassified, source)
-    plan = _Plan(db_session, query, zone_name, retakes)
+    qualified = (qualified_registrations(db_session, _Plan(db_session, query, zone_name, set()))
+                 if ExamKind.PRACTICAL in kinds else set())
+    plan = _Plan(db_session, query, zone_name, retakes, qualified)
     merged: dict[Key, Counts] = {}
     for source in SOURCES:
         if source.kind in kinds:

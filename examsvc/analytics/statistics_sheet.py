@@ -16,14 +16,14 @@ from examsvc.xlsx_container import as_text_cell, text_row
 SHEET = "统计"
 MEASURES: tuple[tuple[str, float], ...] = (
     ("参考人次", 10), ("合格人次", 10), ("不合格人次", 11), ("作废（违纪）人次", 15), ("合格率", 9),
-    ("平均分", 9), ("发证数", 9),
+    ("平均分", 9), ("取得资格人次", 13), ("发证数", 9),
 )
 PERCENT = "0.0%"
 
 
 def measures(counts: Counts) -> list[Any]:
     return [counts.sat, counts.passed, counts.failed, counts.void, counts.pass_rate, counts.mean_score,
-            counts.certificates]
+            counts.qualified, counts.certificates]
 
 
 def headers(statistics: Statistics) -> list[str]:

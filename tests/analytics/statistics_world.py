@@ -22,7 +22,7 @@ from examsvc.attempts.models import Attempt
 from examsvc.candidates.models import Candidate, Registration
 from examsvc.certificates.models import Certificate
 from examsvc.practical.models import PracticalResult
-from examsvc.results.models import Result, ResultsManifest
+from examsvc.results.models import Result, ResultsManifest, Retraining
 from examsvc.sites.models import Site
 from examsvc.sittings.models import Sitting
 from tests.certificates.world import World
@@ -36,7 +36,10 @@ SITTINGS = (
     ("ST-T4", "ST-B", "theory", "2026-03-31T16:30:00", True),
     ("ST-U1", "ST-A", "theory", "2026-05-05T01:00:00", False),
     ("ST-P2", "ST-B", "practical", "2026-03-05T01:00:00", True),
+    ("ST-T5", "ST-A", "theory", "2026-06-10T01:00:00", True),
 )
+# c4's void result (a failed attempt) is followed by re-training on 1 March: T5 is a first attempt again.
+RETRAINED = (("c4", "1.2", "2026-03-01T02:00:00"),)
 # candidate → (institution on the candidate, employer)
 PEOPLE = {
     "c1": ("晋安培训学校", "太钢集团"), "c2": ("晋安培训学校", "太钢集团"), "c3": ("龙城培训中心", "=HYPERLINK(\"x\")"),
@@ -73,6 +76,7 @@ FACTS = (
     Fact("ST-U1", "c8", "1.2", False, 40),  # not published: counted nowhere
     Fact("ST-P2", "c6", "1.1", True, 90),
     Fact("ST-P2", "c8", "1.1", False, 70),
+    Fact("ST-T5", "c4", "1.2", True, 88),
 )
 
 
@@ -120,6 +124,9 @@ def build(world: World) -> None:
         db.add(candidate)
         people[person] = candidate
     db.flush()
+    for person, subject, completed in RETRAINED:
+        db.add(Retraining(candidate_id=people[person].id, subject=subject, reference="再培训证明",
+                          completed_on=datetime.fromisoformat(completed).replace(tzinfo=UTC)))
     for n, fact in enumerate(FACTS):
         sitting = sittings[fact.sitting]
         registration = Registration(sitting_id=sitting.id, candidate_id=people[fact.person].id,
@@ -153,6 +160,7 @@ class Tally:
     passed: int = 0
     void: int = 0
     certificates: int = 0
+    qualified: int = 0
 
 
 def expected(db: Session, key: Callable[[dict[str, Any]], Any],
@@ -177,6 +185,7 @@ def expected(db: Session, key: Callable[[dict[str, Any]], Any],
             void = kind == "theory" and row.void
             tally.void += void
             tally.passed += row.passed and not void
+            tally.qualified += kind == "practical" and row.passed and _held_theory_pass(db, row, published)
     for certificate in db.scalars(select(Certificate)):
         registration = db.scalars(select(Registration).where(
             Registration.sitting_id == certificate.sitting_id,
@@ -188,6 +197,26 @@ def expected(db: Session, key: Callable[[dict[str, Any]], Any],
             out.setdefault(key(described), Tally()).certificates += 1
     db.commit()
     return out
+
+
+def _held_theory_pass(db: Session, practical: PracticalResult, published: set[int]) -> bool:
+    """Whether a published, current, passed theory result in the subject was on or before the practical's
+    day and less than 12 months before it (暂行办法 art. 10), checked here with plain dates."""
+    registration = db.get(Registration, practical.registration_id)
+    sitting = db.get(Sitting, practical.sitting_id)
+    assert registration is not None and sitting is not None
+    day = sitting.scheduled_start.date()
+    for theory in db.scalars(select(Registration).where(Registration.candidate_id == registration.candidate_id,
+                                                        Registration.subject == registration.subject)):
+        versions = db.scalars(select(Result).where(Result.registration_id == theory.id)
+                              .order_by(Result.version.desc())).all()
+        held = db.get(Sitting, theory.sitting_id)
+        if not versions or held is None or held.id not in published or not versions[0].passed or versions[0].void:
+            continue
+        passed_on = held.scheduled_start.date()
+        if passed_on <= day < passed_on.replace(year=passed_on.year + 1):
+            return True
+    return False
 
 
 def describe(db: Session, registration: Registration | None, kind: str, retakes: set[str]) -> dict[str, Any]:

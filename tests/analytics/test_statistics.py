@@ -35,7 +35,8 @@ def tallies(body: dict[str, Any], dims: list[str]) -> dict[Any, Tally]:
     out = {}
     for row in body["rows"]:
         key = tuple(row["key"][d] for d in dims)
-        out[key[0] if len(dims) == 1 else key] = Tally(row["sat"], row["passed"], row["void"], row["certificates"])
+        out[key[0] if len(dims) == 1 else key] = Tally(row["sat"], row["passed"], row["void"], row["certificates"],
+                                                       row["qualified"])
     return out
 
 
@@ -62,27 +63,28 @@ def test_figures_of_the_half_year_as_stated_by_hand(province: World) -> None:
     half = {"date_from": "2026-01-01", "date_to": "2026-06-30"}
     body = fetch(province, headers, group_by="site,kind", **half)
     rows = {(r["key"]["site"], r["key"]["kind"]): r for r in body["rows"]}
-    # ST-A theory: T1 (5: c1 pass, c2 fail, c3 fail, c4 void, c5 reviewed 75 → 85 pass) and T3 (c2 pass, c3 fail);
-    # U1 unpublished is left out.
+    # ST-A theory: T1 (5: c1 pass, c2 fail, c3 fail, c4 void, c5 reviewed 75 → 85 pass), T3 (c2 pass, c3 fail)
+    # and T5 (c4 pass); U1 unpublished is left out.
     a = rows[("ST-A", "theory")]
-    assert (a["sat"], a["passed"], a["failed"], a["void"]) == (7, 3, 3, 1)
-    assert a["pass_rate"] == round(3 / 7, 4)
-    assert a["mean_score"] == round((90 + 60 + 70 + 85 + 82 + 65) / 6, 1)  # void left out of the mean
+    assert (a["sat"], a["passed"], a["failed"], a["void"]) == (8, 4, 3, 1)
+    assert a["pass_rate"] == round(4 / 8, 4)
+    assert a["mean_score"] == round((90 + 60 + 70 + 85 + 82 + 65 + 88) / 7, 1)  # void left out of the mean
     b = rows[("ST-B", "theory")]
     assert (b["sat"], b["passed"], b["void"]) == (4, 3, 0)
     p = rows[("ST-B", "practical")]
-    assert (p["sat"], p["passed"]) == (2, 1)
+    assert (p["sat"], p["passed"], p["qualified"]) == (2, 1, 1)  # c6: theory 1.1 passed in T2 before P2
+    assert a["qualified"] == 0 and b["qualified"] == 0  # a theory result qualifies nobody by itself
     assert set(rows) == {("ST-A", "theory"), ("ST-B", "theory"), ("ST-B", "practical")}
-    # Retakes by the eligibility rule: c2 and c3 in T3, c7 in T4.
+    # Retakes by the eligibility rule: c2 and c3 in T3, c7 in T4; not c4 in T5 (re-trained after the void).
     retakes = fetch(province, headers, group_by="attempt", kind="theory", **half)
     by_attempt = {r["key"]["attempt"]: r for r in retakes["rows"]}
     assert (by_attempt["retake"]["sat"], by_attempt["retake"]["passed"]) == (3, 2)
-    assert by_attempt["first"]["sat"] == 8
+    assert by_attempt["first"]["sat"] == 9
     assert by_attempt["retake"]["labels"]["attempt"] == "补考"
     # T4 starts at 00:30 on 1 April in Beijing: April, not March.
     months = {r["key"]["month"]: r["sat"] for r in fetch(province, headers, group_by="month", kind="theory",
                                                           **half)["rows"]}
-    assert months == {"2026-01": 5, "2026-02": 2, "2026-04": 4}
+    assert months == {"2026-01": 5, "2026-02": 2, "2026-04": 4, "2026-06": 1}
     assert fetch(province, headers, group_by="month", **half)["rows"][0]["labels"]["month"] == "2026年1月"
 
 
@@ -111,6 +113,7 @@ def test_no_grouping_gives_one_total(province: World) -> None:
     assert (body["total"]["sat"], body["total"]["passed"], body["total"]["void"],
             body["total"]["certificates"]) == (want.sat, want.passed, want.void, want.certificates)
     assert body["total"]["certificates"] == len(province.qualified)
+    assert body["total"]["qualified"] == want.qualified == len(province.qualified) + 1
 
 
 @pytest.mark.parametrize("params,field", [
@@ -145,14 +148,14 @@ def test_the_workbook_reads_back_with_chinese_headers_and_the_same_figures(provi
     rows = list(sheet.iter_rows(values_only=True))
     assert "起始日期 2026-01-01" in str(rows[0][0])
     assert list(rows[1]) == ["考点", "考试类型", "参考人次", "合格人次", "不合格人次", "作废（违纪）人次", "合格率",
-                             "平均分", "发证数"]
+                             "平均分", "取得资格人次", "发证数"]
     data = rows[2:-1]
     assert len(data) == len(body["rows"])
     for got, want in zip(data, body["rows"], strict=True):
         assert list(got[:2]) == [want["labels"]["site"], want["labels"]["kind"]]
         rate = None if want["pass_rate"] is None else pytest.approx(want["pass_rate"], abs=1e-4)
         figures = [want["sat"], want["passed"], want["failed"], want["void"], rate, want["mean_score"],
-                   want["certificates"]]
+                   want["qualified"], want["certificates"]]
         assert list(got[2:]) == figures
     assert rows[-1][0] == "合计" and rows[-1][2] == body["total"]["sat"]
 

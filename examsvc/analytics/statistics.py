@@ -30,6 +30,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    exists,
     extract,
     false,
     func,
@@ -37,7 +38,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from examsvc import localtime
 from examsvc.analytics.statistics_filter import (
@@ -238,23 +239,19 @@ class _Plan:
         return tuple(out)
 
 
-def _latest(source: _Source) -> Any:
-    table = source.table
-    return (select(table.registration_id.label("registration_id"), func.max(table.version).label("version"))
-            .group_by(table.registration_id).subquery())
-
-
 def _facts(source: _Source, *columns: Any) -> Select[Any]:
     """The current result versions of published sittings, joined to what is grouped on."""
-    table, latest = source.table, _latest(source)
+    table = source.table
+    newer = aliased(table)
+    # "No newer version" rather than a join to max(version) per registration: PostgreSQL estimates that
+    # join at 0.5 % of its rows and plans nested loops (0.74 s instead of 0.2 s on 100,000 results).
+    current = ~exists().where(newer.registration_id == table.registration_id, newer.version > table.version)
     return (select(*columns).select_from(table)
-            .join(latest, and_(latest.c.registration_id == table.registration_id,
-                               latest.c.version == table.version))
             .join(Registration, Registration.id == table.registration_id)
             .join(Candidate, Candidate.id == Registration.candidate_id)
             .join(Sitting, Sitting.id == Registration.sitting_id)
             .join(Site, Site.id == Sitting.site_id)
-            .where(Sitting.id.in_(select(ResultsManifest.sitting_id))))
+            .where(current, Sitting.id.in_(select(ResultsManifest.sitting_id))))
 
 
 def _result_counts(db_session: Session, plan: _Plan, source: _Source) -> dict[Key, Counts]:
@@ -308,9 +305,9 @@ def retake_registrations(db_session: Session, plan: _Plan, source: _Source) -> s
     """The registrations whose result was a retake (补考), by ``eligibility.is_retake`` on each candidate's
     published history in the subject and kind. Only candidates with a result the filters select are read."""
     table = source.table
-    lean = _facts(source, Registration.id, Registration.candidate_id, Registration.subject, Sitting.code,
-                     Sitting.scheduled_start, and_(table.passed.is_(True), ~source.void)
-                     ).where(Registration.subject.is_not(None))
+    # Plain integers per row; the sittings' days are read once (a few hundred rows, not one per result).
+    lean = _facts(source, Registration.id, Registration.candidate_id, Registration.subject, Sitting.id,
+                  and_(table.passed.is_(True), ~source.void)).where(Registration.subject.is_not(None))
     trainings = select(Retraining.candidate_id, Retraining.subject, Retraining.completed_on)
     if replace(plan.query.filter, attempt=None) != StatisticsFilter():
         # Only the people the other filters select (the whole province needs no such restriction).
@@ -322,10 +319,14 @@ def retake_registrations(db_session: Session, plan: _Plan, source: _Source) -> s
     for candidate_id, subject, completed in db_session.execute(trainings):
         day = completed.date()
         retrained[(candidate_id, subject)] = max(retrained.get((candidate_id, subject), day), day)
+    days = {sitting_id: (code, start.date()) for sitting_id, code, start in db_session.execute(
+        select(Sitting.id, Sitting.code, Sitting.scheduled_start)
+        .where(Sitting.id.in_(select(ResultsManifest.sitting_id))))}
     histories: dict[tuple[int, str], list[tuple[int, eligibility.Outcome]]] = {}
-    for registration_id, candidate_id, subject, code, start, passed in rows:
+    for registration_id, candidate_id, subject, sitting_id, passed in rows:
+        code, day = days[sitting_id]
         histories.setdefault((candidate_id, subject), []).append(
-            (registration_id, eligibility.Outcome(code, start.date(), True, bool(passed))))
+            (registration_id, eligibility.Outcome(code, day, True, bool(passed))))
     retakes: set[int] = set()
     for pair, history in histories.items():
         outcomes = [o for _, o in history]

@@ -11,6 +11,7 @@ from enum import StrEnum
 from urllib.parse import urlencode
 
 from examsvc.errors import InvalidInput
+from examsvc.text import is_control
 
 
 class Dimension(StrEnum):
@@ -136,6 +137,9 @@ def parse(group_by: Iterable[str], params: Mapping[str, str]) -> StatisticsQuery
     for name, limit in TEXT_LIMITS.items():
         if len(texts[name]) > limit:
             raise _refuse(f"内容过长（不超过 {limit} 字）。", name, "too_long")
+        # A NUL byte is refused by PostgreSQL's driver (a 500 instead of an answer); no name holds one.
+        if any(is_control(ch) for ch in texts[name]):
+            raise _refuse("不能包含换行、制表符或其他控制字符。", name, "control_characters")
     date_from, date_to = _date(texts["date_from"], "date_from"), _date(texts["date_to"], "date_to")
     if date_from and date_to:
         if date_from > date_to:

@@ -19,6 +19,7 @@ from examsvc.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, 
 from examsvc.identity.tokens import digest_secret, new_secret
 from examsvc.sites import repository
 from examsvc.sites.models import Site, Workstation, WorkstationStatus
+from examsvc.text import is_control
 
 ENROLMENT_CODE_PREFIX = "exe"
 WORKSTATION_CREDENTIAL_PREFIX = "exw"
@@ -64,7 +65,7 @@ def checked_city(city: str | None) -> str | None:
     """The 设区的市 as given, trimmed; empty is none. Free text: the province's list of cities changes
     (行政区划调整) and is not examsvc's to keep."""
     text = (city or "").strip()
-    if len(text) > CITY_MAX_CHARS or any(ch in text for ch in "\r\n\t"):
+    if len(text) > CITY_MAX_CHARS or any(is_control(ch) for ch in text):
         raise InvalidInput(f"设区的市：一行文字，不超过 {CITY_MAX_CHARS} 字。", code="bad_city",
                            detail={"field": "city"})
     return text or None

@@ -126,6 +126,7 @@ def test_no_grouping_gives_one_total(province: World) -> None:
     ({"kind": "oral"}, "kind"),
     ({"attempt": "third"}, "attempt"),
     ({"site": "NO-SUCH"}, "site"),
+    ({"employer": "太钢\x00集团"}, "employer"),
 ])
 def test_bad_filters_are_refused_naming_the_field(province: World, params: dict[str, str], field: str) -> None:
     headers = reader(province)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from examsvc import __version__
 from examsvc.admission import AdmissionMiddleware
+from examsvc.analytics.endpoints import router as analytics_router
 from examsvc.analytics.item_endpoints import router as item_analysis_router
 from examsvc.analytics.signal_endpoints import router as signals_router
 from examsvc.attempts.autosave import LoopConnections
@@ -65,6 +66,7 @@ from examsvc.web.signals import router as signal_pages_router
 from examsvc.web.staff import router as staff_router
 from examsvc.web.staff_access import install_page_refusals
 from examsvc.web.static import router as static_router
+from examsvc.web.statistics import router as statistics_pages_router
 from examsvc.web.verify import router as verify_pages_router
 
 OPENAPI_TAGS = [
@@ -159,8 +161,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
                    room_router, inspection_router, results_router, retraining_router, practical_router,
                    practical_rules_router, practical_exam_router, qualification_router, pages_router, staff_router,
                    proctor_pages_router, admin_pages_router, chief_router, auditor_router, certificate_pages_router,
-                   static_router, item_analysis_router, item_analysis_pages_router, signals_router,
-                   signal_pages_router):
+                   static_router, analytics_router, statistics_pages_router, item_analysis_router,
+                   item_analysis_pages_router, signals_router, signal_pages_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     assert_sitting_routes_scoped(app)

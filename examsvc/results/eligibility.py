@@ -87,6 +87,18 @@ def retrained_on(db_session: Session, candidate_ids: Sequence[int], subject: str
     return latest
 
 
+def _failure_cycle(relevant: list[Outcome], on: date) -> list[Outcome]:
+    """The failures of the current cycle on ``on``: since the last pass, from the first that has not lapsed.
+    Two or more means a failed retake (re-training first)."""
+    last_pass = max((o.day for o in relevant if o.passed), default=None)
+    cycle = [o for o in relevant if not o.passed and (last_pass is None or o.day > last_pass)]
+    while cycle and on >= add_months(cycle[0].day, VALIDITY_MONTHS):
+        if len(cycle) >= 2 and cycle[1].day < add_months(cycle[0].day, VALIDITY_MONTHS):
+            return cycle
+        cycle = cycle[1:]
+    return cycle
+
+
 def theory_refusal(history: Iterable[Outcome], retrained: date | None, on: date) -> str | None:
     """Why the candidate may not sit the subject's theory exam on ``on``, or None."""
     relevant = [o for o in history if retrained is None or o.day > retrained]
@@ -96,17 +108,17 @@ def theory_refusal(history: Iterable[Outcome], retrained: date | None, on: date)
     passes = [o for o in relevant if o.passed and on < add_months(o.day, VALIDITY_MONTHS)]
     if passes:
         return f"该考生已于 {passes[-1].day.isoformat()} 通过本科目考试，成绩在有效期内，无需再考。"
-    failures = [o for o in relevant if not o.passed]
-    # The current cycle: failures since the last pass, starting at the first one that has not lapsed.
-    last_pass = max((o.day for o in relevant if o.passed), default=None)
-    cycle = [o for o in failures if last_pass is None or o.day > last_pass]
-    while cycle and on >= add_months(cycle[0].day, VALIDITY_MONTHS):
-        if len(cycle) >= 2 and cycle[1].day < add_months(cycle[0].day, VALIDITY_MONTHS):
-            return "该考生补考仍不合格，须重新参加安全技术培训后方可报考（培训记录由考务管理员登记）。"
-        cycle = cycle[1:]
-    if len(cycle) >= 2:
+    if len(_failure_cycle(relevant, on)) >= 2:
         return "该考生补考仍不合格，须重新参加安全技术培训后方可报考（培训记录由考务管理员登记）。"
     return None
+
+
+def is_retake(history: Iterable[Outcome], retrained: date | None, on: date) -> bool:
+    """Whether an attempt on ``on`` was the retake (补考): the rule above, applied to the attempts before it,
+    finds exactly one failure in the current cycle (a failure that lapsed, or a new cycle after re-training
+    or a pass, makes it a first attempt). For statistics; registration refuses what this would call a third."""
+    relevant = [o for o in history if o.day < on and (retrained is None or o.day > retrained)]
+    return len(_failure_cycle(relevant, on)) == 1
 
 
 def theory_pass_valid(history: Iterable[Outcome], on: date) -> bool:

@@ -22,7 +22,12 @@ def register(commands: Any) -> None:
     create.add_argument("code")
     create.add_argument("--name", required=True, help="考点名称")
     create.add_argument("--address", default="")
+    create.add_argument("--city", default=None, help="设区的市, e.g. 太原市 (for the statistics by city)")
     create.set_defaults(handler=run_site_create)
+    city = sub.add_parser("set-city", help="set or clear a site's city (设区的市)")
+    city.add_argument("code")
+    city.add_argument("--city", required=True, help="设区的市; an empty text clears it")
+    city.set_defaults(handler=run_site_set_city)
     sub.add_parser("list", help="list sites").set_defaults(handler=run_site_list)
     rotate = sub.add_parser("rotate-code", help="replace a site's enrolment code")
     rotate.add_argument("code")
@@ -62,8 +67,8 @@ def register(commands: Any) -> None:
 def run_site_create(args: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         created = service.create_site(db_session=db_session, code=args.code, name=args.name,
-                                      address=args.address, actor=Actor.cli())
-        print(f"created site {created.site.code} {shown(created.site.name)}")
+                                      address=args.address, city=args.city, actor=Actor.cli())
+        print(f"created site {created.site.code} {shown(created.site.name)} {shown(created.site.city or '-')}")
         print(f"enrolment code (shown once): {created.enrolment_code}")
     return 0
 
@@ -71,7 +76,14 @@ def run_site_create(args: argparse.Namespace, settings: Settings) -> int:
 def run_site_list(_: argparse.Namespace, settings: Settings) -> int:
     with transaction(engine_from_settings(settings)) as db_session:
         for site in service.list_sites(db_session=db_session):
-            print(f"{site.code}\t{shown(site.name)}\t{shown(site.address)}")
+            print(f"{site.code}\t{shown(site.name)}\t{shown(site.city or '-')}\t{shown(site.address)}")
+    return 0
+
+
+def run_site_set_city(args: argparse.Namespace, settings: Settings) -> int:
+    with transaction(engine_from_settings(settings)) as db_session:
+        site = service.set_city(db_session=db_session, code=args.code, city=args.city, actor=Actor.cli())
+        print(f"site {site.code} {shown(site.name)}: city {shown(site.city or '-')}")
     return 0
 
 

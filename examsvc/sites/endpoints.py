@@ -17,6 +17,7 @@ from examsvc.sites.schemas import (
     SeatRead,
     SiteCreate,
     SiteRead,
+    SiteUpdate,
     SiteWithEnrolmentCode,
     WorkstationEnrol,
     WorkstationEnrolled,
@@ -36,9 +37,15 @@ ThisWorkstation = Annotated[CurrentWorkstation, Depends(require_workstation)]
                    summary="Create an exam site (考点); returns its workstation enrolment code once")
 def create_site(body: SiteCreate, current: SystemAdmin, db_session: DbSession) -> SiteWithEnrolmentCode:
     created = service.create_site(db_session=db_session, code=body.code, name=body.name, address=body.address,
-                                  actor=current.actor)
+                                  city=body.city, actor=current.actor)
     return SiteWithEnrolmentCode.model_validate({**SiteRead.model_validate(created.site).model_dump(),
                                                  "enrolment_code": created.enrolment_code})
+
+
+@sites_router.patch("/{site_code}", response_model=SiteRead, summary="Set or clear a site's city (设区的市)")
+def update_site(site_code: str, body: SiteUpdate, current: SystemAdmin, db_session: DbSession) -> SiteRead:
+    return SiteRead.model_validate(service.set_city(db_session=db_session, code=site_code, city=body.city,
+                                                    actor=current.actor))
 
 
 @sites_router.get("", response_model=list[SiteRead])

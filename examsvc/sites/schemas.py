@@ -10,11 +10,19 @@ from examsvc.text import SingleLine
 
 class SiteCreate(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"code": "TY-01", "name": "太原市安全生产考试点一", "address": "太原市小店区"}]})
+        {"code": "TY-01", "name": "太原市安全生产考试点一", "address": "太原市小店区", "city": "太原市"}]})
 
     code: str = Field(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
     name: SingleLine = Field(min_length=1, max_length=200)
     address: SingleLine = Field(default="", max_length=300)
+    city: SingleLine | None = Field(default=None, min_length=1, max_length=40,
+                                    description="设区的市 (prefecture-level city), for the province's statistics")
+
+
+class SiteUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"city": "太原市"}]})
+
+    city: SingleLine | None = Field(min_length=1, max_length=40, description="设区的市; null clears it")
 
 
 class SiteRead(BaseModel):
@@ -23,6 +31,7 @@ class SiteRead(BaseModel):
     code: str
     name: str
     address: str
+    city: str | None
     created_at: datetime
 
 

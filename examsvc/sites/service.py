@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.db import utcnow
-from examsvc.errors import Conflict, Forbidden, NotAuthenticated, NotFound
+from examsvc.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from examsvc.identity.tokens import digest_secret, new_secret
 from examsvc.sites import repository
 from examsvc.sites.models import Site, Workstation, WorkstationStatus
+from examsvc.text import is_control
 
 ENROLMENT_CODE_PREFIX = "exe"
 WORKSTATION_CREDENTIAL_PREFIX = "exw"
@@ -36,16 +37,17 @@ class Enrolment:
     credential: str
 
 
-def create_site(*, db_session: Session, code: str, name: str, address: str, actor: Actor) -> CreatedSite:
+def create_site(*, db_session: Session, code: str, name: str, address: str, actor: Actor,
+                city: str | None = None) -> CreatedSite:
     if repository.get_site_by_code(db_session, code) is not None:
         raise Conflict("考点编号已存在。", code="site_code_taken", detail={"code": code})
     enrolment_code = new_secret(ENROLMENT_CODE_PREFIX)
-    site = Site(code=code, name=name, address=address, created_by=actor.user_id,
+    site = Site(code=code, name=name, address=address, city=checked_city(city), created_by=actor.user_id,
                 enrolment_code_digest=digest_secret(enrolment_code))
     db_session.add(site)
     db_session.flush()
     audit.record(db_session=db_session, actor=actor, action="site.created", subject_type="site", subject_id=site.id,
-                 details={"code": code, "name": name})
+                 details={"code": code, "name": name, "city": site.city})
     return CreatedSite(site=site, enrolment_code=enrolment_code)
 
 
@@ -53,6 +55,28 @@ def get_site(*, db_session: Session, code: str) -> Site:
     site = repository.get_site_by_code(db_session, code)
     if site is None:
         raise NotFound("考点不存在。", code="site_not_found", detail={"site_code": code})
+    return site
+
+
+CITY_MAX_CHARS = 40
+
+
+def checked_city(city: str | None) -> str | None:
+    """The 设区的市 as given, trimmed; empty is none. Free text: the province's list of cities changes
+    (行政区划调整) and is not examsvc's to keep."""
+    text = (city or "").strip()
+    if len(text) > CITY_MAX_CHARS or any(is_control(ch) for ch in text):
+        raise InvalidInput(f"设区的市：一行文字，不超过 {CITY_MAX_CHARS} 字。", code="bad_city",
+                           detail={"field": "city"})
+    return text or None
+
+
+def set_city(*, db_session: Session, code: str, city: str | None, actor: Actor) -> Site:
+    """Records the site's 设区的市 (or clears it); logged with the old and the new value."""
+    site = get_site(db_session=db_session, code=code)
+    old, site.city = site.city, checked_city(city)
+    audit.record(db_session=db_session, actor=actor, action="site.city_set", subject_type="site", subject_id=site.id,
+                 details={"code": code, "city": site.city, "previous": old})
     return site
 
 

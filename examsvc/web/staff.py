@@ -49,6 +49,9 @@ class Task:
 REGISTER = Task("证书台账", "查询、筛选、导出证书台账，查看证书及其发证、复审、撤销等记录（只读）。",
                 "/staff/certificates")
 
+STATISTICS = Task("考试统计", "按考点、城市、培训机构、月份等分组统计参考与合格人次、合格率、发证数，图表与导出。",
+                  "/staff/analysis/statistics")
+
 # What each role does in the console, as the home page lists it. A new area adds its card here.
 ANALYSIS = Task("试题分析", "按题库版本查看试题统计与待复核标记，导出待复核试题。", "/staff/analysis/items")
 SIGNALS = Task("异常线索", "答案雷同、高分快答、试题通过率突增、培训机构异常等线索与证据；记录复核、移交调查或排除。"
@@ -59,11 +62,11 @@ ROLE_TASKS: dict[Role, tuple[Task, ...]] = {
     Role.CHIEF_EXAMINER: (Task("主考工作台", "审批组卷规则、会签试卷集、到岗核查与开考、闭考与考场记录、"
                                         "成绩发布与复核。", "/staff/chief"),),
     Role.EXAM_ADMIN: (Task("考务管理", "创建考试场次、上传考生名单、安排考务人员（考教分离核查）、生成试卷集、"
-                                   "查看场次状态。", "/staff/admin/sittings"), REGISTER, SIGNALS),
+                                   "查看场次状态。", "/staff/admin/sittings"), REGISTER, STATISTICS, SIGNALS),
     Role.INSPECTOR: (Task("全省巡考看板", "今日各考点场次：到岗人数、检录/答题/交卷人数、近30分钟事件、暂停考场。",
-                          "/staff/inspector"), REGISTER, SIGNALS),
+                          "/staff/inspector"), REGISTER, STATISTICS, SIGNALS),
     Role.AUDITOR: (Task("审计日志", "浏览日志条目与包含证明，在浏览器中独立验证签名检查点。", "/staff/audit"),
-                   REGISTER, SIGNALS),
+                   REGISTER, STATISTICS, SIGNALS),
     Role.CERTIFICATE_OFFICER: (
         Task("发证", "为已公布的合格资格发证：按身份证号单人发证，或整场发证（显示进度）。",
              "/staff/certificates/issue"),

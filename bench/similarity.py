@@ -7,7 +7,7 @@ in the same run on the same arrays:
   convolution) on a subset of candidates, scaled by the number of pairs.
 
 With ``--rates`` it first prints the simulation's false-positive and detection rates (30 % copiers) for
-several pool/paper shapes, i.e. how detection falls with fewer common questions (docs/analytics-signals.md).
+several pool/paper shapes, i.e. how detection falls with fewer common questions (docs/analytics.md (signals)).
 The simulated sitting is tests' model (examsvc/analytics/simulation.py), default shape: papers of 100
 (60 单选 + 40 多选) from a pool of 105. The last line is the ratio to the floor.
 

@@ -1,4 +1,4 @@
-"""``examsvc analytics …``: collecting published sittings for item analysis (docs/analytics-items.md)."""
+"""``examsvc analytics …``: collecting published sittings for item analysis (docs/analytics.md (item analysis))."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Collecting ``attempt_items``: what item analysis and the integrity signals read (docs/analytics-items.md).
+"""Collecting ``attempt_items``: what item analysis and the integrity signals read (docs/analytics.md (item analysis)).
 
 For every attempt of a sitting whose results are published (a results manifest exists), one row from
 the current result version, the sealed paper and the sealed answer sheet:

@@ -1,4 +1,4 @@
-"""The statistics API (统计, docs/analytics-statistics.md): ``GET /analytics/statistics`` as JSON and
+"""The statistics API (统计, docs/analytics.md (statistics)): ``GET /analytics/statistics`` as JSON and
 ``GET /analytics/statistics.xlsx`` with the same query string. Read province-wide by those who read the
 certificate register province-wide: exam administration, auditors, inspectors."""
 
@@ -58,7 +58,7 @@ def as_json(found: statistics.Statistics) -> dict[str, Any]:
             "total": _counts(found.total)}
 
 
-@router.get("/statistics", summary="Counts and pass rates (统计), grouped and filtered; docs/analytics-statistics.md")
+@router.get("/statistics", summary="Counts and pass rates (统计), grouped and filtered; docs/analytics.md (statistics)")
 def get_statistics(_: Reader, db_session: DbSession, settings: SettingsDep, wanted: Wanted) -> dict[str, Any]:
     return as_json(statistics.compute(db_session, wanted, zone_name=settings.timezone))
 

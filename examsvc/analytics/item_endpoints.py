@@ -1,6 +1,6 @@
 """Item analysis API (试题分析): per-question statistics and flags of a bank version, the flagged list and
 its export, and a paper set's test statistics. Bank admins see stems in the flagged list; exam admins and
-auditors see question keys and numbers only (docs/analytics-items.md)."""
+auditors see question keys and numbers only (docs/analytics.md (item analysis))."""
 
 from __future__ import annotations
 

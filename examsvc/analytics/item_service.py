@@ -119,7 +119,7 @@ def keys_of(questions: Sequence[QuestionInfo]) -> items.QuestionKeys:
 def analyse_versions(db_session: Session, versions: Sequence[BankVersion], *,
                      min_responses: int | None = None) -> Analysis:
     """Over every collected attempt whose paper was drawn from one of ``versions``; the rest of each test
-    includes the candidate's questions of the other part too (docs/analytics-items.md)."""
+    includes the candidate's questions of the other part too (docs/analytics.md (item analysis))."""
     if min_responses is None:
         min_responses = items.MIN_RESPONSES
     ids = [v.id for v in versions]

@@ -1,6 +1,6 @@
 """Item analysis for bank revision (试题分析, issue 21 §2): pure numpy over ``responses.Responses``.
 
-Definitions (docs/analytics-items.md has each with its source):
+Definitions (docs/analytics.md (item analysis) has each with its source):
 
 - Every statistic of a question is over the candidates whose paper held it (``exposure`` of them).
 - ``x`` is a candidate's score on the question as a fraction of its points (awarded / possible, 0…1).

@@ -1,4 +1,4 @@
-"""Leak and institution signals (漏题线索, 培训走过场; docs/analytics-signals.md), leads for a person:
+"""Leak and institution signals (漏题线索, 培训走过场; docs/analytics.md (signals)), leads for a person:
 
 1. **Facility jump** of a question in one group (a site, a training institution or a period) against its
    history (every other response to the question before the period, or at other groups): one-sided

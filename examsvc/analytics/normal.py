@@ -1,4 +1,4 @@
-"""The standard normal's upper tail, vectorised, for the signals' tests (docs/analytics-signals.md)."""
+"""The standard normal's upper tail, vectorised, for the signals' tests (docs/analytics.md (signals))."""
 
 from __future__ import annotations
 

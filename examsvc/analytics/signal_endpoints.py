@@ -1,4 +1,4 @@
-"""The integrity signals API (异常线索; docs/analytics-signals.md): a sitting's signals with their evidence,
+"""The integrity signals API (异常线索; docs/analytics.md (signals)): a sitting's signals with their evidence,
 and a person's action on one. Exam administrators, auditors (a closed sitting) and inspectors read; exam
 administrators and inspectors act. Evidence names questions by key and answers by bank labels only."""
 

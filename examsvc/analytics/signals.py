@@ -1,4 +1,4 @@
-"""Integrity signals of a sitting (异常线索, issue 21 §3; docs/analytics-signals.md): leads for a person,
+"""Integrity signals of a sitting (异常线索, issue 21 §3; docs/analytics.md (signals)): leads for a person,
 never automatic sanctions. Each signal carries its evidence (question keys and bank labels, the timeline,
 the history; never stems or options) and a stable id, so that what a person did with it (signal_action,
 the audit log) stays attached when the signals are computed again."""

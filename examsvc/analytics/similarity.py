@@ -1,6 +1,6 @@
 """Answer similarity between candidates of one sitting (答案雷同), a lead for a person, never a sanction.
 
-Index (docs/analytics-signals.md): for a pair of candidates i, j, M_ij is the number of questions they
+Index (docs/analytics.md (signals)): for a pair of candidates i, j, M_ij is the number of questions they
 both answered (had on their papers and did not leave blank) on which they chose **the same bank labels**
 (the ``chosen`` mask, so the per-paper shuffling of options does not matter), correct or not.
 
@@ -35,7 +35,7 @@ import numpy.typing as npt
 from examsvc.analytics.normal import upper_tail_fast
 
 # A pair is a lead when its exact p-value is at most this (per pair; the simulation in
-# docs/analytics-signals.md measures the false-positive rate over honest pairs and the detection rate).
+# docs/analytics.md (signals) measures the false-positive rate over honest pairs and the detection rate).
 P_THRESHOLD = 1e-2
 # Pairs whose normal-approximation z is below this are not computed exactly (normal p ≈ 0.01).
 Z_SCREEN = 1.6

@@ -1,4 +1,4 @@
-"""Simulated sittings for measuring the integrity signals (docs/analytics-signals.md): honest candidates
+"""Simulated sittings for measuring the integrity signals (docs/analytics.md (signals)): honest candidates
 from an IRT model that is *not* the one the similarity index fits, and pairs where one candidate copied.
 
 Honest model, per pool item: 3PL-like probability of the key, P = c + (1 - c) σ(a(θ - b)) with
@@ -23,7 +23,7 @@ from examsvc.analytics.similarity import Responses
 
 @dataclass(frozen=True)
 class PoolShape:
-    """Pool and paper sizes. The default is the headline of docs/analytics-signals.md: a 100-question
+    """Pool and paper sizes. The default is the headline of docs/analytics.md (signals): a 100-question
     paper (60 单选 of 4 options, 40 多选 of 5 labels) drawn from a pool of 105, so that two candidates
     have about 95 questions in common; items hard (mean facility about 0.4: see the docs for easier papers)."""
 

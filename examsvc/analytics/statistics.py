@@ -1,6 +1,6 @@
 """Counts and pass rates (人员数质量统计, Shanxi 2022 work plan item 十一), grouped and filtered as a
 ``StatisticsQuery`` asks: one GROUP BY per exam kind over the current result versions of published sittings,
-one over the certificates, merged by group. docs/analytics-statistics.md says what each count means.
+one over the certificates, merged by group. docs/analytics.md (statistics) says what each count means.
 
 What is counted:
 - a *result* is the latest version (复核 adds versions) of a registration's result in a sitting whose results

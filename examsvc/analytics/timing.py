@@ -1,4 +1,4 @@
-"""Timing signals (docs/analytics-signals.md), leads for a person, never sanctions:
+"""Timing signals (docs/analytics.md (signals)), leads for a person, never sanctions:
 
 1. **Fast high score** (高分快答): a score of at least ``HIGH_SCORE`` of the total, with a working time (start
    to submission, minus credited pauses) far below what candidates of the same score band took in the

@@ -70,7 +70,7 @@ class QuestionChangeRead(BaseModel):
     old_revision: int | None
     new_revision: int | None
     review_flags: list[str] = Field(default_factory=list, description=(
-        "the item-analysis flags (docs/analytics-items.md) this key carried in the `from` version: a flagged "
+        "the item-analysis flags (docs/analytics.md (item analysis)) this key carried in the `from` version: a flagged "
         "question that was changed or retired was revised"))
 
 

@@ -1,4 +1,4 @@
-"""The integrity signals pages (异常线索; docs/analytics-signals.md): a sitting's signals, filtered in the URL
+"""The integrity signals pages (异常线索; docs/analytics.md (signals)): a sitting's signals, filtered in the URL
 (``?sitting=CODE&kind=…``), and one signal's evidence with the action form (已复核 / 移交调查 / 排除 and a
 note). Thin shells over examsvc/analytics/signals.py and signal_actions.py, with the API's roles and scopes:
 exam administrators and inspectors read and act, auditors read a closed sitting."""

@@ -5,7 +5,7 @@ Revises: 20261206_analytics
 Create Date: 2026-12-06 15:00:00
 
 Issue 21 §3: each signal is logged when a person acts on it (examsvc/analytics/signal_models.py,
-docs/analytics-signals.md).
+docs/analytics.md (signals)).
 """
 
 from __future__ import annotations

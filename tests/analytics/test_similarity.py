@@ -1,4 +1,4 @@
-"""Answer similarity (docs/analytics-signals.md): the exact p-value against enumeration, the wrong-answer
+"""Answer similarity (docs/analytics.md (signals)): the exact p-value against enumeration, the wrong-answer
 coincidence by hand, the screen never hides a lead, and the simulation's false-positive and detection rates
 at the chosen threshold on a fixed seed."""
 

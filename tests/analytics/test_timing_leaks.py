@@ -1,4 +1,4 @@
-"""Timing and leak signals (docs/analytics-signals.md): thresholds, minimum counts, and the tests' statistics
+"""Timing and leak signals (docs/analytics.md (signals)): thresholds, minimum counts, and the tests' statistics
 against scipy computed independently."""
 
 from __future__ import annotations

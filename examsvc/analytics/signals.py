@@ -83,24 +83,20 @@ def _similarity(db_session: Session, sitting: Sitting, attempts: list[CollectedA
     out = []
     for k in leads:
         a, b = attempts[int(result.i[k])], attempts[int(result.j[k])]
-        answers_a = dict(zip(a.question_ids.tolist(), zip(a.chosen.tolist(), a.correct.tolist(), strict=True),
-                             strict=True))
+        answers_a = dict(zip(a.question_ids.tolist(), a.chosen.tolist(), strict=True))
         rows = []
-        for qid, (mask_b, ok_b) in zip(b.question_ids.tolist(), zip(b.chosen.tolist(), b.correct.tolist(),
-                                                                     strict=True), strict=True):
+        for qid, mask_b in zip(b.question_ids.tolist(), b.chosen.tolist(), strict=True):
             if qid not in answers_a:
                 continue
-            mask_a, ok_a = answers_a[qid]
+            mask_a = answers_a[qid]
             label = labels.get(qid)
             qtype = label.type if label else ""
             same = mask_a == mask_b and mask_a != 0
-            # Not which answers were right: with the bank labels that would hand the key of every question to
-            # whoever reads the evidence (inspectors set spot exams from shared banks). An identical wrong
-            # answer only tells that one label is not the key, except on a true/false question, where it is
-            # the key: there it is not marked (the pair's count of identical wrong answers still has it).
+            # Not which answers were right, nor which identical ones were wrong: with the bank labels either
+            # hands over the key (an identical answer not marked wrong is the key), to roles that may not see
+            # the bank. The pair's count of identical wrong answers is in the summary.
             rows.append({"key": label.key if label else str(qid), "a": label_text(mask_a, qtype),
-                         "b": label_text(mask_b, qtype), "same": same,
-                         "identical_wrong": same and not ok_a and not ok_b and qtype != "true_false"})
+                         "b": label_text(mask_b, qtype), "same": same})
         rows.sort(key=lambda r: r["key"])
         seats = seat_distance(a.room_id, a.seat, b.room_id, b.seat)
         p = float(result.p_value[k])

@@ -51,7 +51,7 @@ class QuestionStatsRead(BaseModel):
     point_biserial: float | None
     group_size: int
     upper_lower: float | None = Field(description="p(full credit | upper 27 %) − p(full credit | lower 27 %)")
-    options: list[OptionRead]
+    options: list[OptionRead] = Field(description="per option; bank_admin only (the shares give the key away)")
     flags: list[str]
     stem: str | None = Field(default=None, description="question text: bank_admin only, in the flagged list")
 
@@ -101,10 +101,15 @@ PartQuery = Annotated[str | None, Query(alias="part", pattern="^(national|provin
 
 
 def analysis_read(db_session: DbSession, bank: str, version: str, part: str | None, *, flagged_only: bool,
-                  with_stems: bool) -> ItemAnalysisRead:
+                  with_stems: bool, with_options: bool) -> ItemAnalysisRead:
+    """``with_options``: the per-option shares and which option is the key, for bank admins only. Without
+    ``is_key`` the shares still give the key away (the option chosen as often as the facility says), so
+    other roles get no option rows at all."""
     versions = item_service.versions_of(db_session, bank_code=bank, version_label=version, part=part)
     analysis = item_service.analyse_versions(db_session, versions)
     rows = [row for row in analysis.rows() if row["flags"] or not flagged_only]
+    if not with_options:
+        rows = [{**row, "options": []} for row in rows]
     stems = item_service.stems(db_session, [r["question_id"] for r in rows]) if with_stems else {}
     return ItemAnalysisRead(bank=bank, version=version, parts=[v.part for v in versions], attempts=analysis.attempts,
                             thresholds=_thresholds(),
@@ -113,25 +118,28 @@ def analysis_read(db_session: DbSession, bank: str, version: str, part: str | No
 
 @router.get("/items", response_model=ItemAnalysisRead,
             summary="Item analysis of a bank version: per-question statistics and review flags (试题分析)")
-def item_analysis(_: Reader, db_session: DbSession, bank: BankCode, version: VersionLabel,
+def item_analysis(current: Reader, db_session: DbSession, bank: BankCode, version: VersionLabel,
                   part: PartQuery = None) -> ItemAnalysisRead:
-    return analysis_read(db_session, bank, version, part, flagged_only=False, with_stems=False)
+    return analysis_read(db_session, bank, version, part, flagged_only=False, with_stems=False,
+                         with_options=Role.BANK_ADMIN in current.acting_roles)
 
 
 @router.get("/items/flagged", response_model=ItemAnalysisRead,
             summary="The questions flagged for review; stems for bank_admin only (待复核试题)")
 def flagged(current: Reader, db_session: DbSession, bank: BankCode, version: VersionLabel,
             part: PartQuery = None) -> ItemAnalysisRead:
-    return analysis_read(db_session, bank, version, part, flagged_only=True,
-                         with_stems=Role.BANK_ADMIN in current.acting_roles)
+    content = Role.BANK_ADMIN in current.acting_roles
+    return analysis_read(db_session, bank, version, part, flagged_only=True, with_stems=content,
+                         with_options=content)
 
 
 @router.get("/items/flagged.xlsx", summary="The flagged questions as .xlsx (Chinese headers; stems for bank_admin)",
             responses={200: {"content": {XLSX_TYPE: {}}}})
 def flagged_export(current: Reader, db_session: DbSession, bank: BankCode, version: VersionLabel,
                    part: PartQuery = None) -> Response:
-    found = analysis_read(db_session, bank, version, part, flagged_only=True,
-                          with_stems=Role.BANK_ADMIN in current.acting_roles)
+    content = Role.BANK_ADMIN in current.acting_roles
+    found = analysis_read(db_session, bank, version, part, flagged_only=True, with_stems=content,
+                          with_options=content)
     rows: list[dict[str, Any]] = [q.model_dump() for q in found.questions]
     stems = {q.question_id: q.stem or "" for q in found.questions} if Role.BANK_ADMIN in current.acting_roles \
         else None

@@ -46,6 +46,8 @@ def test_item_statistics_are_those_of_the_published_results(exam: Exam, actors: 
             assert by_key[key]["exposure"] == len(values)
             assert by_key[key]["facility"] == pytest.approx(sum(values) / len(values))
             assert by_key[key]["stem"] is None
+            # the option shares (and which is the key) to bank admins only: the shares give the key away
+            assert bool(by_key[key]["options"]) is (role == Role.BANK_ADMIN)
     national = exam.client.get("/analytics/items", params={"bank": bank, "version": label, "part": "national"},
                                headers=exam.day.admin).json()
     assert {q["part"] for q in national["questions"]} == {"national"} and national["parts"] == ["national"]
@@ -80,6 +82,8 @@ def test_the_flagged_list_shows_stems_to_bank_admins_only(exam: Exam, actors: Ac
         assert [r[1] for r in rows[2:]] == [q["key"] for q in flagged]
         if stem_column:
             assert [r[-1] for r in rows[2:]] == [q["stem"] for q in with_stems]
+        # the option column (shares, the key marked 答案) only for a role that may see the bank
+        assert any("(答案)" in str(cell) for row in rows[2:] for cell in row if cell) is stem_column
     assert exam.client.get("/analytics/items/flagged", params={"bank": bank, "version": label},
                            headers=exam.proctor("01")).status_code == 403
     unknown = exam.client.get("/analytics/items", params={"bank": bank, "version": "no-such"}, headers=exam.day.admin)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from examsvc.analytics.backfill import backfill
+from examsvc.analytics.backfill import backfill, check
 from examsvc.bootstrap import transaction
 from examsvc.config import Settings
 from examsvc.db import engine_from_settings
@@ -19,6 +19,10 @@ def register(commands: Any) -> None:
                                              "into attempt_items; idempotent")
     collect.add_argument("--sitting", metavar="CODE", default=None)
     collect.set_defaults(handler=run_collect)
+    check = sub.add_parser("check", help="compare every collected row with what the sealed papers, answer sheets "
+                                         "and current results derive; exit 1 on any difference")
+    check.add_argument("--sitting", metavar="CODE", default=None)
+    check.set_defaults(handler=run_check)
 
 
 def run_collect(args: argparse.Namespace, settings: Settings) -> int:
@@ -29,3 +33,13 @@ def run_collect(args: argparse.Namespace, settings: Settings) -> int:
               f"{collected.removed} removed (void)")
     print(f"{len(done)} published sitting(s) collected")
     return 0
+
+
+def run_check(args: argparse.Namespace, settings: Settings) -> int:
+    with transaction(engine_from_settings(settings)) as db_session:
+        failures = check(db_session, keys=paper_key_provider(settings), sitting_code=args.sitting)
+    for line in failures:
+        print(line)
+    print(f"{len(failures)} difference(s)" if failures else "attempt_items matches the sealed papers, answer sheets "
+          "and current results")
+    return 1 if failures else 0

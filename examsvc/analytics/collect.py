@@ -107,7 +107,25 @@ def collect_results(db_session: Session, *, sitting: Sitting, keys: KeyProvider,
     if not stale:
         db_session.flush()
         return Collected(sitting.code, 0, unchanged, removed)
-    ids = [r.attempt_id for r in stale]
+    derived = derive(db_session, sitting=sitting, keys=keys, results=stale)
+    for result in stale:
+        values = derived[result.attempt_id]
+        row = existing.get(result.attempt_id)
+        if row is None:
+            db_session.add(AttemptItems(attempt_id=result.attempt_id, sitting_id=sitting.id,
+                                        registration_id=result.registration_id, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+    db_session.flush()
+    return Collected(sitting.code, len(stale), unchanged, removed)
+
+
+def derive(db_session: Session, *, sitting: Sitting, keys: KeyProvider,
+           results: Sequence[Result]) -> dict[int, dict[str, Any]]:
+    """attempt id → the ``attempt_items`` values ``results`` (not void) derive from the sealed papers and sheets:
+    what collection writes and ``check`` compares."""
+    ids = [r.attempt_id for r in results]
     attempts = {a.id: a for a in db_session.scalars(select(Attempt).where(Attempt.id.in_(ids)))}
     sheets = {s.attempt_id: s for s in db_session.scalars(select(AnswerSheet).where(AnswerSheet.attempt_id.in_(ids)))}
     papers = {p.id: p for p in db_session.scalars(select(Paper).where(
@@ -121,7 +139,8 @@ def collect_results(db_session: Session, *, sitting: Sitting, keys: KeyProvider,
         if paper_set.blueprint_version_id not in banks:
             banks[paper_set.blueprint_version_id] = content.questions(db_session, paper_set.blueprint_version_id)
             id_maps[paper_set.blueprint_version_id] = _question_ids(db_session, paper_set.blueprint_version_id)
-    for result in stale:
+    out: dict[int, dict[str, Any]] = {}
+    for result in results:
         attempt = attempts[result.attempt_id]
         paper = papers[attempt.paper_id]
         paper_set = paper_sets[paper.paper_set_id]
@@ -135,15 +154,8 @@ def collect_results(db_session: Session, *, sitting: Sitting, keys: KeyProvider,
         values = _row_values(sitting=sitting.code, attempt=attempt, opened=opened,
                              id_map=id_maps[paper_set.blueprint_version_id], sheet=sheet,
                              result_document=json.loads(result.document), result_digest=result.digest)
-        row = existing.get(attempt.id)
-        if row is None:
-            db_session.add(AttemptItems(attempt_id=attempt.id, sitting_id=sitting.id,
-                                        registration_id=result.registration_id, **values))
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
-    db_session.flush()
-    return Collected(sitting.code, len(stale), unchanged, removed)
+        out[attempt.id] = values
+    return out
 
 
 def _row_values(*, sitting: str, attempt: Attempt, opened: content.OpenedPaper,

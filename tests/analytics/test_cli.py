@@ -19,3 +19,5 @@ def test_collect_names_an_unknown_sitting_and_collects_nothing_unpublished(
     assert capsys.readouterr().out.splitlines()[-1] == "0 published sitting(s) collected"
     assert main(["analytics", "collect", "--sitting", "NO-SUCH"]) == 1
     assert "sitting_not_found" in capsys.readouterr().err
+    assert main(["analytics", "check"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("attempt_items matches")

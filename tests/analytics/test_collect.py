@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import delete, select
 
-from examsvc.analytics.backfill import backfill
+from examsvc.analytics.backfill import backfill, check
 from examsvc.analytics.models import AttemptItems
 from examsvc.analytics.responses import load
 from examsvc.banks.models import BankVersion, Question
@@ -111,3 +111,26 @@ def test_the_backfill_is_idempotent_and_rebuilds_the_same_rows(exam: Exam) -> No
     span = slice(loaded.offsets[row], loaded.offsets[row + 1])
     assert loaded.awarded[span].tobytes() == first.awarded and loaded.chosen[span].tobytes() == first.chosen
     assert load(db, sitting_ids=[sitting.id], paper_set_ids=[-1]).attempts == 0
+
+
+def test_check_names_every_collected_row_a_database_owner_edited(exam: Exam) -> None:
+    _responses(exam)
+    _publish(exam)
+    db, keys = exam.day.db_session, exam.client.app.state.paper_keys  # type: ignore[attr-defined]
+    assert check(db, keys=keys, sitting_code=exam.code) == []
+    rows = _rows(exam)
+    first, second, third = (rows[a] for a in exam.admissions)
+    chosen = bytearray(first.chosen)
+    chosen[0] ^= 1  # one answer made another's, e.g. to break up a similar pair
+    first.chosen = bytes(chosen)
+    second.score += 10
+    db.delete(third)
+    db.flush()
+    failures = check(db, keys=keys, sitting_code=exam.code)
+    assert [f.split("]")[1] for f in failures if f"attempt={first.attempt_id}]" in f] == [
+        ".chosen differs from the sealed paper, answer sheet and current result"]
+    assert any(f"attempt={second.attempt_id}].score differs" in f for f in failures)
+    assert any(f"attempt={third.attempt_id}] missing" in f for f in failures)
+    assert len(failures) == 3
+    assert backfill(db, keys=keys, sitting_code=exam.code)  # the missing row comes back; edits stay until
+    assert len(check(db, keys=keys, sitting_code=exam.code)) == 2  # their result changes, and check names them

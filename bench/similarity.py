@@ -149,7 +149,8 @@ def _weighted_tail(p: npt.NDArray[np.float64], units: npt.NDArray[np.int64],
         shifted = np.where(src >= 0, np.take_along_axis(dist, np.maximum(src, 0), axis=1), 0.0)
         dist = dist * (1 - pk) + shifted * pk
     cum = np.cumsum(dist[:, ::-1], axis=1)[:, ::-1]
-    out: npt.NDArray[np.float64] = cum[np.arange(rows), np.minimum(observed, width - 1)]
+    at = cum[np.arange(rows), np.clip(observed, 0, width - 1)]
+    out: npt.NDArray[np.float64] = np.where(observed < width, at, 0.0)
     return out
 
 

@@ -9,6 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
+from bench.similarity import _weighted_tail
 from examsvc.analytics import similarity as sim_mod
 from examsvc.analytics.similarity import (
     P_THRESHOLD,
@@ -41,6 +42,26 @@ def test_poisson_binomial_tail_equals_enumeration() -> None:
         assert value == pytest.approx(_enumerated_tail(row, int(m)), abs=1e-12)
     # six fair coins: P(M ≥ 3) = 42/64
     assert got[-1] == pytest.approx(42 / 64)
+
+
+def test_weighted_tail_of_the_compared_index_equals_enumeration() -> None:
+    # bench/similarity.py --compare's index (c): P(Σ units·Bernoulli(p) ≥ s), padding columns p = 0, units 0.
+    rng = np.random.default_rng(4)
+    p = rng.random((4, 7))
+    units = rng.integers(0, 6, (4, 7))
+    p[3, 5:], units[3, 5:] = 0.0, 0
+    observed = np.array([0, 7, 12, 40])  # 40: above every row's largest sum
+    got = _weighted_tail(p, units, observed)
+    for row, (pr, ur, s) in enumerate(zip(p, units, observed, strict=True)):
+        want = 0.0
+        for outcome in itertools.product((0, 1), repeat=len(pr)):
+            if int(np.dot(outcome, ur)) >= s:
+                want += float(np.prod([pk if o else 1 - pk for pk, o in zip(pr, outcome, strict=True)]))
+        assert got[row] == pytest.approx(want, abs=1e-12)
+    assert got[0] == pytest.approx(1.0)
+    assert got[3] == 0.0
+    # above the largest possible sum (1 + 2): nothing, and not P(S = 3)
+    assert _weighted_tail(np.array([[0.5, 0.5]]), np.array([[1, 2]]), np.array([4]))[0] == 0.0
 
 
 def test_wrong_coincidence_from_distractor_frequencies() -> None:

@@ -9,8 +9,6 @@ import html
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-import pytest
-
 from examsvc.identity.roles import Role
 from tests.analytics.test_statistics import fetch, reader
 from tests.builders import make_user
@@ -80,8 +78,8 @@ def test_an_employer_name_is_escaped_in_the_charts_and_the_table(province: World
     assert '=HYPERLINK("x")' not in page.text and "=HYPERLINK(&#34;x&#34;)" in page.text
 
 
-@pytest.mark.parametrize("role", [Role.PROCTOR, Role.CERTIFICATE_OFFICER, Role.BANK_ADMIN])
-def test_other_roles_may_not_open_the_page(province: World, role: Role) -> None:
-    _as(province, role)
-    page = province.client.get(PAGE)
-    assert page.status_code == 403 and "<svg" not in page.text
+def test_other_roles_may_not_open_the_page(province: World) -> None:
+    for role in (Role.PROCTOR, Role.CERTIFICATE_OFFICER, Role.BANK_ADMIN):
+        _as(province, role)
+        page = province.client.get(PAGE)
+        assert page.status_code == 403 and "<svg" not in page.text, role

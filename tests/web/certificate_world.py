@@ -12,36 +12,19 @@ from typing import TypeVar
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from examsvc.app import create_app
 from examsvc.config import Settings
-from tests.builders import Actors
 from tests.certificates.world import World
-from tests.sittings.conftest import Day
-from tests.web.live import live_server, own_database, server_settings
+from tests.web.live import committed, live_server, own_database, server_settings
 
 T = TypeVar("T")
 
 
 def committed_world(engine: Engine, settings: Settings, then: Callable[[World, TestClient, Session], T]) -> T:
-    """Builds the world as tests/certificates build it (one connection, the app's commits savepoints inside
-    it), runs ``then`` on it (issue, revoke, …), then commits it all for the server."""
-    connection = engine.connect()
-    outer = connection.begin()
-    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    app = create_app(settings, engine=engine)
-    app.state.session_factory = factory
-    db_session: Session = factory()
-    try:
-        with TestClient(app, raise_server_exceptions=False) as client:
-            world = World(Day(Actors(client=client, db_session=db_session), db_session))
-            made = then(world, client, db_session)
-        outer.commit()
-        return made
-    finally:
-        db_session.close()
-        connection.close()
+    """The certificate world built as tests/certificates build it, ``then`` run on it (issue, revoke, …), all of
+    it committed for the server."""
+    return committed(engine, settings, lambda day, client, db_session: then(World(day), client, db_session))
 
 
 @dataclass(frozen=True)

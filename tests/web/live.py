@@ -4,19 +4,26 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from fastapi.testclient import TestClient
 from sqlalchemy import make_url
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.faults import Server
 from examsvc import migrate
+from examsvc.app import create_app
 from examsvc.config import Settings
 from examsvc.db import make_engine
 from examsvc.scratch_db import scratch_postgres
+from tests.builders import Actors
+from tests.sittings.conftest import Day
+
+T = TypeVar("T")
 
 # Fast password hashing and no background checkpoint signer: the tests sign checkpoints when they need one.
 SERVER_ENV = {"EXAMSVC_PASSWORD_COST_LOG2": "10", "EXAMSVC_CHECKPOINT_INTERVAL_SECONDS": "0"}
@@ -55,3 +62,22 @@ def live_server(settings: Settings, env: dict[str, str] | None = None) -> Iterat
         yield server
     finally:
         server.stop()
+
+
+def committed(engine: Engine, settings: Settings, then: Callable[[Day, TestClient, Session], T]) -> T:
+    """Builds a world as the API tests build it (one connection, the app's commits savepoints inside it): ``then``
+    gets the exam morning's ``Day``, the client and the session; all of it is then committed for the server."""
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    app = create_app(settings, engine=engine)
+    app.state.session_factory = factory
+    db_session: Session = factory()
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            made = then(Day(Actors(client=client, db_session=db_session), db_session), client, db_session)
+        outer.commit()
+        return made
+    finally:
+        db_session.close()
+        connection.close()

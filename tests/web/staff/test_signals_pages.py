@@ -13,17 +13,14 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from examsvc.app import create_app
-from examsvc.config import Settings
 from examsvc.identity.roles import Role
 from tests.analytics.signal_sitting import closed_sitting
-from tests.builders import DEFAULT_PASSWORD, Actors, make_user
+from tests.builders import DEFAULT_PASSWORD, make_user
 from tests.sittings.conftest import Day
 from tests.web.conftest import NO_CHROMIUM, chromium
-from tests.web.live import live_server, own_database, server_settings
+from tests.web.live import committed, live_server, own_database, server_settings
 from tests.web.screen import accessible, shot
 from tests.web.staff.conftest import log_in
 
@@ -38,26 +35,12 @@ class Served:
     pair: list[str]  # admission numbers
 
 
-def _committed(engine: Engine, settings: Settings) -> tuple[str, list[str], list[str]]:
-    """The sitting built as the API tests build it (the app's commits are savepoints in one connection), then
-    committed for the server."""
-    connection = engine.connect()
-    outer = connection.begin()
-    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    app = create_app(settings, engine=engine)
-    app.state.session_factory = factory
-    db_session: Session = factory()
-    try:
-        with TestClient(app, raise_server_exceptions=False) as client:
-            exam, questions = closed_sitting(Day(Actors(client=client, db_session=db_session), db_session),
-                                             code=SITTING)
-            admin = make_user(db_session, Role.EXAM_ADMIN)
-            db_session.commit()
-        outer.commit()
-        return admin.username, [q.key for q in questions], exam.admissions[:2]
-    finally:
-        db_session.close()
-        connection.close()
+def _sitting(day: Day, client: TestClient, db_session: Session) -> tuple[str, list[str], list[str]]:
+    """The closed sitting of tests/analytics and an exam admin, committed for the server."""
+    exam, questions = closed_sitting(day, code=SITTING)
+    admin = make_user(db_session, Role.EXAM_ADMIN)
+    db_session.commit()
+    return admin.username, [q.key for q in questions], exam.admissions[:2]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +50,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("signals-data")
     for engine in own_database(tmp_path_factory.mktemp("signals-db"), "signals"):
         settings = server_settings(engine, data_dir, checkpoint_interval_seconds=0, sweep_interval_seconds=0)
-        admin, keys, pair = _committed(engine, settings)
+        admin, keys, pair = committed(engine, settings, _sitting)
         with live_server(settings) as server:
             yield Served(server.base, admin, keys, pair)
 

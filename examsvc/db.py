@@ -96,6 +96,9 @@ def pool_capacity(engine: Engine) -> int:
 
 
 def engine_from_settings(settings: Settings) -> Engine:
+    # Every table in the metadata: a command imports only its own domain's modules, and a row whose foreign
+    # key names another domain's table (site.created_by → user_account) cannot be flushed without it.
+    import examsvc.models  # noqa: F401
     return make_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
 
 

@@ -6,8 +6,10 @@ Times are measured by bench/cli_startup.py; here, what decides them: which modul
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +62,18 @@ def test_the_command_table_names_every_command_with_the_help_its_module_gives() 
         sub = next(a for a in handled._actions if a.dest == "command").choices[name]  # type: ignore[index]
         real = "handler" in sub._defaults or any(isinstance(a, argparse._SubParsersAction) for a in sub._actions)
         assert real, f"{name}: not registered by {module}"
+
+
+def test_a_command_that_writes_a_row_naming_another_domains_table_runs_in_a_process_of_its_own(
+        tmp_path: Path) -> None:
+    """A command imports only its own domain: the site's ``created_by`` names ``user_account``, which the
+    sites commands never import (in one pytest process every model is imported and this cannot fail)."""
+    env = {**os.environ, "EXAMSVC_DATA_DIR": str(tmp_path / "data")}
+    env.pop("EXAMSVC_DATABASE_URL", None)
+    for argv in (["db", "upgrade"], ["sites", "create", "TY-09", "--name", "太原考点", "--city", "太原市"],
+                 ["sites", "set-city", "TY-09", "--city", "晋中市"]):
+        done = subprocess.run([sys.executable, "-m", "examsvc", *argv], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, (argv, done.stderr[-2000:])
+    listed = subprocess.run([sys.executable, "-m", "examsvc", "sites", "list"], capture_output=True, text=True,
+                            env=env, check=True)
+    assert "TY-09\t太原考点\t晋中市" in listed.stdout

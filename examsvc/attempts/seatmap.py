@@ -24,7 +24,7 @@ from examsvc.errors import NotFound
 from examsvc.identity.models import UserAccount
 from examsvc.sites import rooms as site_rooms
 from examsvc.sites.models import Room, Seat
-from examsvc.sittings.models import CandidateCheckIn, Sitting
+from examsvc.sittings.models import CandidateCheckIn, Sitting, SittingStatus
 from examsvc.sittings.presence import present_proctors
 
 RECENT_INCIDENTS = 20
@@ -217,8 +217,9 @@ def board(db_session: Session, sittings: list[Sitting], now: datetime) -> list[B
 
 
 def sittings_of_day(db_session: Session, day: date, zone_name: str) -> list[Sitting]:
-    """The sittings scheduled on a local calendar day of the site's time zone (EXAMSVC_TIMEZONE)."""
+    """The sittings scheduled on a local calendar day of the site's time zone (EXAMSVC_TIMEZONE), and any
+    sitting still open: one that started before midnight is still on the board after it."""
     start = datetime.combine(day, time(0), tzinfo=localtime.zone(zone_name)).astimezone(UTC)
-    return list(db_session.scalars(select(Sitting).where(
-        Sitting.scheduled_start >= start, Sitting.scheduled_start < start + timedelta(days=1)).order_by(
-        Sitting.scheduled_start, Sitting.code)))
+    return list(db_session.scalars(select(Sitting).where(or_(
+        (Sitting.scheduled_start >= start) & (Sitting.scheduled_start < start + timedelta(days=1)),
+        Sitting.status == SittingStatus.OPEN)).order_by(Sitting.scheduled_start, Sitting.code)))

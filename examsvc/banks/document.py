@@ -38,6 +38,17 @@ class PersonnelCategory(StrEnum):
     SPECIAL_OPERATIONS = "special_operations"  # 特种作业人员
 
 
+class PersonKind(StrEnum):
+    """The kinds of person an 应知应会 (must-know) bank serves and a spot exam (逢查必考) examines."""
+
+    PRINCIPAL = "principal"  # 主要负责人
+    SAFETY_MANAGER = "safety_manager"  # 安全生产管理人员
+    WORKSHOP_DIRECTOR = "workshop_director"  # 车间主任
+    TEAM_LEADER = "team_leader"  # 班组长
+    SPECIAL_OPERATIONS = "special_operations"  # 特种作业人员
+    OTHER = "other"  # 其他从业人员
+
+
 class Industry(StrEnum):
     GENERAL = "general"
     COAL_MINE = "coal_mine"
@@ -61,6 +72,9 @@ class Level(StrEnum):
     MASTER = "熟练掌握"
 
 
+PERSON_KIND_LABELS = {PersonKind.PRINCIPAL: "主要负责人", PersonKind.SAFETY_MANAGER: "安全生产管理人员",
+                      PersonKind.WORKSHOP_DIRECTOR: "车间主任", PersonKind.TEAM_LEADER: "班组长",
+                      PersonKind.SPECIAL_OPERATIONS: "特种作业人员", PersonKind.OTHER: "其他从业人员"}
 TYPE_LABELS = {QuestionType.TRUE_FALSE: "判断题", QuestionType.SINGLE_CHOICE: "单选题",
                QuestionType.MULTIPLE_CHOICE: "多选题"}
 PART_LABELS = {Part.NATIONAL: "国家", Part.PROVINCIAL: "地方"}

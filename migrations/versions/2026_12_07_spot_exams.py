@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = '20261207_spot_exams'
 down_revision: str | None = '20261206_signal_action'
 branch_labels: str | Sequence[str] | None = None

@@ -99,6 +99,8 @@ class SpotExam(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("spot_inspection.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("spot_person.id"), unique=True)
+    # The inspection's rule, or another approved spot rule the officer chose for this person's kind.
+    blueprint_version_id: Mapped[int] = mapped_column(ForeignKey("blueprint_version.id"))
     paper_digest: Mapped[str] = mapped_column(String(64))
     paper_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # the paper document, wrapped by the KEK
     item_count: Mapped[int] = mapped_column(Integer)

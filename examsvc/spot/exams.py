@@ -30,6 +30,7 @@ from examsvc.attempts.service import normalise_response
 from examsvc.attempts.sheet import sealed_bytes, sheet_document
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
+from examsvc.banks.document import Industry
 from examsvc.blueprints import service as blueprints
 from examsvc.blueprints.document import Blueprint
 from examsvc.blueprints.models import BlueprintVersion
@@ -129,7 +130,7 @@ def start(*, db_session: Session, inspection_id: int, person_id: int, blueprint_
         raise Conflict("该人员在本次检查中已参加过抽考，不能再次作答。", code="spot_exam_taken",
                        detail={"person_id": person.id})
     rule_row = inspections.spot_rule(db_session, blueprint_id or inspection.blueprint_version_id,
-                                     inspections.Industry(inspection.industry))
+                                     Industry(inspection.industry))
     rule = blueprints.rule_of(rule_row)
     document, digest = paper_items(db_session, inspection, person, rule_row, inspections.seed_of(inspection, keys))
     opened = json.loads(document)

@@ -22,9 +22,9 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  
 # Fields the schema (docs/bank-format.schema.json) types as strings. YAML 1.1 reads an unquoted
 # 3.10 as the number 3.1, 0012 as 10 (octal), 1:20 as 80 (base 60), 1_000 as 1000 and yes as true;
 # such a value is refused rather than silently changed (issue 17 item 1).
-TEXT_FIELDS = frozenset({"code", "title", "province", "part", "purpose", "personnel_category", "industry", "operation_item",
-                         "catalogue_version", "version", "key", "type", "stem", "explanation", "knowledge_point",
-                         "level", "legal_basis", "options"})
+TEXT_FIELDS = frozenset({"code", "title", "province", "part", "purpose", "personnel_category", "industry",
+                         "operation_item", "catalogue_version", "version", "key", "type", "stem", "explanation",
+                         "knowledge_point", "level", "legal_basis", "options"})
 # Identifiers whose value may be quoted back in a message (never question text).
 _QUOTABLE = frozenset({"code", "version", "operation_item", "key", "knowledge_point"})
 _YAML = "tag:yaml.org,2002:"

@@ -2,7 +2,7 @@
 
 The canonical form (documented in docs/bank-format.md) is the RFC 8785 encoding of::
 
-    {"format": "examsvc-bank/1",
+    {"format": "examsvc-bank/1" (a qualification bank) or "examsvc-bank/2" (an 应知应会 bank),
      "bank": {<metadata; optional fields omitted when absent>},
      "knowledge_points": [{"code", "title"} … sorted by code],
      "questions": [{<question fields>} … sorted by key]}
@@ -24,6 +24,10 @@ from examsvc.banks.problems import Problem
 from examsvc.crypto.canonical_json import canonical_digest
 
 FORMAT = "examsvc-bank/1"
+# /2 adds the bank's purpose and the kinds of person it serves (应知应会 banks, issue 22). A
+# qualification bank keeps writing /1, so the digests of every bank stored before /2 stay the same.
+FORMAT_2 = "examsvc-bank/2"
+FORMATS = (FORMAT, FORMAT_2)
 OPTION_LABELS = "ABCDEFGH"
 
 
@@ -36,6 +40,13 @@ class PersonnelCategory(StrEnum):
     PRINCIPAL = "principal"  # 主要负责人
     SAFETY_MANAGER = "safety_manager"  # 安全生产管理人员
     SPECIAL_OPERATIONS = "special_operations"  # 特种作业人员
+
+
+class Purpose(StrEnum):
+    """What a bank is for: the qualification exams (考核题库), or spot exams on what staff must know."""
+
+    QUALIFICATION = "qualification"  # 考核题库
+    AWARENESS = "awareness"  # 应知应会题库
 
 
 class PersonKind(StrEnum):
@@ -72,6 +83,7 @@ class Level(StrEnum):
     MASTER = "熟练掌握"
 
 
+PURPOSE_LABELS = {Purpose.QUALIFICATION: "考核题库", Purpose.AWARENESS: "应知应会"}
 PERSON_KIND_LABELS = {PersonKind.PRINCIPAL: "主要负责人", PersonKind.SAFETY_MANAGER: "安全生产管理人员",
                       PersonKind.WORKSHOP_DIRECTOR: "车间主任", PersonKind.TEAM_LEADER: "班组长",
                       PersonKind.SPECIAL_OPERATIONS: "特种作业人员", PersonKind.OTHER: "其他从业人员"}
@@ -105,19 +117,32 @@ class BankMeta:
     title: str
     province: str
     part: Part
-    personnel_category: PersonnelCategory
+    # None only for an awareness bank, which serves ``person_kinds`` instead (validate enforces both ways).
+    personnel_category: PersonnelCategory | None
     industry: Industry
     version: str
     effective_date: date
     operation_item: str | None = None
     catalogue_version: str | None = None
+    purpose: Purpose = Purpose.QUALIFICATION
+    person_kinds: tuple[PersonKind, ...] = ()  # in PersonKind order (canonical); non-empty for awareness
+
+    @property
+    def format(self) -> str:
+        """/1 for a qualification bank (its digest as before /2 existed), /2 for an awareness bank."""
+        return FORMAT_2 if self.purpose == Purpose.AWARENESS else FORMAT
 
     def canonical(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "code": self.code, "title": self.title, "province": self.province, "part": str(self.part),
-            "personnel_category": str(self.personnel_category), "industry": str(self.industry),
-            "version": self.version, "effective_date": self.effective_date.isoformat(),
+            "industry": str(self.industry), "version": self.version,
+            "effective_date": self.effective_date.isoformat(),
         }
+        if self.personnel_category is not None:
+            out["personnel_category"] = str(self.personnel_category)
+        if self.purpose == Purpose.AWARENESS:
+            out["purpose"] = str(self.purpose)
+            out["person_kinds"] = [str(k) for k in self.person_kinds]
         if self.operation_item is not None:
             out["operation_item"] = self.operation_item
         if self.catalogue_version is not None:
@@ -181,7 +206,7 @@ class BankDocument:
 
     def canonical(self) -> dict[str, Any]:
         return {
-            "format": FORMAT,
+            "format": self.meta.format,
             "bank": self.meta.canonical(),
             "knowledge_points": [kp.canonical() for kp in
                                  sorted(self.knowledge_points, key=lambda k: knowledge_point_sort_key(k.code))],

@@ -37,14 +37,15 @@ _CHUNK = 1024 * 1024
 
 
 class Kind(StrEnum):
-    THEORY = "theory"  # examsvc-bank/1, sheets 试题 / 题库信息 / 知识点
+    THEORY = "theory"  # examsvc-bank/1 and /2, sheets 试题 / 题库信息 / 知识点
     PRACTICAL = "practical"  # examsvc-practical-bank/1, sheets 题库信息 / 考核项目 / 评分标准
 
 
 _COMMAND = {Kind.THEORY: "examsvc banks import", Kind.PRACTICAL: "examsvc practical import"}
 _KIND_WORD = {Kind.THEORY: "理论题库", Kind.PRACTICAL: "实操题库"}
 _YAML_FORMAT = re.compile(rb"^format:[ \t]*[\"']?(examsvc-[a-z-]+/[0-9]+)", re.MULTILINE)
-_YAML_KINDS = {b"examsvc-bank/1": Kind.THEORY, b"examsvc-practical-bank/1": Kind.PRACTICAL}
+_YAML_KINDS = {b"examsvc-bank/1": Kind.THEORY, b"examsvc-bank/2": Kind.THEORY,
+               b"examsvc-practical-bank/1": Kind.PRACTICAL}
 # A sheet name only a practical workbook has, as it appears (UTF-8) in xl/workbook.xml.
 _PRACTICAL_SHEET = 'name="考核项目"'.encode()
 

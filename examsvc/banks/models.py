@@ -45,8 +45,11 @@ class BankVersion(Base):
     version_label: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     province: Mapped[str] = mapped_column(String(40))
-    personnel_category: Mapped[str] = mapped_column(String(32))
+    # None for an awareness (应知应会) bank, which serves ``person_kinds`` instead (docs/bank-format.md, /2).
+    personnel_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
     industry: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(String(16), default="qualification")  # banks.document.Purpose
+    person_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)  # banks.document.PersonKind values
     operation_item: Mapped[str | None] = mapped_column(String(8), nullable=True)
     catalogue_version: Mapped[str | None] = mapped_column(String(200), nullable=True)
     effective_date: Mapped[date] = mapped_column(Date)

@@ -17,7 +17,16 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from examsvc.banks import repository
-from examsvc.banks.document import CATEGORY_LABELS, INDUSTRY_LABELS, PART_LABELS, BankDocument, Part
+from examsvc.banks.document import (
+    CATEGORY_LABELS,
+    INDUSTRY_LABELS,
+    PART_LABELS,
+    PERSON_KIND_LABELS,
+    PURPOSE_LABELS,
+    BankDocument,
+    Part,
+    PersonKind,
+)
 from examsvc.banks.models import BankVersion
 from examsvc.banks.problems import Problem, Severity
 from examsvc.banks.validate import KEY_PLACE
@@ -29,13 +38,26 @@ MAX_KEY_PROBLEMS = 50  # per pair of parts: a whole file of reused keys is named
 
 
 def _shown_meta(field: str, value: object) -> str:
-    labels: dict[str, str] = {str(k): v for k, v in (*CATEGORY_LABELS.items(), *INDUSTRY_LABELS.items())}
-    if field in ("personnel_category", "industry"):
+    labels: dict[str, str] = {str(k): v for k, v in (*CATEGORY_LABELS.items(), *INDUSTRY_LABELS.items(),
+                                                     *PURPOSE_LABELS.items())}
+    if value is None:
+        return "（未填写）"
+    if field in ("purpose", "personnel_category", "industry"):
         return labels.get(str(value), str(value))
+    if field == "person_kinds" and isinstance(value, tuple):
+        return "、".join(PERSON_KIND_LABELS[PersonKind(k)] for k in value)
     return str(value) if value else "（未填写）"
 
 
-_AGREEING = {"personnel_category": "人员类别", "industry": "行业", "operation_item": "操作项目"}
+_AGREEING = {"purpose": "用途", "personnel_category": "人员类别", "person_kinds": "适用人员类型", "industry": "行业",
+             "operation_item": "操作项目"}
+
+
+def _comparable(value: object) -> object:
+    """A stored row's value (text, a JSON list) and a document's (an enum, a tuple of enums) alike."""
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value) or None
+    return str(value) if value else None
 
 
 def _other(part: Part) -> Part:
@@ -108,16 +130,17 @@ class _Check:
         if stored:
             newest = stored[-1]
             peers.append((f"已存储的{PART_LABELS[other]}部分（版本 {newest.version_label}）",
-                          {f: getattr(newest, f) for f in _AGREEING}))
+                          {f: _comparable(getattr(newest, f)) for f in _AGREEING}))
         for e in self.documents[:i]:
             if e.meta.code == meta.code and e.meta.part == other:
-                peers.append((f"{e.source}（{PART_LABELS[other]}部分）", {f: getattr(e.meta, f) for f in _AGREEING}))
+                peers.append((f"{e.source}（{PART_LABELS[other]}部分）",
+                              {f: _comparable(getattr(e.meta, f)) for f in _AGREEING}))
         for source, values in peers:
             for field, label in _AGREEING.items():
-                mine, theirs = getattr(meta, field), values[field]
+                mine, theirs = _comparable(getattr(meta, field)), values[field]
                 if (mine or None) != (theirs or None):
                     self.add(i, d.place(field, f"{label}与{source}不一致（那里是 {_shown_meta(field, theirs)}）："
-                                               "同一题库的国家和地方部分必须属于同一人员类别、行业和操作项目。"))
+                                               "同一题库的国家和地方部分必须属于同一用途、人员类别（或适用人员）、行业和操作项目。"))
 
     def national_present(self, i: int, d: BankDocument) -> None:
         code = d.meta.code

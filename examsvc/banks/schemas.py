@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from examsvc.banks.document import Industry, Part, PersonnelCategory
+from examsvc.banks.document import Industry, Part, PersonKind, PersonnelCategory, Purpose
 from examsvc.banks.models import VersionStatus
 
 
@@ -20,7 +20,9 @@ class BankVersionRead(BaseModel):
     version_label: str
     title: str
     province: str
-    personnel_category: PersonnelCategory
+    purpose: Purpose = Field(description="qualification (考核题库) or awareness (应知应会, examsvc-bank/2)")
+    personnel_category: PersonnelCategory | None = Field(description="null for an awareness bank")
+    person_kinds: list[PersonKind] = Field(description="the kinds of person an awareness bank serves; [] otherwise")
     industry: Industry
     operation_item: str | None
     catalogue_version: str | None

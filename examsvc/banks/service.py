@@ -17,7 +17,9 @@ from examsvc.banks.document import (
     Industry,
     KnowledgePointData,
     Part,
+    PersonKind,
     PersonnelCategory,
+    Purpose,
 )
 from examsvc.banks.models import Bank, BankVersion, Question, VersionStatus
 from examsvc.banks.problems import BankImportRejected, BankVersionExists, Problem, Severity
@@ -109,6 +111,7 @@ def _store(db_session: Session, document: BankDocument, actor: Actor, warnings: 
         bank_id=bank.id, part=meta.part, version_label=meta.version, title=meta.title, province=meta.province,
         personnel_category=meta.personnel_category, industry=meta.industry, operation_item=meta.operation_item,
         catalogue_version=meta.catalogue_version, effective_date=meta.effective_date, content_digest=digest,
+        purpose=meta.purpose, person_kinds=[str(k) for k in meta.person_kinds],
         question_count=len(document.questions), source_name=document.source[:255], status=VersionStatus.DRAFT,
         imported_by=actor.user_id, imported_at=utcnow(),
     )
@@ -233,10 +236,12 @@ def document_of(*, db_session: Session, version_id: int) -> BankDocument:
     """The stored version as a document again (for export); its digest equals the stored one."""
     version = get_version(db_session=db_session, version_id=version_id)
     meta = BankMeta(code=version.bank_code, title=version.title, province=version.province, part=Part(version.part),
-                    personnel_category=PersonnelCategory(version.personnel_category),
+                    personnel_category=PersonnelCategory(version.personnel_category)
+                    if version.personnel_category is not None else None,
                     industry=Industry(version.industry), version=version.version_label,
                     effective_date=version.effective_date, operation_item=version.operation_item,
-                    catalogue_version=version.catalogue_version)
+                    catalogue_version=version.catalogue_version, purpose=Purpose(version.purpose),
+                    person_kinds=tuple(PersonKind(k) for k in version.person_kinds))
     points = tuple(KnowledgePointData(code=kp.code, title=kp.title)
                    for kp in repository.knowledge_points(db_session, version.id))
     questions = tuple(fingerprints.question_data(q) for q in repository.questions(db_session, version.id))

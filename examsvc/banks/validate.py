@@ -15,15 +15,21 @@ from typing import Any
 from examsvc.banks import spellings
 from examsvc.banks.document import (
     CATEGORY_LABELS,
+    FORMAT,
+    FORMAT_2,
     INDUSTRY_LABELS,
     OPTION_LABELS,
     PART_LABELS,
+    PERSON_KIND_LABELS,
+    PURPOSE_LABELS,
     BankDocument,
     BankMeta,
     Industry,
     KnowledgePointData,
     Part,
+    PersonKind,
     PersonnelCategory,
+    Purpose,
     QuestionData,
     QuestionType,
     normalize_text,
@@ -41,8 +47,11 @@ QUESTION_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 KNOWLEDGE_POINT = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){0,5}$")
 OPERATION_ITEM = re.compile(r"^[0-9]{1,2}(\.[0-9]{1,2})?$")
 
-META_FIELDS = ("code", "title", "province", "part", "personnel_category", "industry", "operation_item",
-               "catalogue_version", "version", "effective_date")
+META_FIELDS = ("code", "title", "province", "part", "purpose", "personnel_category", "person_kinds", "industry",
+               "operation_item", "catalogue_version", "version", "effective_date")
+FORMAT_2_FIELDS = ("purpose", "person_kinds")  # examsvc-bank/2 only
+# A workbook cell lists person kinds as "主要负责人、班组长" (or with commas, semicolons, spaces).
+_LIST_SEPARATORS = re.compile(r"[、,，;；\s]+")
 QUESTION_FIELDS = ("key", "type", "stem", "options", "answer", "explanation", "knowledge_point", "level",
                    "difficulty", "legal_basis")
 
@@ -74,6 +83,9 @@ class RawBank:
     problems: list[Problem] = field(default_factory=list)
     # YAML: the line of each section ("knowledge_points", "questions"), for problems about a whole list.
     section_lines: dict[str, int] = field(default_factory=dict)
+    # The format the file declares (YAML ``format:``); None: a workbook, which has no marker and may
+    # use the /2 fields.
+    format: str | None = None
 
 
 class _Collector:
@@ -124,8 +136,8 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def _enum_or_label(value: Any, enum: type[Part] | type[PersonnelCategory] | type[Industry],
-                   labels: dict[Any, str]) -> Any:
+def _enum_or_label(value: Any, enum: type[Part] | type[PersonnelCategory] | type[Industry] | type[Purpose]
+                   | type[PersonKind], labels: dict[Any, str]) -> Any:
     text = _text(value)
     if text is None:
         return None
@@ -164,13 +176,27 @@ def _meta(c: _Collector) -> BankMeta | None:
     if part is None:
         c.add("meta", record, "part", "应为 national（国家）或 provincial（地方）。")
         ok = False
-    category = _enum_or_label(values.get("personnel_category"), PersonnelCategory, CATEGORY_LABELS)
-    if category is None:
-        c.add("meta", record, "personnel_category", "应为 主要负责人、安全生产管理人员 或 特种作业人员。")
-        ok = False
+    purpose, person_kinds, purpose_ok = _purpose(c, record)
+    ok = ok and purpose_ok
+    category: PersonnelCategory | None = None
+    if purpose == Purpose.AWARENESS:
+        if _text(values.get("personnel_category")):
+            c.add("meta", record, "personnel_category", "应知应会题库不填人员类别：它服务的人员写在适用人员类型"
+                                                        "（person_kinds）中，请删除此项。")
+            ok = False
+    else:
+        category = _enum_or_label(values.get("personnel_category"), PersonnelCategory, CATEGORY_LABELS)
+        if category is None:
+            c.add("meta", record, "personnel_category", "应为 主要负责人、安全生产管理人员 或 特种作业人员。")
+            ok = False
+    industries = "、".join(INDUSTRY_LABELS.values())
     industry = _enum_or_label(values.get("industry"), Industry, INDUSTRY_LABELS)
     if industry is None:
-        c.add("meta", record, "industry", "行业不在目录中：" + "、".join(INDUSTRY_LABELS.values()) + "。")
+        if not _text(values.get("industry")):
+            what = "应知应会题库" if purpose == Purpose.AWARENESS else "题库"
+            c.add("meta", record, "industry", f"缺少行业：{what}必须注明所属行业（{industries}）。")
+        else:
+            c.add("meta", record, "industry", f"行业不在目录中：{industries}。")
         ok = False
     effective = values.get("effective_date")
     effective_date: date | None = None
@@ -203,7 +229,55 @@ def _meta(c: _Collector) -> BankMeta | None:
     assert code and title and province and version and effective_date
     return BankMeta(code=code, title=title, province=province, part=part, personnel_category=category,
                     industry=industry, version=version, effective_date=effective_date,
-                    operation_item=operation_item, catalogue_version=catalogue_version)
+                    operation_item=operation_item, catalogue_version=catalogue_version, purpose=purpose,
+                    person_kinds=person_kinds)
+
+
+def _purpose(c: _Collector, record: RawRecord) -> tuple[Purpose, tuple[PersonKind, ...], bool]:
+    """The bank's purpose and the kinds of person it serves (examsvc-bank/2), and whether they are usable."""
+    values = record.values
+    ok = True
+    if c.raw.format == FORMAT:
+        for name in FORMAT_2_FIELDS:
+            if name in values:
+                c.add("meta", record, name, f"此字段需要文件格式 {FORMAT_2}：请把 format 改为 {FORMAT_2}。")
+                ok = False
+    purpose = Purpose.QUALIFICATION
+    if _text(values.get("purpose")):
+        found = _enum_or_label(values.get("purpose"), Purpose, PURPOSE_LABELS)
+        if found is None:
+            c.add("meta", record, "purpose", "应为 qualification（考核题库）或 awareness（应知应会）。")
+            ok = False
+        else:
+            purpose = found
+    raw = values.get("person_kinds")
+    if isinstance(raw, str):
+        raw = [part for part in _LIST_SEPARATORS.split(raw) if part]
+    if raw in (None, []):
+        if purpose == Purpose.AWARENESS:
+            c.add("meta", record, "person_kinds", "应知应会题库必须填写适用人员类型（至少一项）："
+                                                  + "、".join(PERSON_KIND_LABELS.values()) + "。")
+            ok = False
+        return purpose, (), ok
+    if purpose != Purpose.AWARENESS:
+        c.add("meta", record, "person_kinds", "只有应知应会题库（purpose: awareness）填写适用人员类型。")
+        return purpose, (), False
+    if not isinstance(raw, list):
+        c.add("meta", record, "person_kinds", "适用人员类型应写成列表。")
+        return purpose, (), False
+    kinds: list[PersonKind] = []
+    for value in raw:
+        kind = _enum_or_label(value, PersonKind, PERSON_KIND_LABELS)
+        if kind is None:
+            c.add("meta", record, "person_kinds", "适用人员类型不在目录中：" + "、".join(
+                f"{k.value}（{label}）" for k, label in PERSON_KIND_LABELS.items()) + "。")
+            return purpose, (), False
+        if kind in kinds:
+            c.add("meta", record, "person_kinds", f"适用人员类型 {PERSON_KIND_LABELS[kind]} 重复。")
+            return purpose, (), False
+        kinds.append(kind)
+    order = list(PersonKind)
+    return purpose, tuple(sorted(kinds, key=order.index)), ok
 
 
 def _knowledge_points(c: _Collector) -> list[KnowledgePointData] | None:

@@ -20,6 +20,8 @@ from examsvc.banks.document import (
     INDUSTRY_LABELS,
     OPTION_LABELS,
     PART_LABELS,
+    PERSON_KIND_LABELS,
+    PURPOSE_LABELS,
     TYPE_LABELS,
     BankDocument,
     BankMeta,
@@ -28,6 +30,7 @@ from examsvc.banks.document import (
     Level,
     Part,
     PersonnelCategory,
+    Purpose,
     QuestionData,
     QuestionType,
 )
@@ -62,7 +65,8 @@ QUESTION_COLUMNS: dict[str, str] = {
 }
 REQUIRED_QUESTION_COLUMNS = ("题目编号", "题型", "题干", "答案", "解析", "知识点", "认知层次", "难度")
 META_ROWS: dict[str, str] = {
-    "题库编号": "code", "题库名称": "title", "省份": "province", "部分": "part", "人员类别": "personnel_category",
+    "题库编号": "code", "题库名称": "title", "省份": "province", "部分": "part", "用途": "purpose",
+    "人员类别": "personnel_category", "适用人员": "person_kinds",
     "行业": "industry", "操作项目": "operation_item", "目录版本": "catalogue_version", "版本": "version",
     "生效日期": "effective_date",
 }
@@ -210,9 +214,14 @@ def _read_xlsx(data: bytes, file: str) -> tuple[RawBank, Missing]:
 
 
 def _meta_rows(meta: BankMeta) -> list[tuple[str, str]]:
+    # 用途 and 适用人员 (examsvc-bank/2) only for an awareness bank: a qualification workbook keeps its rows.
+    purpose = [("用途", PURPOSE_LABELS[meta.purpose]),
+               ("适用人员", "、".join(PERSON_KIND_LABELS[k] for k in meta.person_kinds))] \
+        if meta.purpose == Purpose.AWARENESS else []
+    category = CATEGORY_LABELS[meta.personnel_category] if meta.personnel_category is not None else ""
     return [
         ("题库编号", meta.code), ("题库名称", meta.title), ("省份", meta.province), ("部分", PART_LABELS[meta.part]),
-        ("人员类别", CATEGORY_LABELS[meta.personnel_category]), ("行业", INDUSTRY_LABELS[meta.industry]),
+        *purpose, ("人员类别", category), ("行业", INDUSTRY_LABELS[meta.industry]),
         ("操作项目", meta.operation_item or ""), ("目录版本", meta.catalogue_version or ""), ("版本", meta.version),
         ("生效日期", meta.effective_date.isoformat()),
     ]

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from examsvc.banks.document import FORMAT, BankDocument
+from examsvc.banks.document import FORMATS, BankDocument
 from examsvc.banks.problems import BankImportRejected, ImportRejected, Problem
 from examsvc.banks.validate import META_FIELDS, QUESTION_FIELDS, RawBank, RawRecord
 from examsvc.text import shown
@@ -22,9 +22,9 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  
 # Fields the schema (docs/bank-format.schema.json) types as strings. YAML 1.1 reads an unquoted
 # 3.10 as the number 3.1, 0012 as 10 (octal), 1:20 as 80 (base 60), 1_000 as 1000 and yes as true;
 # such a value is refused rather than silently changed (issue 17 item 1).
-TEXT_FIELDS = frozenset({"code", "title", "province", "part", "personnel_category", "industry", "operation_item",
-                         "catalogue_version", "version", "key", "type", "stem", "explanation", "knowledge_point",
-                         "level", "legal_basis", "options"})
+TEXT_FIELDS = frozenset({"code", "title", "province", "part", "purpose", "personnel_category", "industry",
+                         "operation_item", "catalogue_version", "version", "key", "type", "stem", "explanation",
+                         "knowledge_point", "level", "legal_basis", "options"})
 # Identifiers whose value may be quoted back in a message (never question text).
 _QUOTABLE = frozenset({"code", "version", "operation_item", "key", "knowledge_point"})
 _YAML = "tag:yaml.org,2002:"
@@ -251,8 +251,8 @@ def read_yaml(data: bytes, file: str) -> RawBank:
     if written == PRACTICAL_FORMAT:
         raise BankImportRejected.one(file, "这是实操题库文件：请用 examsvc practical import 导入。",
                                      line=format_node.start_mark.line + 1 if format_node else None, field="format")
-    if written != FORMAT:
-        reader.problem(format_node or root, f"文件格式标记应为 {FORMAT}。", field="format")
+    if written not in FORMATS:
+        reader.problem(format_node or root, f"文件格式标记应为 {' 或 '.join(FORMATS)}。", field="format")
     meta = reader.record(top["bank"], META_FIELDS, "题库信息", TEXT_FIELDS) if "bank" in top else RawRecord(line=None)
     if "bank" not in top:
         reader.problem(None, "缺少题库信息。", field="bank")
@@ -261,7 +261,7 @@ def read_yaml(data: bytes, file: str) -> RawBank:
     questions = [reader.record(n, QUESTION_FIELDS, "试题", TEXT_FIELDS)
                  for n in reader.sequence(top.get("questions"), "questions")]
     return RawBank(file=file, meta=meta, knowledge_points=points, questions=questions, problems=reader.problems,
-                   section_lines=reader.section_lines)
+                   section_lines=reader.section_lines, format=written if written in FORMATS else None)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -283,7 +283,7 @@ def write_yaml(document: BankDocument) -> bytes:
     for q in canonical["questions"]:
         ordered_questions.append({name: q[name] for name in QUESTION_FIELDS if name in q})
     body = {
-        "format": FORMAT,
+        "format": canonical["format"],
         "bank": {name: canonical["bank"][name] for name in META_FIELDS if name in canonical["bank"]},
         "knowledge_points": canonical["knowledge_points"],
         "questions": ordered_questions,

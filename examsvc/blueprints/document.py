@@ -8,15 +8,29 @@ every section on its own; a paper-wide share then holds within the sum of the se
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from examsvc.banks.document import Level, PersonnelCategory, QuestionType
+from examsvc.banks.document import Level, PersonKind, PersonnelCategory, QuestionType
 from examsvc.crypto.canonical_json import canonical_digest
 from examsvc.errors import InvalidInput
 
 FORMAT = "examsvc-blueprint/1"
+
+
+class RulePurpose(StrEnum):
+    """What papers a rule composes: a qualification exam, or a spot exam (逢查必考) from 应知应会 banks."""
+
+    QUALIFICATION = "qualification"
+    SPOT = "spot"
+
+
+# A spot exam is short, taken on site during an inspection (issue 22): defaults in configuration would
+# be the place for a province's own numbers; these bound what a rule may say.
+SPOT_QUESTIONS = (5, 30)
+SPOT_MINUTES = (5, 60)
 
 
 class MultipleChoiceRule(StrEnum):
@@ -59,7 +73,7 @@ class Blueprint:
     code: str
     version: str
     title: str
-    personnel_category: PersonnelCategory
+    personnel_category: PersonnelCategory | None  # None only for a spot rule (validate)
     bank_code: str
     sections: tuple[Section, ...]
     operation_item: str | None = None
@@ -78,11 +92,18 @@ class Blueprint:
     avoid_seen_questions: bool = True
     # The candidate sees their score on the screen when they submit.
     show_score: bool = True
+    purpose: RulePurpose = RulePurpose.QUALIFICATION
+    person_kinds: tuple[PersonKind, ...] = ()  # a spot rule: the kinds of person it examines
+
+    @property
+    def question_count(self) -> int:
+        return sum(s.count for s in self.sections)
 
     def canonical(self) -> dict[str, Any]:
         return {
             "format": FORMAT, "code": self.code, "version": self.version, "title": self.title,
-            "personnel_category": str(self.personnel_category), "operation_item": self.operation_item,
+            "personnel_category": str(self.personnel_category) if self.personnel_category is not None else None,
+            "operation_item": self.operation_item,
             "bank_code": self.bank_code, "duration_minutes": self.duration_minutes,
             "total_points": self.total_points, "pass_mark": self.pass_mark,
             "sections": [{"type": str(s.type), "count": s.count, "points": s.points} for s in self.sections],
@@ -99,6 +120,9 @@ class Blueprint:
             # Added after the first rules were signed: present only when it differs from the default, so
             # that the digests (and signatures) of earlier rules stay valid.
             **({} if self.show_score else {"show_score": False}),
+            # Likewise: only a spot rule says its purpose and the kinds of person it examines.
+            **({"purpose": str(self.purpose), "person_kinds": [str(k) for k in self.person_kinds]}
+               if self.purpose == RulePurpose.SPOT else {}),
         }
 
     def digest(self) -> str:
@@ -109,7 +133,8 @@ def from_canonical(data: dict[str, Any]) -> Blueprint:
     """The rule back from its stored canonical form (the inverse of ``Blueprint.canonical``)."""
     return Blueprint(
         code=data["code"], version=data["version"], title=data["title"],
-        personnel_category=PersonnelCategory(data["personnel_category"]), operation_item=data["operation_item"],
+        personnel_category=PersonnelCategory(data["personnel_category"]) if data["personnel_category"] else None,
+        operation_item=data["operation_item"],
         bank_code=data["bank_code"], duration_minutes=data["duration_minutes"], total_points=data["total_points"],
         pass_mark=data["pass_mark"],
         sections=tuple(Section(QuestionType(s["type"]), s["count"], s["points"]) for s in data["sections"]),
@@ -122,6 +147,8 @@ def from_canonical(data: dict[str, Any]) -> Blueprint:
         provincial_min_share=data["provincial_min_share"], shuffle_questions=data["shuffle_questions"],
         shuffle_options=data["shuffle_options"], avoid_seen_questions=data["avoid_seen_questions"],
         show_score=data.get("show_score", True),
+        purpose=RulePurpose(data.get("purpose", RulePurpose.QUALIFICATION)),
+        person_kinds=tuple(PersonKind(k) for k in data.get("person_kinds", ())),
     )
 
 
@@ -168,5 +195,28 @@ def validate(blueprint: Blueprint) -> None:
             problem(f"knowledge_point_quotas[{i}]", "最少题数不能为负，最多题数不能小于最少题数。")
     if not 0 <= blueprint.provincial_min_share <= 100:
         problem("provincial_min_share", "地方题比例应在 0–100% 之间。")
+    _validate_purpose(blueprint, problem)
     if problems:
         raise InvalidInput("组卷规则有误。", code="blueprint_invalid", detail={"problems": problems})
+
+
+def _validate_purpose(blueprint: Blueprint, problem: Callable[[str, str], None]) -> None:
+    """A spot rule (逢查必考) is short and examines kinds of person; a qualification rule one personnel category."""
+    if blueprint.purpose != RulePurpose.SPOT:
+        if blueprint.personnel_category is None:
+            problem("personnel_category", "考核组卷规则必须填写人员类别。")
+        if blueprint.person_kinds:
+            problem("person_kinds", "只有逢查必考规则（purpose: spot）填写受检人员类型。")
+        return
+    low, high = SPOT_QUESTIONS
+    if not low <= blueprint.question_count <= high:
+        problem("sections", f"逢查必考规则共 {blueprint.question_count} 题，应为 {low}–{high} 题。")
+    low, high = SPOT_MINUTES
+    if not low <= blueprint.duration_minutes <= high:
+        problem("duration_minutes", f"逢查必考的考试时长应在 {low}–{high} 分钟之间。")
+    if blueprint.personnel_category is not None:
+        problem("personnel_category", "逢查必考规则不填人员类别：受检人员写在受检人员类型（person_kinds）中。")
+    if not blueprint.person_kinds:
+        problem("person_kinds", "逢查必考规则必须填写受检人员类型（至少一项）。")
+    elif len(set(blueprint.person_kinds)) != len(blueprint.person_kinds):
+        problem("person_kinds", "受检人员类型有重复。")

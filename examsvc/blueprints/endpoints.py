@@ -35,7 +35,7 @@ def create(body: BlueprintCreate, current: ExamAdmin, db_session: DbSession) -> 
                                      for q in body.knowledge_point_quotas),
         provincial_min_share=body.provincial_min_share, shuffle_questions=body.shuffle_questions,
         shuffle_options=body.shuffle_options, avoid_seen_questions=body.avoid_seen_questions,
-        show_score=body.show_score,
+        show_score=body.show_score, purpose=body.purpose, person_kinds=tuple(body.person_kinds),
     )
     row = service.create(db_session=db_session, blueprint=rule, national_bank_version_id=body.national_bank_version_id,
                          provincial_bank_version_id=body.provincial_bank_version_id, actor=current.actor)

@@ -4,8 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from examsvc.banks.document import Level, PersonnelCategory, QuestionType
-from examsvc.blueprints.document import MultipleChoiceRule
+from examsvc.banks.document import Level, PersonKind, PersonnelCategory, QuestionType
+from examsvc.blueprints.document import MultipleChoiceRule, RulePurpose
 from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
 from examsvc.limits import PassphraseText
 
@@ -35,7 +35,11 @@ class BlueprintCreate(BaseModel):
     code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")
     version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")
     title: str = Field(min_length=1, max_length=200)
-    personnel_category: PersonnelCategory
+    purpose: RulePurpose = Field(default=RulePurpose.QUALIFICATION,
+                                 description="qualification, or spot (逢查必考) from 应知应会 banks (docs/rules.md)")
+    personnel_category: PersonnelCategory | None = Field(default=None, description="required unless purpose is spot")
+    person_kinds: list[PersonKind] = Field(default_factory=list, max_length=6,
+                                           description="spot rules: the kinds of person examined (受检人员类型)")
     operation_item: str | None = None
     national_bank_version_id: int
     provincial_bank_version_id: int | None = None
@@ -70,13 +74,14 @@ class RuleQuota(BaseModel):
 
 class RuleDocument(BaseModel):
     """The whole rule as signed: every field of its canonical form (docs/rules.md), defaults included.
-    ``show_score`` is given here even when the canonical form leaves it out (it is then true)."""
+    ``show_score``, ``purpose`` and ``person_kinds`` are given here even when the canonical form leaves them
+    out (they are then true, qualification and [])."""
 
     format: str
     code: str
     version: str
     title: str
-    personnel_category: PersonnelCategory
+    personnel_category: PersonnelCategory | None
     operation_item: str | None
     bank_code: str
     duration_minutes: int
@@ -94,6 +99,8 @@ class RuleDocument(BaseModel):
     shuffle_options: bool
     avoid_seen_questions: bool
     show_score: bool = True
+    purpose: RulePurpose = RulePurpose.QUALIFICATION
+    person_kinds: list[PersonKind] = Field(default_factory=list)
 
 
 class BlueprintRead(BaseModel):

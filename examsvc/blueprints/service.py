@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.banks import service as banks_service
-from examsvc.banks.document import Level, QuestionType
+from examsvc.banks.document import PERSON_KIND_LABELS, Level, PersonKind, Purpose, QuestionType
 from examsvc.banks.models import BankVersion, VersionStatus
-from examsvc.blueprints.document import Blueprint, from_canonical, validate
+from examsvc.blueprints.document import Blueprint, RulePurpose, from_canonical, validate
 from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
 from examsvc.crypto.canonical_json import canonical_digest, canonical_json
 from examsvc.crypto.signed_note import sign_note
@@ -51,6 +51,7 @@ def create(*, db_session: Session, blueprint: Blueprint, national_bank_version_i
             raise InvalidInput("题库版本与规则的题库或部分不符。", code="bank_version_mismatch",
                                detail={"bank_version_id": version_id, "expected_bank": blueprint.bank_code,
                                        "expected_part": part})
+        _check_bank_purpose(blueprint, bank_version)
     exists = db_session.scalars(select(BlueprintVersion).where(
         BlueprintVersion.code == blueprint.code, BlueprintVersion.version == blueprint.version)).first()
     if exists is not None:
@@ -66,6 +67,27 @@ def create(*, db_session: Session, blueprint: Blueprint, national_bank_version_i
     audit.record(db_session=db_session, actor=actor, action="blueprint.created", subject_type="blueprint_version",
                  subject_id=row.id, details={"code": row.code, "version": row.version, "digest": row.digest})
     return row
+
+
+def _check_bank_purpose(blueprint: Blueprint, bank_version: BankVersion) -> None:
+    """A spot rule draws from 应知应会 banks only, for kinds of person they serve; a qualification rule
+    never draws from them (issue 22)."""
+    detail: dict[str, Any] = {"bank_version_id": bank_version.id, "bank_code": bank_version.bank_code}
+    awareness = bank_version.purpose == Purpose.AWARENESS
+    if blueprint.purpose == RulePurpose.SPOT and not awareness:
+        raise InvalidInput("逢查必考规则只能使用应知应会题库。", code="bank_purpose_mismatch",
+                           detail=detail | {"field": "national_bank_version_id", "bank_purpose": bank_version.purpose})
+    if blueprint.purpose != RulePurpose.SPOT and awareness:
+        raise InvalidInput("考核组卷规则不能使用应知应会题库：逢查必考请建立 purpose 为 spot 的规则。",
+                           code="bank_purpose_mismatch",
+                           detail=detail | {"field": "national_bank_version_id", "bank_purpose": bank_version.purpose})
+    served = {PersonKind(k) for k in bank_version.person_kinds}
+    others = [k for k in blueprint.person_kinds if k not in served]
+    if others:
+        raise InvalidInput("受检人员类型不在题库的适用人员之内：" + "、".join(PERSON_KIND_LABELS[k] for k in others)
+                           + "。", code="person_kinds_not_served",
+                           detail=detail | {"field": "person_kinds", "not_served": [str(k) for k in others],
+                                            "bank_person_kinds": list(bank_version.person_kinds)})
 
 
 def bank_versions(db_session: Session, row: BlueprintVersion) -> list[BankVersion]:

@@ -66,6 +66,8 @@ def register(*, db_session: Session, code: str, sheet: CandidateSheet, min_age: 
         personnel, subject = PersonnelCategory.SPECIAL_OPERATIONS, practical_rule.operation_item
     else:
         rule = blueprints.rule_of(theory_rule(db_session, sitting))
+        if rule.personnel_category is None:  # a spot rule (逢查必考, issue 22): nobody registers for it
+            raise RegistrationRejected.one(filename, "该场次的组卷规则是逢查必考规则，不能登记考生。")
         personnel, subject = rule.personnel_category, rule.operation_item or str(rule.personnel_category)
     category, category_label = str(personnel), CATEGORY_LABELS[personnel]
     window = timing.exam_window(sitting)

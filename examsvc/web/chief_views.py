@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from examsvc import localtime
-from examsvc.banks.document import CATEGORY_LABELS, QuestionType
+from examsvc.banks.document import CATEGORY_LABELS, PERSON_KIND_LABELS, QuestionType
 from examsvc.blueprints import service as blueprints
 from examsvc.blueprints.document import Blueprint
 from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
@@ -68,8 +68,9 @@ def _banks(db_session: Session, row: BlueprintVersion) -> str:
 
 def _facts(db_session: Session, row: BlueprintVersion) -> list[tuple[str, str]]:
     rule: Blueprint = blueprints.rule_of(row)
-    facts = [("名称", rule.title), ("人员类别", CATEGORY_LABELS.get(rule.personnel_category, rule.personnel_category)),
-             ("题库", rule.bank_code)]
+    who = ("人员类别", CATEGORY_LABELS[rule.personnel_category]) if rule.personnel_category is not None else \
+        ("受检人员类型（逢查必考）", "、".join(PERSON_KIND_LABELS[k] for k in rule.person_kinds))
+    facts = [("名称", rule.title), who, ("题库", rule.bank_code)]
     for section in rule.sections:
         label = TYPE_LABELS.get(section.type, str(section.type))
         facts.append((f"{label} 题数", str(section.count)))

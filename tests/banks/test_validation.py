@@ -248,7 +248,7 @@ def test_too_many_knowledge_points_is_one_problem_with_line_and_field(actors: Ac
 
 def test_messages_carry_no_english_field_names(db_session: Session) -> None:
     written = bank()
-    written.update(knowledge_point=written.pop("knowledge_points"), questions=5, format="examsvc-bank/2",
+    written.update(knowledge_point=written.pop("knowledge_points"), questions=5, format="examsvc-bank/9",
                    colour="red")
     problems = _rejected(db_session, to_yaml(written))
     assert {p.field for p in problems} >= {"knowledge_point", "questions", "format", "colour"}

@@ -60,7 +60,8 @@ def test_a_rules_canonical_bytes_hash_to_its_digest_and_to_the_approval_notes(ac
     canonical = _check_canonical(response.content, dict(response.headers), read["digest"])
     assert f"blueprint {read['digest']}" in read["approval_note"]
     assert "show_score" not in canonical  # the default is left out of the canonical form (docs/rules.md)
-    assert read["rule"] == {**canonical, "show_score": True}
+    assert "purpose" not in canonical and "person_kinds" not in canonical  # likewise for a qualification rule
+    assert read["rule"] == {**canonical, "show_score": True, "purpose": "qualification", "person_kinds": []}
     assert world.client.get(f"/blueprints/{rule_id}/canonical", headers=actors.user_with(Role.PROCTOR)
                             ).status_code == 403
     assert world.client.get("/blueprints/999999/canonical", headers=world.auditor).status_code == 404

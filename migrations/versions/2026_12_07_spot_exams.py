@@ -1,7 +1,7 @@
 """spot_exams: inspections, people on duty, spot exams and their saves; the handover lock on a token
 
 Revision ID: 20261207_spot_exams
-Revises: 20261206_signal_action
+Revises: 20261207_awareness_banks
 Create Date: 2026-12-07 00:00:00
 
 Issue 22 (逢查必考, docs/spot-exams.md). The save journal is append-only, like ``answer_save``.
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '20261207_spot_exams'
-down_revision: str | None = '20261206_signal_action'
+down_revision: str | None = '20261207_awareness_banks'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

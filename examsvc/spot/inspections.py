@@ -139,7 +139,7 @@ def open_inspection(*, db_session: Session, data: InspectionInput, actor: Actor,
                      "code": inspection.code, "credit_code": credit_code, "industry": str(industry),
                      "city": inspection.city, "inspected_on": inspection.inspected_on.isoformat(),
                      "blueprint_digest": rule.digest, "draw_count": inspection.draw_count,
-                     "seed_commitment": inspection.seed_commitment, "roster_salt": inspection.roster_salt})
+                     "seed_commitment": inspection.seed_commitment})
     return inspection
 
 

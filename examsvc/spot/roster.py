@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -133,13 +134,18 @@ def _text(record: _Record, name: str, label: str, limit: int, problem: Any) -> s
 
 
 def _id_number(record: _Record, problem: Any, today: date | None) -> str | None:
-    text = record.values["id_number"]
+    # NFKC turns full-width digits (as a Chinese input method types them) into ASCII. parse_id_number
+    # would accept any Unicode digit and keep it, so "１4…" and "14…" would be two people, drawn twice.
+    text = unicodedata.normalize("NFKC", record.values["id_number"])
     if record.numeric_id or _SCIENTIFIC.fullmatch(text):
         problem(record, "id_number", "身份证号被存成了数字，Excel 已把后几位变成 0：请把这一列设为“文本”格式后"
                                      "重新输入（或在号码前加英文单引号 '）。")
         return None
     if not text:
         problem(record, "id_number", "身份证号不能为空。")
+        return None
+    if not text.isascii():
+        problem(record, "id_number", "身份证号只能由数字和字母X组成。")
         return None
     try:
         return parse_id_number(text, today=today).value

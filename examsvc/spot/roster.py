@@ -227,7 +227,7 @@ def _records(rows: Iterator[tuple[int, list[Any], set[int]]], file: str, sheet: 
             if header is None:
                 return []  # not a header: its rows would each repeat that
             columns = header
-            absent = {field for title, field in COLUMNS.items() if title in REQUIRED and field not in header.values()}
+            absent = {f for title, f in COLUMNS.items() if title in REQUIRED and f not in header.values()}
             continue
         record = _Record(row=number, values={f: "" for f in COLUMNS.values()}, reported=set(absent))
         for index, value in enumerate(cells):

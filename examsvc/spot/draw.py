@@ -5,7 +5,7 @@ roster is final; the roster is then fixed by its digest; the draw is a function 
 holds person digests, never ID numbers. All hex is lower case; "||" is concatenation.
 
 1. person digest   = hex(SHA-256(salt || UTF-8(id)))  where id is the ID number as
-                     ``examsvc.candidates.id_number.parse_id_number`` returns it (18 characters, a final
+                     ``examsvc.candidates.id_number.parse_id_number`` returns it (18 ASCII characters, a final
                      "X" upper case), and salt is the spot exam's salt (any length).
 2. roster digest   = hex(SHA-256(C)), C the RFC 8785 canonical JSON (``examsvc.crypto.canonical_json``) of
                          {"people": [[d_0, m_0], [d_1, m_1], …], "version": "examsvc-spot-roster/1"}
@@ -61,8 +61,11 @@ def _require_seed(seed: bytes) -> None:
 
 def person_digest(salt: bytes, id_number: str) -> str:
     """Step 1. ``id_number`` is normalised again (outer white space, upper-case X), so a digest never
-    depends on how the number was typed."""
-    return hashlib.sha256(salt + id_number.strip().upper().encode("utf-8")).hexdigest()
+    depends on how the number was typed. Requires 18 ASCII characters after that."""
+    value = id_number.strip().upper()
+    if len(value) != 18 or not value.isascii():
+        raise ValueError("an ID number is 18 ASCII characters (as parse_id_number returns it)")
+    return hashlib.sha256(salt + value.encode("utf-8")).hexdigest()
 
 
 def roster_digest(digests: Sequence[str], manual_flags: Sequence[bool]) -> str:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import PurePath
@@ -81,6 +82,8 @@ class _Record:
 
 # ---- checking the rows, whatever they came from ---------------------------------------------------------
 
+Report = Callable[[_Record, str, str], None]  # (record, field, message): one problem
+
 def _check(records: list[_Record], *, file: str, names: dict[str, str], sheet: str | None = None,
            problems: list[Problem], today: date | None) -> list[RosterPerson]:
     """The people, or ``RosterRejected`` with ``problems`` and every problem of every record. ``names``
@@ -100,7 +103,8 @@ def _check(records: list[_Record], *, file: str, names: dict[str, str], sheet: s
         name = _text(record, "name", "姓名", MAX_NAME, problem)
         post = _text(record, "post", "岗位", MAX_POST, problem)
         kind = _KINDS.get(value["kind"]) if value["kind"] else None
-        if value["kind"] and kind is None:
+        unknown_kind = bool(value["kind"]) and kind is None
+        if unknown_kind:
             problem(record, "kind", f"人员类别“{shown(value['kind'][:20])}”不存在：应为 "
                                     f"{'、'.join(PERSON_KIND_LABELS.values())} 之一，或留空。")
         id_number = _id_number(record, problem, today)
@@ -110,7 +114,7 @@ def _check(records: list[_Record], *, file: str, names: dict[str, str], sheet: s
                 id_number = None
             else:
                 first_row[id_number] = record.row
-        if name is not None and post is not None and id_number is not None and not (value["kind"] and kind is None):
+        if name is not None and post is not None and id_number is not None and not unknown_kind:
             people.append(RosterPerson(name=name, id_number=id_number, post=post, kind=kind, row=record.row))
     if not records and not problems:
         problems.append(Problem(file=file, sheet=sheet, message="名单中没有人员。"))
@@ -119,7 +123,7 @@ def _check(records: list[_Record], *, file: str, names: dict[str, str], sheet: s
     return people
 
 
-def _text(record: _Record, name: str, label: str, limit: int, problem: Any) -> str | None:
+def _text(record: _Record, name: str, label: str, limit: int, problem: Report) -> str | None:
     text = record.values[name]
     if not text:
         problem(record, name, f"{label}不能为空。")
@@ -132,14 +136,19 @@ def _text(record: _Record, name: str, label: str, limit: int, problem: Any) -> s
     return None
 
 
-def _id_number(record: _Record, problem: Any, today: date | None) -> str | None:
-    text = record.values["id_number"]
+def _id_number(record: _Record, problem: Report, today: date | None) -> str | None:
+    # NFKC turns full-width digits (as a Chinese input method types them) into ASCII. parse_id_number
+    # would accept any Unicode digit and keep it, so "１4…" and "14…" would be two people, drawn twice.
+    text = unicodedata.normalize("NFKC", record.values["id_number"])
     if record.numeric_id or _SCIENTIFIC.fullmatch(text):
         problem(record, "id_number", "身份证号被存成了数字，Excel 已把后几位变成 0：请把这一列设为“文本”格式后"
                                      "重新输入（或在号码前加英文单引号 '）。")
         return None
     if not text:
         problem(record, "id_number", "身份证号不能为空。")
+        return None
+    if not text.isascii():
+        problem(record, "id_number", "身份证号只能由数字和字母X组成。")
         return None
     try:
         return parse_id_number(text, today=today).value
@@ -218,7 +227,7 @@ def _records(rows: Iterator[tuple[int, list[Any], set[int]]], file: str, sheet: 
             if header is None:
                 return []  # not a header: its rows would each repeat that
             columns = header
-            absent = {field for title, field in COLUMNS.items() if title in REQUIRED and field not in header.values()}
+            absent = {f for title, f in COLUMNS.items() if title in REQUIRED and f not in header.values()}
             continue
         record = _Record(row=number, values={f: "" for f in COLUMNS.values()}, reported=set(absent))
         for index, value in enumerate(cells):

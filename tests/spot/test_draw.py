@@ -144,5 +144,7 @@ def test_malformed_seeds_and_digests_are_programming_errors() -> None:
         paper_seed(SEED, "not hex")
     with pytest.raises(ValueError, match="distinct"):
         roster_digest([ROSTER, ROSTER], [False, False])
+    with pytest.raises(ValueError, match="18 ASCII"):
+        person_digest(SALT, "１" + IDS[0][1:])
     with pytest.raises(ValueError, match="one manual flag"):
         roster_digest([ROSTER], [])

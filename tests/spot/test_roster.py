@@ -135,6 +135,20 @@ def test_every_bad_row_is_named_at_once_without_echoing_id_numbers() -> None:
     assert all(p["file"] == "名单.xlsx" and p["sheet"] == "Sheet" for p in problems)
 
 
+def test_full_width_digits_are_the_same_person_and_other_digits_are_refused() -> None:
+    number = person_id(1)
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in number)
+    arabic_indic = "\u0661" + number[1:]  # a digit to str.isdigit, and to parse_id_number
+    rows: list[dict[str, object]] = [{"name": "张三", "id_number": full_width, "post": "电工"},
+                                     {"name": "李四", "id_number": number, "post": "电工"},
+                                     {"name": "王五", "id_number": arabic_indic, "post": "电工"}]
+    problems = refusal(read_roster, rows, source="手工录入", secrets=[number, full_width, arabic_indic])
+    assert [(p["line"], p["message"]) for p in problems] == [
+        (2, "与第1行的身份证号相同：同一人只能列一次。"), (3, "身份证号只能由数字和字母X组成。")]
+    [person] = read_roster(rows[:1], source="手工录入", today=TODAY)
+    assert person.id_number == number
+
+
 def test_json_problems_name_the_key_and_position() -> None:
     rows: list[Any] = [
         {"name": "张三", "id_number": person_id(1), "post": "电工", "kind": "principal"},

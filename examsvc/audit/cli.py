@@ -64,6 +64,13 @@ def register(commands: Any) -> None:
     target.add_argument("sitting", nargs="?", help="the sitting's code")
     target.add_argument("--all", action="store_true", help="every sitting")
     sitting.set_defaults(handler=run_verify_sitting)
+    spot = sub.add_parser("verify-spot", help="re-derive a spot-exam inspection (逢查必考) from the log: the seed "
+                                              "against its commitment, the roster, the draw, every paper, save, "
+                                              "answer sheet and result; names each mismatch")
+    spot_target = spot.add_mutually_exclusive_group(required=True)
+    spot_target.add_argument("inspection", nargs="?", help="the inspection's code")
+    spot_target.add_argument("--all", action="store_true", help="every inspection stored or logged")
+    spot.set_defaults(handler=run_verify_spot)
 
 
 def run_verify_results(args: argparse.Namespace, settings: Settings) -> int:
@@ -109,6 +116,20 @@ def run_verify_sitting(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{'FAILED' if findings else 'OK'}: sitting {code}: {len(findings)} mismatch(es)")
             failed += bool(findings)
     return 1 if failed else 0
+
+
+def run_verify_spot(args: argparse.Namespace, settings: Settings) -> int:
+    from examsvc.spot.verify import verify_spot
+
+    with transaction(engine_from_settings(settings)) as db_session:
+        verdicts = verify_spot(db_session=db_session, codes=None if args.all else [args.inspection],
+                               keys=paper_key_provider(settings))
+        for verdict in verdicts:
+            for finding in verdict.findings:
+                print(f"{verdict.code}: {finding.line()}")
+            print(f"{'FAILED' if verdict.findings else 'OK'}: inspection {verdict.code}: "
+                  f"{len(verdict.findings)} mismatch(es)")
+    return 1 if any(v.findings for v in verdicts) else 0
 
 
 def run_key(_: argparse.Namespace, settings: Settings) -> int:

@@ -310,6 +310,20 @@ def as_text_cell(cell: Any) -> Any:
     return cell
 
 
+def header_row(sheet: Any, names: Iterable[str]) -> list[Any]:
+    """The header row of a write-only workbook's table: bold, centred (for ``sheet.append``)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
+    cells = []
+    for name in names:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+        cells.append(as_text_cell(cell))
+    return cells
+
+
 def text_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
     """A row for ``sheet.append`` in a write-only workbook, every formula-looking text a text cell."""
     from openpyxl.cell import WriteOnlyCell

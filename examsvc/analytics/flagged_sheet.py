@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from examsvc.analytics.item_service import FLAG_TEXT
-from examsvc.xlsx_container import as_text_cell, text_row
+from examsvc.xlsx_container import as_text_cell, header_row, text_row
 
 SHEET = "待复核试题"
 TYPE_TEXT = {"true_false": "判断题", "single_choice": "单选题", "multiple_choice": "多选题"}
@@ -39,7 +39,7 @@ def workbook(title: str, rows: Sequence[Mapping[str, Any]], stems: Mapping[int, 
     """``stems``: question id → stem, for bank_admin only (None: no stem column at all)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     columns = COLUMNS + ((STEM_COLUMN,) if stems is not None else ())
@@ -52,13 +52,7 @@ def workbook(title: str, rows: Sequence[Mapping[str, Any]], stems: Mapping[int, 
     heading = WriteOnlyCell(sheet, value=title)
     heading.font = Font(bold=True, size=13)
     sheet.append([as_text_cell(heading)])
-    headers = []
-    for name, _ in columns:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-        headers.append(cell)
-    sheet.append(headers)
+    sheet.append(header_row(sheet, (name for name, _ in columns)))
     for row in rows:
         values: list[Any] = [
             PART_TEXT.get(row["part"], row["part"]), row["key"], row["revision"],

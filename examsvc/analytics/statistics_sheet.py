@@ -11,7 +11,7 @@ from typing import Any
 
 from examsvc.analytics.statistics import Counts, Statistics
 from examsvc.analytics.statistics_filter import DIMENSION_LABELS, FIELD_LABELS
-from examsvc.xlsx_container import as_text_cell, text_row
+from examsvc.xlsx_container import as_text_cell, header_row, text_row
 
 SHEET = "统计"
 MEASURES: tuple[tuple[str, float], ...] = (
@@ -38,7 +38,7 @@ def filter_text(statistics: Statistics) -> str:
 def workbook(statistics: Statistics, title: str, today: date) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     groups = len(statistics.query.group_by)
@@ -53,13 +53,7 @@ def workbook(statistics: Statistics, title: str, today: date) -> bytes:
                                       f"筛选：{filter_text(statistics)}）")
     head.font = Font(bold=True, size=13)
     sheet.append([as_text_cell(head)])
-    cells = []
-    for name in headers(statistics):
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-        cells.append(cell)
-    sheet.append(cells)
+    sheet.append(header_row(sheet, headers(statistics)))
 
     def append(values: list[Any], bold: bool = False) -> None:
         row: list[Any] = text_row(sheet, values)

@@ -14,7 +14,7 @@ from examsvc.certificates.models import Certificate
 from examsvc.certificates.rules import standing
 from examsvc.certificates.signed_form import KIND_LABELS, Kind
 from examsvc.config import Settings
-from examsvc.xlsx_container import as_text_cell, text_row
+from examsvc.xlsx_container import as_text_cell, header_row, text_row
 
 SHEET = "证书台账"
 # (header, column width in characters)
@@ -45,7 +45,7 @@ def workbook(certificates: list[Certificate], settings: Settings, today: date) -
     """The register of ``certificates`` (in the order given) as it stands on ``today``."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
@@ -62,13 +62,7 @@ def workbook(certificates: list[Certificate], settings: Settings, today: date) -
                                        f"共 {len(certificates)} 本）")
     title.font = Font(bold=True, size=13)
     sheet.append([as_text_cell(title)])
-    headers = []
-    for name in HEADERS:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-        headers.append(cell)
-    sheet.append(headers)
+    sheet.append(header_row(sheet, HEADERS))
     for certificate in certificates:
         values: list[Any] = text_row(sheet, _row(certificate, today))
         for n, value in enumerate(values):

@@ -22,6 +22,7 @@ from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.endpoints import client_address
 from examsvc.identity.roles import Role
 from examsvc.sittings.service import get as get_sitting
+from examsvc.spot.archive import register_flags
 
 router = APIRouter(prefix="/certificates", tags=["certificates"])
 Officer = Annotated[CurrentUser, Depends(require_roles(Role.CERTIFICATE_OFFICER))]
@@ -127,7 +128,7 @@ def list_certificates(_: RegisterReader, db_session: DbSession, settings: Settin
                       offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
     today = service.today_in(settings)
     total, rows = register.search(db_session, wanted, today, limit=limit, offset=offset)
-    return {"total": total, "certificates": [views.summary(c, today) for c in rows]}
+    return {"total": total, "certificates": views.summaries(db_session, rows, today)}
 
 
 @router.get("/register.xlsx", summary="The register (台账) as .xlsx, with the same filters; no ID numbers",
@@ -135,7 +136,9 @@ def list_certificates(_: RegisterReader, db_session: DbSession, settings: Settin
 def register_workbook(_: RegisterReader, db_session: DbSession, settings: SettingsDep,
                       wanted: RegisterQuery) -> Response:
     today = service.today_in(settings)
-    content = register_sheet.workbook(register.all_matching(db_session, wanted, today), settings, today)
+    certificates = register.all_matching(db_session, wanted, today)
+    flags = register_flags(db_session, [c.id for c in certificates])
+    content = register_sheet.workbook(certificates, settings, today, flags)
     return Response(content=content, media_type=views.XLSX,
                     headers={"Content-Disposition": f'attachment; filename="certificates-{today.isoformat()}.xlsx"'})
 
@@ -143,7 +146,9 @@ def register_workbook(_: RegisterReader, db_session: DbSession, settings: Settin
 @router.get("/{number}", summary="One certificate with its lifecycle")
 def get_certificate(number: NumberPath, _: RegisterReader, db_session: DbSession,
                     settings: SettingsDep) -> dict[str, Any]:
-    return views.detail(service.by_number(db_session, number), settings, service.today_in(settings))
+    certificate = service.by_number(db_session, number)
+    flags = register_flags(db_session, [certificate.id]).get(certificate.id, [])
+    return views.detail(certificate, settings, service.today_in(settings), flags)
 
 
 class ReviewBody(BaseModel):

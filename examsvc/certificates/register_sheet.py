@@ -7,6 +7,7 @@ would take for a formula (an employer named "=HYPERLINK(…)") is written as tex
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -14,13 +15,14 @@ from examsvc.certificates.models import Certificate
 from examsvc.certificates.rules import standing
 from examsvc.certificates.signed_form import KIND_LABELS, Kind
 from examsvc.config import Settings
+from examsvc.spot.archive import RegisterFlag
 from examsvc.xlsx_container import as_text_cell, header_row, text_row
 
 SHEET = "证书台账"
 # (header, column width in characters)
 COLUMNS: tuple[tuple[str, float], ...] = (
     ("证号", 16), ("序号", 6), ("证书种类", 30), ("操作项目/类别", 30), ("姓名", 10), ("工作单位", 36),
-    ("初次领证日期", 13), ("有效期至", 12), ("复审期限", 12), ("状态", 14),
+    ("初次领证日期", 13), ("有效期至", 12), ("复审期限", 12), ("状态", 14), ("逢查必考", 48),
 )
 HEADERS = tuple(name for name, _ in COLUMNS)
 DATE_FORMAT = "yyyy-mm-dd"
@@ -34,15 +36,17 @@ def _subject(certificate: Certificate) -> str:
     return certificate.item_name
 
 
-def _row(certificate: Certificate, today: date) -> list[Any]:
+def _row(certificate: Certificate, today: date, flags: Sequence[RegisterFlag]) -> list[Any]:
     return [certificate.number, certificate.sequence, KIND_LABELS[Kind(certificate.kind)],
             _subject(certificate), certificate.holder_name, certificate.employer or "",
             certificate.first_issued_on, certificate.expires_on, certificate.review_due,
-            standing(certificate, today).label]
+            standing(certificate, today).label, "；".join(flag.text for flag in flags)]
 
 
-def workbook(certificates: list[Certificate], settings: Settings, today: date) -> bytes:
-    """The register of ``certificates`` (in the order given) as it stands on ``today``."""
+def workbook(certificates: list[Certificate], settings: Settings, today: date,
+             flags: Mapping[int, Sequence[RegisterFlag]] | None = None) -> bytes:
+    """The register of ``certificates`` (in the order given) as it stands on ``today``; ``flags``: each
+    certificate's failed spot exams (逢查必考), re-training due or done."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -64,7 +68,7 @@ def workbook(certificates: list[Certificate], settings: Settings, today: date) -
     sheet.append([as_text_cell(title)])
     sheet.append(header_row(sheet, HEADERS))
     for certificate in certificates:
-        values: list[Any] = text_row(sheet, _row(certificate, today))
+        values: list[Any] = text_row(sheet, _row(certificate, today, (flags or {}).get(certificate.id, ())))
         for n, value in enumerate(values):
             if isinstance(value, date):
                 cell = WriteOnlyCell(sheet, value=value)

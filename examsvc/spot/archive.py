@@ -18,7 +18,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from examsvc.banks.document import INDUSTRY_LABELS, PERSON_KIND_LABELS, Industry, PersonKind
-from examsvc.certificates.card import masked_id
+from examsvc.candidates.id_number import masked
 from examsvc.certificates.models import Certificate
 from examsvc.spot.models import Inspection, InspectionStatus, Retraining, SpotExam, SpotExamStatus, SpotPerson
 
@@ -165,7 +165,7 @@ def exam_rows(db_session: Session, wanted: ArchiveFilter, *, officer_id: int | N
             city=inspection.city, industry=inspection.industry,
             industry_label=INDUSTRY_LABELS[Industry(inspection.industry)], enterprise_name=inspection.enterprise_name,
             credit_code=inspection.credit_code, person_id=person.id, name=person.name,
-            id_number_masked=masked_id(person.id_number), post=person.post, kind=kind,
+            id_number_masked=masked(person.id_number), post=person.post, kind=kind,
             kind_label=None if kind is None else PERSON_KIND_LABELS[kind], manual=person.manual,
             draw_order=person.draw_order, exam_id=None if exam is None else exam.id,
             score=None if exam is None else exam.score, total_points=None if exam is None else exam.total_points,

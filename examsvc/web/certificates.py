@@ -85,7 +85,7 @@ def register_page(request: Request, current: Reader, db_session: DbSession, sett
         number = shown.pages_of(total)
         total, rows = register.search(db_session, wanted.filter, today, limit=shown.PAGE_SIZE,
                                       offset=(number - 1) * shown.PAGE_SIZE)
-    listed = shown.Page([views.summary(c, today) for c in rows], number, shown.pages_of(total), total)
+    listed = shown.Page(views.summaries(db_session, rows, today), number, shown.pages_of(total), total)
     response = render(request, "staff/certificates.html", status_code=error.status_code if error else 200,
                       user=current.user, officer=current.has(Role.CERTIFICATE_OFFICER), listed=listed,
                       wanted=wanted, error=error, kinds=shown.KINDS, standings=shown.STANDINGS, today=today)

@@ -47,7 +47,7 @@ def test_register_workbook_filters_like_the_register_and_leaks_no_id_numbers(wor
     rows = list(sheet.iter_rows(values_only=True))
     assert "证书台账" in rows[0][0] and "导出日期" in rows[0][0] and "共 2 本" in rows[0][0]
     assert rows[1] == ("证号", "序号", "证书种类", "操作项目/类别", "姓名", "工作单位", "初次领证日期", "有效期至",
-                       "复审期限", "状态")
+                       "复审期限", "状态", "逢查必考")
     assert sheet.freeze_panes == "A3"
     assert sheet.column_dimensions["F"].width == 36
     by_number = {row[0]: row for row in rows[2:]}

@@ -10,9 +10,11 @@ before it starts). ID numbers leave this module masked only.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from examsvc.banks.document import INDUSTRY_LABELS, PERSON_KIND_LABELS, Industry, PersonKind
 from examsvc.candidates.id_number import masked
 from examsvc.certificates.models import Certificate
+from examsvc.errors import InvalidInput
 from examsvc.spot.models import Inspection, InspectionStatus, Retraining, SpotExam, SpotExamStatus, SpotPerson
 
 MAX_ROWS = 5_000  # one export; a larger archive is narrowed by its filters
@@ -95,6 +98,54 @@ class ExamRow:
     retraining: str | None
     retraining_label: str | None
     certificate_number: str | None
+
+
+FIELD_LABELS = {"city": "市", "industry": "行业", "enterprise": "单位名称或统一社会信用代码", "post": "岗位",
+                "kind": "人员类别", "date_from": "检查日期（起）", "date_to": "检查日期（止）", "result": "结果",
+                "retraining": "重新培训", "by": "统计口径"}
+FILTER_FIELDS = ("city", "industry", "enterprise", "post", "kind", "date_from", "date_to", "result", "retraining")
+_LIMITS = {"city": 50, "enterprise": 200, "post": 100}
+
+
+def _bad(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, code="bad_archive_filter", detail={"field": field})
+
+
+def _choice(enum: type[StrEnum], field: str, value: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        raise _bad(field, f"{FIELD_LABELS[field]}不在可选范围内。") from None
+
+
+def _day(field: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _bad(field, f"{FIELD_LABELS[field]}应为日期（如 2027-03-01）。") from None
+
+
+def parse_filter(fields: Mapping[str, str | None]) -> ArchiveFilter:
+    """The filter from a form or a query string (blank means any); ``InvalidInput`` names the field."""
+    text = {name: (fields.get(name) or "").strip() for name in FILTER_FIELDS}
+    for name, limit in _LIMITS.items():
+        if len(text[name]) > limit or any(ord(c) < 32 for c in text[name]):
+            raise _bad(name, f"{FIELD_LABELS[name]}过长或含有控制字符（最多 {limit} 字）。")
+    wanted = ArchiveFilter(
+        city=text["city"] or None, enterprise=text["enterprise"] or None, post=text["post"] or None,
+        industry=_choice(Industry, "industry", text["industry"]) if text["industry"] else None,
+        kind=_choice(PersonKind, "kind", text["kind"]) if text["kind"] else None,
+        date_from=_day("date_from", text["date_from"]) if text["date_from"] else None,
+        date_to=_day("date_to", text["date_to"]) if text["date_to"] else None,
+        result=_choice(Outcome, "result", text["result"]) if text["result"] else None,
+        retraining=_choice(Retraining, "retraining", text["retraining"]) if text["retraining"] else None)
+    if wanted.date_from and wanted.date_to and wanted.date_from > wanted.date_to:
+        raise _bad("date_from", "检查日期的起始日期不能晚于截止日期。")
+    return wanted
+
+
+def parse_group(value: str | None) -> GroupBy:
+    return _choice(GroupBy, "by", value) if value else GroupBy.CITY
 
 
 def _like(value: str) -> str:

@@ -17,7 +17,6 @@ from examsvc.certificates.service import today_in
 from examsvc.certificates.views import XLSX
 from examsvc.db import DbSession
 from examsvc.dependencies import SettingsDep
-from examsvc.errors import InvalidInput
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.roles import Role
 from examsvc.spot import archive, archive_sheet
@@ -40,11 +39,10 @@ def archive_query(city: Annotated[str | None, Query(max_length=50, description="
                   post: Annotated[str | None, Query(max_length=100, description="part of the post")] = None,
                   kind: PersonKind | None = None, date_from: date | None = None, date_to: date | None = None,
                   result: archive.Outcome | None = None, retraining: Retraining | None = None) -> archive.ArchiveFilter:
-    if date_from and date_to and date_from > date_to:
-        raise InvalidInput("检查日期的起始日期不能晚于截止日期。", code="bad_date_range", detail={"field": "date_from"})
-    return archive.ArchiveFilter(city=(city or "").strip() or None, industry=industry,
-                                 enterprise=(enterprise or "").strip() or None, post=(post or "").strip() or None,
-                                 kind=kind, date_from=date_from, date_to=date_to, result=result, retraining=retraining)
+    # The typed parameters document the API; the one parser (shared with the page) decides.
+    given = {"city": city, "industry": industry, "enterprise": enterprise, "post": post, "kind": kind,
+             "date_from": date_from, "date_to": date_to, "result": result, "retraining": retraining}
+    return archive.parse_filter({k: None if v is None else str(v) for k, v in given.items()})
 
 
 ArchiveQuery = Annotated[archive.ArchiveFilter, Depends(archive_query)]

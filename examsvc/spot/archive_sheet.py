@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from examsvc.spot.archive import GROUP_LABELS, ArchiveFilter, Counts, ExamRow, Summary
+from examsvc.banks.document import INDUSTRY_LABELS, PERSON_KIND_LABELS
+from examsvc.spot.archive import (
+    GROUP_LABELS,
+    OUTCOME_LABELS,
+    RETRAINING_LABELS,
+    ArchiveFilter,
+    Counts,
+    ExamRow,
+    Summary,
+)
 from examsvc.xlsx_container import as_text_cell, header_row, text_row
 
 EXAMS_SHEET = "抽考记录"
@@ -31,7 +40,11 @@ DATE_FORMAT = "yyyy-mm-dd"
 
 
 def filter_text(wanted: ArchiveFilter) -> str:
-    return "；".join(f"{FILTER_LABELS[name]} {value}" for name, value in wanted.params()) or "全部"
+    """The filters in words: a code is shown by its Chinese label."""
+    labels: dict[str, dict[Any, str]] = {"industry": dict(INDUSTRY_LABELS), "kind": dict(PERSON_KIND_LABELS),
+                                         "result": dict(OUTCOME_LABELS), "retraining": dict(RETRAINING_LABELS)}
+    return "；".join(f"{FILTER_LABELS[name]} {labels.get(name, {}).get(getattr(wanted, name), value)}"
+                    for name, value in wanted.params()) or "全部"
 
 
 def _points(tenths: int | None) -> float | None:

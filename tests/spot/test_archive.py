@@ -139,13 +139,14 @@ def test_the_workbooks_read_back(arc: Archive) -> None:
     assert exported.headers["content-disposition"].startswith('attachment; filename="spot-exams-')
     sheet = load_workbook(io.BytesIO(exported.content))[archive_sheet.EXAMS_SHEET]
     rows = list(sheet.iter_rows(values_only=True))
-    assert "逢查必考抽考记录" in rows[0][0] and "共 2 人" in rows[0][0] and "结果 failed" in rows[0][0]
+    assert "逢查必考抽考记录" in rows[0][0] and "共 2 人" in rows[0][0] and "结果 不合格" in rows[0][0]
     assert rows[1] == tuple(name for name, _ in archive_sheet.EXAM_COLUMNS)
     assert sheet.freeze_panes == "A3"
     assert len(rows) == 4
-    listed = {r["name"]: r for r in arc.get("/spot/exams", result="failed")["exams"]}
+    listed = {(r["inspection_code"], r["name"]): r for r in arc.get("/spot/exams", result="failed")["exams"]}
+    assert {(row[0], row[6]) for row in rows[2:]} == set(listed)
     for row in rows[2:]:
-        expected = listed[row[6]]
+        expected = listed[(row[0], row[6])]
         assert row[0] == expected["inspection_code"] and row[7] == expected["id_number_masked"]
         assert row[12] == expected["score"] / 10 and row[15] == "不合格" and row[16] == "待重新培训"
 

@@ -266,11 +266,15 @@ def _key(row: ExamRow, by: GroupBy) -> tuple[str, str]:
 
 
 def summary(db_session: Session, wanted: ArchiveFilter, by: GroupBy, *, officer_id: int | None) -> Summary:
-    """Counts per group over the filtered examinees: inspections (with at least one of them), sealed exams,
-    passes, fails, absences, re-training still due, and the pass rate (passes / sealed exams)."""
+    return summarize(exam_rows(db_session, wanted, officer_id=officer_id), by)
+
+
+def summarize(rows: list[ExamRow], by: GroupBy) -> Summary:
+    """Counts per group over the examinees: inspections (with at least one of them), sealed exams, passes,
+    fails, absences, re-training still due, and the pass rate (passes / sealed exams); most examined first."""
     groups: dict[str, tuple[str, Counts, set[int]]] = {}
     total, seen = Counts(), set[int]()
-    for row in exam_rows(db_session, wanted, officer_id=officer_id):
+    for row in rows:
         key, label = _key(row, by)
         _, counts, inspections_seen = groups.setdefault(key, (label, Counts(), set()))
         for target, ids in ((counts, inspections_seen), (total, seen)):

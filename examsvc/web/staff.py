@@ -56,17 +56,20 @@ STATISTICS = Task("考试统计", "按考点、城市、培训机构、月份等
 ANALYSIS = Task("试题分析", "按题库版本查看试题统计与待复核标记，导出待复核试题。", "/staff/analysis/items")
 SIGNALS = Task("异常线索", "答案雷同、高分快答、试题通过率突增、培训机构异常等线索与证据；记录复核、移交调查或排除。"
                "线索供人工核查，不作处理依据。", "/staff/analysis")
+SPOT_ARCHIVE = Task("逢查必考档案", "执法检查随机抽考的存档：按市、行业、单位、岗位筛选和统计参考、合格、"
+                                "待重新培训人数与合格率，导出。", "/staff/spot/archive")
 ROLE_TASKS: dict[Role, tuple[Task, ...]] = {
     Role.PROCTOR: (Task("考场监考台", "签到到岗、座位图、考生检录与登录码、暂停/延时/换机等处置、本考场事件。",
                         None),),
     Role.CHIEF_EXAMINER: (Task("主考工作台", "审批组卷规则、会签试卷集、到岗核查与开考、闭考与考场记录、"
                                         "成绩发布与复核。", "/staff/chief"),),
     Role.EXAM_ADMIN: (Task("考务管理", "创建考试场次、上传考生名单、安排考务人员（考教分离核查）、生成试卷集、"
-                                   "查看场次状态。", "/staff/admin/sittings"), REGISTER, STATISTICS, SIGNALS),
+                                   "查看场次状态。", "/staff/admin/sittings"), REGISTER, STATISTICS, SIGNALS,
+                      SPOT_ARCHIVE),
     Role.INSPECTOR: (Task("全省巡考看板", "今日各考点场次：到岗人数、检录/答题/交卷人数、近30分钟事件、暂停考场。",
-                          "/staff/inspector"), REGISTER, STATISTICS, SIGNALS),
+                          "/staff/inspector"), REGISTER, STATISTICS, SIGNALS, SPOT_ARCHIVE),
     Role.AUDITOR: (Task("审计日志", "浏览日志条目与包含证明，在浏览器中独立验证签名检查点。", "/staff/audit"),
-                   REGISTER, STATISTICS, SIGNALS),
+                   REGISTER, STATISTICS, SIGNALS, SPOT_ARCHIVE),
     Role.CERTIFICATE_OFFICER: (
         Task("发证", "为已公布的合格资格发证：按身份证号单人发证，或整场发证（显示进度）。",
              "/staff/certificates/issue"),

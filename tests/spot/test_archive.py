@@ -17,6 +17,7 @@ from examsvc.spot import archive_sheet
 from tests.builders import DEFAULT_PASSWORD, Actors, auth_header, login, make_user
 from tests.spot.builders import SpotWorld, credit_code, people
 from tests.spot.taking import close, drawn_people, examined, take
+from tests.web.test_staff_session import log_in
 
 DATONG = credit_code("91140200MA0K5C8R2")
 
@@ -170,3 +171,29 @@ def test_other_roles_and_bad_filters_are_refused(actors: Actors, db_session: Ses
     bad = w.client.get("/spot/exams", headers=w.auditor, params={"date_from": "2027-02-01", "date_to": "2027-01-01"})
     assert bad.status_code == 422 and bad.json()["detail"]["field"] == "date_from"
     assert w.client.get("/spot/summary", headers=w.auditor, params={"by": "sitting"}).status_code == 422
+
+
+def test_the_archive_page_for_the_province(arc: Archive) -> None:
+    client, db = arc.w.client, arc.w.db_session
+    officer = make_user(db, Role.ENFORCEMENT_OFFICER)
+    inspector = make_user(db, Role.INSPECTOR)
+    db.commit()
+    assert log_in(client, officer.username).status_code == 303  # type: ignore[attr-defined]
+    assert client.get("/staff/spot/archive").status_code == 403
+    client.cookies.clear()
+    assert log_in(client, inspector.username).status_code == 303  # type: ignore[attr-defined]
+    assert "/staff/spot/archive" in client.get("/staff").text
+    page = client.get("/staff/spot/archive", params={"by": "city", "result": "failed"})
+    assert page.status_code == 200, page.text
+    assert "按市统计（2 组）" in page.text and "受检人员（共 2 人）" in page.text
+    assert 'href="/spot/exams.xlsx?result=failed&amp;by=city"' in page.text
+    assert 'href="/spot/summary.xlsx?result=failed&amp;by=city"' in page.text
+    for person in people(12):
+        assert person["id_number"] not in page.text
+    everything = client.get("/staff/spot/archive")
+    assert "60.0%" in everything.text  # 3 passed of 5 examined, over both cities
+    bad = client.get("/staff/spot/archive", params={"date_from": "2027-02-01", "date_to": "2027-01-01"})
+    assert bad.status_code == 422 and "起始日期不能晚于截止日期" in bad.text
+    assert bad.headers["x-error"] == "bad_archive_filter"
+    exported = client.get("/spot/exams.xlsx", params={"result": "failed", "by": "city"})
+    assert exported.status_code == 200  # the page's link works with the page's own login

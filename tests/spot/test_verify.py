@@ -25,7 +25,8 @@ from examsvc.spot.models import Inspection, SpotExam, SpotPerson
 from examsvc.spot.verify import Verdict, verify_spot
 from tests.builders import Actors
 from tests.spot.builders import SpotWorld, id_number
-from tests.spot.taking import drawn_people, examined, take
+from tests.spot.builders import people as people_on_duty
+from tests.spot.taking import close, drawn_people, examined, take
 
 Edit = Callable[[SpotWorld, dict[str, int]], None]
 
@@ -245,3 +246,23 @@ def test_the_cli_verifies_every_inspection_and_names_an_edit(fresh_engine: Engin
         assert main(["audit", "verify-spot", "JC-NO-SUCH"]) == 1
         assert "no such inspection" in capsys.readouterr().out
         db_session.execute(select(1))
+
+
+def test_people_added_by_hand_are_checked_against_their_entries(world: SpotWorld) -> None:
+    inspection = world.drawn()
+    undrawn = next(p for p in inspection["people"] if p["draw_order"] is None)
+    listed = next(p for p in people_on_duty() if p["id_number"].endswith(undrawn["id_number_masked"][-4:]))
+    stranger = {"name": "临时工", "id_number": id_number(40), "post": "皮带司机", "kind": "班组长"}
+    added = []
+    for person, reason in ((listed, "名单内未抽中，现场发现违章作业"), (stranger, "不在名单上的在岗人员")):
+        response = world.client.post(f"/spot/inspections/{inspection['id']}/people", headers=world.lead,
+                                     json={**person, "reason": reason})
+        assert response.status_code == 201, response.text
+        added.append(response.json()["id"])
+    for person_id in added:
+        take(world, inspection["id"], person_id, right=15)
+    code = close(world, inspection["id"])["code"]
+    assert _verify(world, code).findings == []
+    _sql(world, "UPDATE spot_person SET manual = :no WHERE id = :id", no=False, id=added[1])
+    verdict = _verify(world, code)
+    assert ("draw", "spot_person", None) in _places(verdict) and ("exams", "spot_exam", "person_id") in _places(verdict)

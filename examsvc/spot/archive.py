@@ -16,7 +16,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from examsvc.banks.document import INDUSTRY_LABELS, PERSON_KIND_LABELS, Industry, PersonKind
@@ -25,7 +25,7 @@ from examsvc.certificates.models import Certificate
 from examsvc.errors import InvalidInput
 from examsvc.spot.models import Inspection, InspectionStatus, Retraining, SpotExam, SpotExamStatus, SpotPerson
 
-MAX_ROWS = 5_000  # one export; a larger archive is narrowed by its filters
+MAX_PAGE = 500  # rows of a list page; the summaries and the exports read every matching row
 
 
 class Outcome(StrEnum):
@@ -152,13 +152,13 @@ def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _scope(query: Select[tuple[Inspection]], officer_id: int | None) -> Select[tuple[Inspection]]:
+def _scope(query: Select[Inspection], officer_id: int | None) -> Select[Inspection]:
     if officer_id is None:
         return query
     return query.where(or_(Inspection.lead_officer_id == officer_id, Inspection.second_officer_id == officer_id))
 
 
-def _inspection_filter(query: Select[tuple[Inspection]], wanted: ArchiveFilter) -> Select[tuple[Inspection]]:
+def _inspection_filter(query: Select[Inspection], wanted: ArchiveFilter) -> Select[Inspection]:
     if wanted.city:
         query = query.where(Inspection.city == wanted.city)
     if wanted.industry:
@@ -173,11 +173,14 @@ def _inspection_filter(query: Select[tuple[Inspection]], wanted: ArchiveFilter) 
     return query
 
 
-def inspections(db_session: Session, wanted: ArchiveFilter, *, officer_id: int | None) -> list[Inspection]:
-    """The inspections in scope matching the inspection's own filters, newest first."""
+def inspections(db_session: Session, wanted: ArchiveFilter, *, officer_id: int | None, limit: int = MAX_PAGE,
+                offset: int = 0) -> tuple[int, list[Inspection]]:
+    """(how many, one page of) the inspections in scope matching the inspection's own filters, newest first."""
     query = _inspection_filter(_scope(select(Inspection), officer_id), wanted)
-    return list(db_session.scalars(query.order_by(Inspection.inspected_on.desc(), Inspection.id.desc())
-                                   .limit(MAX_ROWS)))
+    total = db_session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = db_session.scalars(query.order_by(Inspection.inspected_on.desc(), Inspection.id.desc())
+                              .limit(min(limit, MAX_PAGE)).offset(offset))
+    return total, list(page)
 
 
 def _outcome(inspection: Inspection, exam: SpotExam | None) -> Outcome:
@@ -188,8 +191,18 @@ def _outcome(inspection: Inspection, exam: SpotExam | None) -> Outcome:
     return Outcome.PASSED if exam.passed else Outcome.FAILED
 
 
-def exam_rows(db_session: Session, wanted: ArchiveFilter, *, officer_id: int | None) -> list[ExamRow]:
-    """Every examinee (drawn or added by hand) of the inspections in scope, filtered; newest first."""
+def _outcome_filter(outcome: Outcome) -> ColumnElement[bool]:
+    """``_outcome`` in SQL, so that a page or a count is of matching rows."""
+    sealed = SpotExam.status == SpotExamStatus.SUBMITTED
+    closed = Inspection.status == InspectionStatus.CLOSED
+    return {Outcome.PASSED: and_(sealed, SpotExam.passed.is_(True)),
+            Outcome.FAILED: and_(sealed, SpotExam.passed.is_(False)),
+            Outcome.ABSENT: and_(SpotExam.id.is_(None), closed),
+            Outcome.PENDING: and_(SpotExam.id.is_(None), ~closed),
+            Outcome.IN_PROGRESS: SpotExam.status == SpotExamStatus.IN_PROGRESS}[outcome]
+
+
+def _examinees(wanted: ArchiveFilter, officer_id: int | None) -> Select[Inspection, SpotPerson, SpotExam, str]:
     query = _inspection_filter(_scope(select(Inspection), officer_id), wanted)
     joined = (query.add_columns(SpotPerson, SpotExam, Certificate.number)
               .join(SpotPerson, SpotPerson.inspection_id == Inspection.id)
@@ -202,13 +215,29 @@ def exam_rows(db_session: Session, wanted: ArchiveFilter, *, officer_id: int | N
         joined = joined.where(SpotPerson.kind == wanted.kind)
     if wanted.retraining:
         joined = joined.where(SpotExam.retraining == wanted.retraining)
-    joined = joined.order_by(Inspection.inspected_on.desc(), Inspection.id.desc(),
-                             SpotPerson.draw_order.is_(None), SpotPerson.draw_order, SpotPerson.id)
+    if wanted.result:
+        joined = joined.where(_outcome_filter(wanted.result))
+    return joined
+
+
+def count_examinees(db_session: Session, wanted: ArchiveFilter, *, officer_id: int | None) -> int:
+    """How many examinees ``exam_rows`` gives without a limit (a list page's total)."""
+    query = _examinees(wanted, officer_id)
+    return db_session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def exam_rows(db_session: Session, wanted: ArchiveFilter, *, officer_id: int | None, limit: int | None = None,
+              offset: int = 0) -> list[ExamRow]:
+    """The examinees (drawn or added by hand) of the inspections in scope, filtered, newest first: all of them,
+    or ``limit`` from ``offset``."""
+    joined = _examinees(wanted, officer_id).order_by(
+        Inspection.inspected_on.desc(), Inspection.id.desc(), SpotPerson.draw_order.is_(None), SpotPerson.draw_order,
+        SpotPerson.id)
     rows = []
-    for inspection, person, exam, number in db_session.execute(joined.limit(MAX_ROWS)):
+    if limit is not None:
+        joined = joined.limit(limit).offset(offset)
+    for inspection, person, exam, number in db_session.execute(joined):
         outcome = _outcome(inspection, exam)
-        if wanted.result is not None and outcome != wanted.result:
-            continue
         kind = None if person.kind is None else PersonKind(person.kind)
         retraining = None if exam is None or exam.retraining is None else Retraining(exam.retraining)
         rows.append(ExamRow(
@@ -342,3 +371,4 @@ def register_flags(db_session: Session, certificate_ids: list[int]) -> dict[int,
         assert certificate_id is not None  # the query's own condition
         out[certificate_id].append(RegisterFlag(code, inspected_on, retraining == Retraining.DONE))
     return out
+

@@ -57,11 +57,17 @@ def _summary_json(found: archive.Summary) -> dict[str, Any]:
             "total": counts(found.total)}
 
 
+Limit = Annotated[int, Query(ge=1, le=archive.MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0)]
+
+
 @router.get("/inspections", summary="The archive's inspections (officers: their own; province readers: all)")
-def list_inspections(current: Reader, db_session: DbSession, wanted: ArchiveQuery) -> dict[str, Any]:
-    found = archive.inspections(db_session, wanted, officer_id=officer_scope(current))
+def list_inspections(current: Reader, db_session: DbSession, wanted: ArchiveQuery, limit: Limit = 100,
+                     offset: Offset = 0) -> dict[str, Any]:
+    total, found = archive.inspections(db_session, wanted, officer_id=officer_scope(current), limit=limit,
+                                       offset=offset)
     counts = archive.exam_counts(db_session, [i.id for i in found])
-    return {"total": len(found), "inspections": [{
+    return {"total": total, "inspections": [{
         "id": i.id, "code": i.code, "enterprise_name": i.enterprise_name, "credit_code": i.credit_code,
         "industry": i.industry, "industry_label": INDUSTRY_LABELS[Industry(i.industry)], "city": i.city,
         "inspected_on": i.inspected_on, "status": i.status,
@@ -73,9 +79,11 @@ def list_inspections(current: Reader, db_session: DbSession, wanted: ArchiveQuer
 
 @router.get("/exams", summary="The archive's examinees with their spot exams; filter by city, industry, enterprise, "
                               "post, kind, date, result, re-training (ID numbers masked)")
-def list_exams(current: Reader, db_session: DbSession, wanted: ArchiveQuery) -> dict[str, Any]:
-    rows = archive.exam_rows(db_session, wanted, officer_id=officer_scope(current))
-    return {"total": len(rows), "exams": [asdict(r) for r in rows]}
+def list_exams(current: Reader, db_session: DbSession, wanted: ArchiveQuery, limit: Limit = 100,
+               offset: Offset = 0) -> dict[str, Any]:
+    scope = officer_scope(current)
+    rows = archive.exam_rows(db_session, wanted, officer_id=scope, limit=limit, offset=offset)
+    return {"total": archive.count_examinees(db_session, wanted, officer_id=scope), "exams": [asdict(r) for r in rows]}
 
 
 @router.get("/summary", summary="Counts and pass rate by city, industry, enterprise or post")

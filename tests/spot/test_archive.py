@@ -64,6 +64,11 @@ def test_the_lists_filter_and_officers_see_their_own(arc: Archive) -> None:
     assert {r["inspection_code"] for r in rows} == {arc.a["code"], arc.b["code"]}
     assert [r["outcome"] for r in rows if r["inspection_code"] == arc.a["code"]] == ["passed", "failed", "absent"]
 
+    page = arc.get("/spot/exams", limit=2, offset=2)
+    assert page["total"] == 6 and [r["person_id"] for r in page["exams"]] == [r["person_id"] for r in rows[2:4]]
+    assert arc.get("/spot/exams", result="passed", limit=1)["total"] == 3
+    assert arc.get("/spot/inspections", limit=1)["total"] == 2
+
     def codes(**params: Any) -> Counter[str]:
         return Counter(r["inspection_code"] for r in arc.get("/spot/exams", **params)["exams"])
 

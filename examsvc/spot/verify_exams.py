@@ -95,12 +95,17 @@ def papers_are_rederived(spot: Spot) -> Iterator[Finding]:
 
 
 def _journal(spot: Spot) -> dict[int, dict[int, list[SpotAnswerSave]]]:
+    """exam id → position → its journalled saves in order (read once per inspection)."""
+    if "journal" in spot.cache:
+        cached: dict[int, dict[int, list[SpotAnswerSave]]] = spot.cache["journal"]
+        return cached
     journal: dict[int, dict[int, list[SpotAnswerSave]]] = defaultdict(lambda: defaultdict(list))
     rows = spot.db_session.scalars(select(SpotAnswerSave).where(SpotAnswerSave.spot_exam_id.in_(
         [e.id for e in spot.exams])).order_by(SpotAnswerSave.spot_exam_id, SpotAnswerSave.position,
                                               SpotAnswerSave.seq))
     for row in rows:
         journal[row.spot_exam_id][row.position].append(row)
+    spot.cache["journal"] = journal
     return journal
 
 
@@ -147,7 +152,6 @@ def saves_follow_their_journal(spot: Spot) -> Iterator[Finding]:
             if answer.chain != heads[position]:
                 yield Finding("saves", "spot_answer", "the stored chain is not the one the journal re-derives",
                               row=where, field="chain")
-        spot.cache[f"heads:{exam.id}"] = heads
 
 
 @check("sheets")

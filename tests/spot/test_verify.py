@@ -106,13 +106,12 @@ def test_a_closed_inspection_is_rederived_from_the_revealed_seed(world: SpotWorl
 
 def test_an_inspection_still_running_is_checked_with_the_sealed_seed(world: SpotWorld) -> None:
     inspection = examined(world, closed=False)
-    other = world.drawn()
     person = drawn_people(inspection)[2]
     take(world, inspection["id"], person["id"], right=3, submit=False)  # still answering
     assert _verify(world, inspection["code"]).findings == []
-    # Before the seed is revealed it is checked sealed: another inspection's sealed seed does not open here.
-    _sql(world, "UPDATE spot_inspection SET sealed_seed = (SELECT sealed_seed FROM spot_inspection WHERE id = :other) "
-                "WHERE id = :id", other=other["id"], id=inspection["id"])
+    # Before the seed is revealed it is checked sealed: an envelope sealed for something else does not open here.
+    _sql(world, "UPDATE spot_inspection SET sealed_seed = (SELECT paper_sealed FROM spot_exam "
+                "WHERE inspection_id = :id ORDER BY id LIMIT 1) WHERE id = :id", id=inspection["id"])
     verdict = _verify(world, inspection["code"])
     assert ("seed", "spot_inspection", "revealed_seed") in _places(verdict)
     assert all("could not be checked" not in f.message for f in verdict.findings)

@@ -92,7 +92,7 @@ def test_an_inspection_draws_examines_archives_and_re_derives(actors: Actors, db
                 assert client.put(f"/spot/exam/answers/{position}", headers=lead,
                                   json={"response": response, "seq": 1}).status_code == 200
             later = utcnow() + timedelta(minutes=16)
-            monkeypatch.setattr(endpoints, "utcnow", lambda: later)
+            monkeypatch.setattr(endpoints, "utcnow", lambda at=later: at)
             late = client.put(f"/spot/exam/answers/{answers[half][0]}", headers=lead,
                               json={"response": answers[half][1], "seq": 1})
             assert late.status_code == 409 and late.json()["error"] == "time_up"  # made after the deadline

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 from examsvc.banks import service as banks_service
 from examsvc.banks.document import PersonKind, QuestionType
 from examsvc.blueprints.document import Blueprint, RulePurpose, Section, from_canonical, validate
+from examsvc.crypto.canonical_json import canonical_json
 from examsvc.crypto.signed_note import open_note, parse_vkey
 from examsvc.errors import InvalidInput
 from examsvc.identity.roles import Role
@@ -184,3 +187,25 @@ def test_a_qualification_rules_canonical_form_has_no_purpose_and_a_spot_rules_re
     assert spot.canonical()["personnel_category"] is None
     plain = Blueprint(code="S", version="1", title="t", personnel_category=None, bank_code="B", sections=sections)
     assert "purpose" not in plain.canonical() and "person_kinds" not in plain.canonical()
+
+
+def test_vector_r3_of_docs_rules_md_is_what_the_code_makes() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+    section = page[page.index("### Vector R3"):]
+    written = re.search(r"```json\n(.*?)\n```", section, re.DOTALL)
+    digest = re.search(r"Rule digest R3: `([0-9a-f]{64})`", section)
+    assert written is not None and digest is not None
+    rule = from_canonical(json.loads(written.group(1)))
+    assert canonical_json(rule.canonical()).decode() == written.group(1)
+    assert rule.digest() == digest.group(1) and rule.purpose == RulePurpose.SPOT
+    validate(rule)
+
+
+def test_person_kinds_given_in_another_order_make_the_same_rule(world: SpotWorld) -> None:
+    kinds = ["team_leader", "principal"]
+    bank_version_id = _awareness_bank(world.db_session, kinds=kinds, code="T-AWARE-2")
+    one = world.client.post("/blueprints", headers=world.admin, json=spot_body(bank_version_id, person_kinds=kinds))
+    other = world.client.post("/blueprints", headers=world.admin,
+                              json=spot_body(bank_version_id, person_kinds=kinds[::-1], version="2027.2"))
+    assert one.status_code == other.status_code == 201, (one.text, other.text)
+    assert one.json()["rule"]["person_kinds"] == other.json()["rule"]["person_kinds"] == ["principal", "team_leader"]

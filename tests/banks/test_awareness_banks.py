@@ -111,6 +111,7 @@ def test_a_qualification_bank_without_industry_is_told_the_industry_is_missing()
     ({"person_kinds": ["inspector"]}, "person_kinds", "不在目录中"),
     ({"personnel_category": "principal"}, "personnel_category", "应知应会题库不填人员类别"),
     ({"purpose": "training"}, "purpose", "awareness（应知应会）"),
+    ({"purpose": ["awareness"]}, "purpose", "awareness（应知应会）"),
 ])
 def test_an_incomplete_awareness_bank_is_refused_in_chinese(change: dict[str, Any], field: str, words: str) -> None:
     data = awareness()

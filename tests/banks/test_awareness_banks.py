@@ -3,9 +3,11 @@ refused clearly when incomplete, stored and exported to the same digest; /1 file
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -195,3 +197,20 @@ def test_a_draft_awareness_version_round_trips_through_the_database(db_session: 
     again = service.document_of(db_session=db_session, version_id=result.version.id)
     assert again.digest() == doc.digest() == result.version.content_digest
     assert again.meta.person_kinds == doc.meta.person_kinds and again.meta.personnel_category is None
+
+
+def test_the_json_schema_describes_format_2() -> None:
+    schema = json.loads((ROOT / "docs" / "bank-format.schema.json").read_text(encoding="utf-8"))
+    valid = awareness()
+    jsonschema.validate(valid, schema)
+    jsonschema.validate(bank(), schema)
+    no_kinds = awareness()
+    del no_kinds["bank"]["person_kinds"]
+    with_category = awareness(personnel_category="principal")
+    in_format_1 = awareness()
+    in_format_1["format"] = FORMAT
+    kinds_in_qualification = bank()
+    kinds_in_qualification["bank"]["person_kinds"] = ["principal"]
+    for refused in (no_kinds, with_category, in_format_1, kinds_in_qualification):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(refused, schema)

@@ -55,6 +55,7 @@ from examsvc.sites.endpoints import sites_router, workstations_router
 from examsvc.sittings.access import assert_sitting_routes_scoped
 from examsvc.sittings.endpoints import candidates_router
 from examsvc.sittings.endpoints import router as sittings_router
+from examsvc.spot.endpoints import router as spot_router
 from examsvc.web.admin import router as admin_pages_router
 from examsvc.web.auditor import router as auditor_router
 from examsvc.web.certificates import router as certificate_pages_router
@@ -162,7 +163,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
                    practical_rules_router, practical_exam_router, qualification_router, pages_router, staff_router,
                    proctor_pages_router, admin_pages_router, chief_router, auditor_router, certificate_pages_router,
                    static_router, analytics_router, statistics_pages_router, item_analysis_router,
-                   item_analysis_pages_router, signals_router, signal_pages_router):
+                   item_analysis_pages_router, signals_router, signal_pages_router, spot_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     assert_sitting_routes_scoped(app)

@@ -50,6 +50,15 @@ class Forbidden(ExamServiceError):
     message = "当前账号无权执行此操作。"
 
 
+class HandedOver(ExamServiceError):
+    """The token's device is handed to a person taking a spot exam (examsvc.spot): locked until the
+    officer unlocks it with their password."""
+
+    status_code = 423
+    code = "device_handed_over"
+    message = "本设备已交给受检人员作答，执法人员功能已锁定；作答结束后请执法人员输入本人密码解锁。"
+
+
 class NotFound(ExamServiceError):
     status_code = 404
     code = "not_found"

@@ -19,3 +19,4 @@ from examsvc.practical import models as practical_models  # noqa: F401
 from examsvc.results import models as results_models  # noqa: F401
 from examsvc.sites import models as sites_models  # noqa: F401
 from examsvc.sittings import models as sittings_models  # noqa: F401
+from examsvc.spot import models as spot_models  # noqa: F401

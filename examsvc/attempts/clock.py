@@ -7,30 +7,46 @@ its remaining time is frozen at the moment of the pause; resuming credits the pa
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from examsvc.attempts.models import Attempt
 
 
-def deadline(attempt: Attempt) -> datetime:
+class Timed(Protocol):
+    """What the clock reads: an attempt, or a spot exam (examsvc.spot), which has no pauses."""
+
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def duration_seconds(self) -> int: ...
+    @property
+    def extra_seconds(self) -> int: ...
+    @property
+    def pause_credit_ms(self) -> int: ...
+    @property
+    def paused_at(self) -> datetime | None: ...
+
+
+def deadline(attempt: Timed) -> datetime:
     return attempt.started_at + timedelta(seconds=attempt.duration_seconds + attempt.extra_seconds,
                                           milliseconds=attempt.pause_credit_ms)
 
 
-def remaining(attempt: Attempt, now: datetime) -> timedelta:
+def remaining(attempt: Timed, now: datetime) -> timedelta:
     left = deadline(attempt) - (attempt.paused_at or now)
     return max(left, timedelta(0))
 
 
-def remaining_seconds(attempt: Attempt, now: datetime) -> float:
+def remaining_seconds(attempt: Timed, now: datetime) -> float:
     return round(remaining(attempt, now).total_seconds(), 3)
 
 
-def is_due(attempt: Attempt, now: datetime, grace_seconds: int) -> bool:
+def is_due(attempt: Timed, now: datetime, grace_seconds: int) -> bool:
     """Time is up, the network grace is over, and nothing (a pause) stops the clock."""
     return attempt.paused_at is None and now > deadline(attempt) + timedelta(seconds=grace_seconds)
 
 
-def accepts_saves(attempt: Attempt, now: datetime, grace_seconds: int) -> bool:
+def accepts_saves(attempt: Timed, now: datetime, grace_seconds: int) -> bool:
     return now <= deadline(attempt) + timedelta(seconds=grace_seconds)
 
 

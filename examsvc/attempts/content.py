@@ -81,6 +81,31 @@ def questions(db_session: Session, blueprint_version_id: int) -> dict[tuple[str,
     return _keep(_MERGED, digests, merged)
 
 
+def paper_lines(document: dict[str, Any], bank: dict[tuple[str, str], BankQuestion]) -> list[PaperLine]:
+    return [PaperLine(type=QuestionType(item["type"]), points=item["points"], options=item["options"],
+                      correct=bank[(item["part"], item["key"])].answer)
+            for item in document["items"]]
+
+
+def paper_shape(document: dict[str, Any]) -> str:
+    codes = {QuestionType.TRUE_FALSE: "t", QuestionType.SINGLE_CHOICE: "s", QuestionType.MULTIPLE_CHOICE: "m"}
+    return ",".join(codes[QuestionType(item["type"])] + (str(len(item["options"])) if item["options"] else "")
+                    for item in document["items"])
+
+
+def for_candidate(document: dict[str, Any], bank: dict[tuple[str, str], BankQuestion]) -> list[dict[str, Any]]:
+    """Stems and options in the candidate's order, relabelled A, B, …: never answers or explanations."""
+    shown = []
+    for position, item in enumerate(document["items"]):
+        question = bank[(item["part"], item["key"])]
+        shown.append({
+            "position": position, "type": item["type"], "points": item["points"], "stem": question.stem,
+            "options": [{"label": chr(ord("A") + i), "text": question.options[label]}
+                        for i, label in enumerate(item["options"])],
+        })
+    return shown
+
+
 @dataclass(frozen=True)
 class OpenedPaper:
     paper: Paper
@@ -89,26 +114,13 @@ class OpenedPaper:
     bank: dict[tuple[str, str], BankQuestion]
 
     def lines(self) -> list[PaperLine]:
-        return [PaperLine(type=QuestionType(item["type"]), points=item["points"], options=item["options"],
-                          correct=self.bank[(item["part"], item["key"])].answer)
-                for item in self.document["items"]]
+        return paper_lines(self.document, self.bank)
 
     def shape(self) -> str:
-        codes = {QuestionType.TRUE_FALSE: "t", QuestionType.SINGLE_CHOICE: "s", QuestionType.MULTIPLE_CHOICE: "m"}
-        return ",".join(codes[QuestionType(item["type"])] + (str(len(item["options"])) if item["options"] else "")
-                        for item in self.document["items"])
+        return paper_shape(self.document)
 
     def for_candidate(self) -> list[dict[str, Any]]:
-        """Stems and options in the candidate's order, relabelled A, B, …: never answers or explanations."""
-        shown = []
-        for position, item in enumerate(self.document["items"]):
-            question = self.bank[(item["part"], item["key"])]
-            shown.append({
-                "position": position, "type": item["type"], "points": item["points"], "stem": question.stem,
-                "options": [{"label": chr(ord("A") + i), "text": question.options[label]}
-                            for i, label in enumerate(item["options"])],
-            })
-        return shown
+        return for_candidate(self.document, self.bank)
 
 
 def find_paper(db_session: Session, sitting_code: str, admission_number: str) -> tuple[Paper, PaperSet]:

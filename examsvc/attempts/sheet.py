@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from examsvc.attempts.models import Answer, Attempt
+from examsvc.attempts.clock import Timed
 from examsvc.audit.log import rfc3339
 from examsvc.crypto import save_chain
 from examsvc.crypto.canonical_json import canonical_json
@@ -20,8 +20,19 @@ from examsvc.crypto.canonical_json import canonical_json
 FORMAT = "examsvc-answer-sheet/2"  # /2: "saves", the digest of every question's save chain
 
 
-def sheet_document(*, sitting: str, candidate: str, paper_digest: str, attempt: Attempt, ended_at: datetime,
-                   how: str, answers: Iterable[Answer]) -> dict[str, Any]:
+class SheetAnswer(Protocol):
+    """A stored answer (``answer``, or ``spot_answer`` of a spot exam)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def response(self) -> str: ...
+    @property
+    def chain(self) -> str: ...
+
+
+def sheet_document(*, sitting: str, candidate: str, paper_digest: str, attempt: Timed, ended_at: datetime,
+                   how: str, answers: Iterable[SheetAnswer]) -> dict[str, Any]:
     answers = sorted(answers, key=lambda a: a.position)
     return {
         "format": FORMAT, "sitting": sitting, "candidate": candidate, "paper": paper_digest,

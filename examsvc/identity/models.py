@@ -71,6 +71,9 @@ class AccessToken(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Set while an enforcement officer's device is handed to a person taking a spot exam: the token then
+    # answers only that exam's routes until the officer unlocks it with their password (examsvc.spot).
+    locked_spot_exam_id: Mapped[int | None] = mapped_column(ForeignKey("spot_exam.id"), nullable=True)
 
     user: Mapped[UserAccount] = relationship()
 

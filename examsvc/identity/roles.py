@@ -17,6 +17,8 @@ class Role(StrEnum):
     # 发证人员: issues certificates and records their lifecycle; holds no exam-day role (考教分离 extended to
     # 考发分离: whoever examines a candidate does not also certify them).
     CERTIFICATE_OFFICER = "certificate_officer"
+    # 执法人员: inspects enterprises and spot-examines their people on site (逢查必考, docs/spot-exams.md).
+    ENFORCEMENT_OFFICER = "enforcement_officer"
 
     @property
     def label(self) -> str:
@@ -33,6 +35,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.AUDITOR: "审计员",
     Role.INSPECTOR: "巡考员",
     Role.CERTIFICATE_OFFICER: "发证人员",
+    Role.ENFORCEMENT_OFFICER: "执法人员",
 }
 
 

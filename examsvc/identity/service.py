@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
 from examsvc.db import utcnow
-from examsvc.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from examsvc.errors import Conflict, HandedOver, InvalidInput, NotAuthenticated, NotFound
 from examsvc.identity import passwords, repository, throttle
 from examsvc.identity.models import AccessToken, StaffAffiliation, UserAccount, UserRole
 from examsvc.identity.roles import AffiliationKind, Role
@@ -179,12 +179,20 @@ def unlock_source(*, db_session: Session, source: str, actor: Actor) -> bool:
     return cleared
 
 
-def authenticate_token(*, db_session: Session, secret: str) -> UserAccount:
-    """The user behind a live token; any failure is the same 401, whatever its cause."""
+def live_token(*, db_session: Session, secret: str) -> AccessToken:
+    """A live token, locked or not; any failure is the same 401, whatever its cause."""
     token = repository.get_token_by_digest(db_session, digest_secret(secret))
     now = utcnow()
     if token is None or token.revoked_at is not None or token.expires_at <= now or token.user.disabled:
         raise NotAuthenticated()
+    return token
+
+
+def authenticate_token(*, db_session: Session, secret: str) -> UserAccount:
+    """The user behind a live token that is not handed over for a spot exam (``HandedOver``, 423)."""
+    token = live_token(db_session=db_session, secret=secret)
+    if token.locked_spot_exam_id is not None:
+        raise HandedOver(detail={"spot_exam_id": token.locked_spot_exam_id})
     return token.user
 
 
@@ -196,33 +204,37 @@ def logout(*, db_session: Session, secret: str, actor: Actor) -> None:
                      subject_id=token.id)
 
 
-def change_password(*, db_session: Session, user: UserAccount, current_password: str, new_password: str,
-                    keep_token: str, actor: Actor, policy: LoginPolicy) -> None:
-    """Replaces the password and ends every other session of the user.
-
-    The current password is checked like a login (issue 14 item 7): wrong ones are counted per user
-    and logged, and past ``login_max_failures`` the user must wait; hashing runs with no transaction
-    open (see ``end_read_transaction``)."""
-    try:
-        passwords.check_password_policy(new_password, username=user.username)
-    except passwords.WeakPasswordError as exc:
-        raise InvalidInput(str(exc), code="weak_password", detail={"field": "new_password"}) from exc
+def check_password(*, db_session: Session, user: UserAccount, password: str, actor: Actor, policy: LoginPolicy,
+                   field: str, message: str = "密码不正确。", code: str = "wrong_password") -> UserAccount:
+    """The user again once ``password`` is theirs; checked like a login (issue 14 item 7): wrong ones are
+    counted per user and logged, and past ``login_max_failures`` the user must wait. Hashing runs with no
+    transaction open (see ``end_read_transaction``). Used for the current password at a change, and for an
+    officer's password that unlocks a handed-over device or confirms the second officer (examsvc.spot)."""
     user_id, stored_hash, subject = user.id, user.password_hash, str(user.id)
     throttle.refuse_if_waiting(db_session, scope=throttle.Scope.CURRENT_PASSWORD, subject=subject, now=utcnow())
     end_read_transaction(db_session)
-    correct = passwords.verify_password(current_password, stored_hash)
-    new_hash = passwords.hash_password(new_password, cost_log2=policy.password_cost_log2) if correct else None
-    if new_hash is None:
+    if not passwords.verify_password(password, stored_hash):
         failure = throttle.record_failure(db_session, scope=throttle.Scope.CURRENT_PASSWORD, subject=subject,
                                           rule=policy.throttle.per_name, now=utcnow())
         audit.record(db_session=db_session, actor=actor,
                      action="auth.current_password_throttled" if failure.wait else "auth.current_password_failed",
                      subject_type="user", subject_id=user_id, details=failure.details())
-        raise InvalidInput("当前密码不正确。", code="wrong_current_password", detail={"field": "current_password"},
-                           keep_changes=True)
-    user = get_user(db_session=db_session, user_id=user_id)
+        raise InvalidInput(message, code=code, detail={"field": field}, keep_changes=True)
     throttle.forget(db_session, scope=throttle.Scope.CURRENT_PASSWORD, subject=subject)
-    user.password_hash = new_hash
+    return get_user(db_session=db_session, user_id=user_id)
+
+
+def change_password(*, db_session: Session, user: UserAccount, current_password: str, new_password: str,
+                    keep_token: str, actor: Actor, policy: LoginPolicy) -> None:
+    """Replaces the password and ends every other session of the user (the current one checked by
+    ``check_password``)."""
+    try:
+        passwords.check_password_policy(new_password, username=user.username)
+    except passwords.WeakPasswordError as exc:
+        raise InvalidInput(str(exc), code="weak_password", detail={"field": "new_password"}) from exc
+    user = check_password(db_session=db_session, user=user, password=current_password, actor=actor, policy=policy,
+                          field="current_password", message="当前密码不正确。", code="wrong_current_password")
+    user.password_hash = passwords.hash_password(new_password, cost_log2=policy.password_cost_log2)
     keep = repository.get_token_by_digest(db_session, digest_secret(keep_token))
     ended = repository.revoke_tokens_of_user(db_session, user.id, utcnow(), except_token_id=keep.id if keep else None)
     audit.record(db_session=db_session, actor=actor, action="auth.password_changed", subject_type="user",

@@ -214,3 +214,22 @@ def test_the_json_schema_describes_format_2() -> None:
     for refused in (no_kinds, with_category, in_format_1, kinds_in_qualification):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(refused, schema)
+
+
+def test_a_folder_with_one_awareness_file_without_industry_imports_nothing(shell: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from examsvc.cli import main
+
+    folder = shell / "aware"
+    folder.mkdir()
+    (folder / "national.yaml").write_bytes(to_yaml(awareness()))
+    provincial = awareness(part="provincial")
+    provincial["questions"] = [dict(q, key=q["key"] + "-P") for q in provincial["questions"]]
+    del provincial["bank"]["industry"]
+    (folder / "provincial.yaml").write_bytes(to_yaml(provincial))
+    capsys.readouterr()
+    assert main(["banks", "import", str(folder), "--publish"]) == 1
+    err = capsys.readouterr().err
+    assert str(folder / "provincial.yaml") in err and "industry" in err and "应知应会题库必须注明所属行业" in err
+    assert main(["banks", "list"]) == 0
+    assert "T-AWARE" not in capsys.readouterr().out  # the valid national file was not stored either

@@ -3,9 +3,11 @@ refused clearly when incomplete, stored and exported to the same digest; /1 file
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -111,6 +113,7 @@ def test_a_qualification_bank_without_industry_is_told_the_industry_is_missing()
     ({"person_kinds": ["inspector"]}, "person_kinds", "不在目录中"),
     ({"personnel_category": "principal"}, "personnel_category", "应知应会题库不填人员类别"),
     ({"purpose": "training"}, "purpose", "awareness（应知应会）"),
+    ({"purpose": ["awareness"]}, "purpose", "awareness（应知应会）"),
 ])
 def test_an_incomplete_awareness_bank_is_refused_in_chinese(change: dict[str, Any], field: str, words: str) -> None:
     data = awareness()
@@ -194,3 +197,39 @@ def test_a_draft_awareness_version_round_trips_through_the_database(db_session: 
     again = service.document_of(db_session=db_session, version_id=result.version.id)
     assert again.digest() == doc.digest() == result.version.content_digest
     assert again.meta.person_kinds == doc.meta.person_kinds and again.meta.personnel_category is None
+
+
+def test_the_json_schema_describes_format_2() -> None:
+    schema = json.loads((ROOT / "docs" / "bank-format.schema.json").read_text(encoding="utf-8"))
+    valid = awareness()
+    jsonschema.validate(valid, schema)
+    jsonschema.validate(bank(), schema)
+    no_kinds = awareness()
+    del no_kinds["bank"]["person_kinds"]
+    with_category = awareness(personnel_category="principal")
+    in_format_1 = awareness()
+    in_format_1["format"] = FORMAT
+    kinds_in_qualification = bank()
+    kinds_in_qualification["bank"]["person_kinds"] = ["principal"]
+    for refused in (no_kinds, with_category, in_format_1, kinds_in_qualification):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(refused, schema)
+
+
+def test_a_folder_with_one_awareness_file_without_industry_imports_nothing(shell: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from examsvc.cli import main
+
+    folder = shell / "aware"
+    folder.mkdir()
+    (folder / "national.yaml").write_bytes(to_yaml(awareness()))
+    provincial = awareness(part="provincial")
+    provincial["questions"] = [dict(q, key=q["key"] + "-P") for q in provincial["questions"]]
+    del provincial["bank"]["industry"]
+    (folder / "provincial.yaml").write_bytes(to_yaml(provincial))
+    capsys.readouterr()
+    assert main(["banks", "import", str(folder), "--publish"]) == 1
+    err = capsys.readouterr().err
+    assert str(folder / "provincial.yaml") in err and "industry" in err and "应知应会题库必须注明所属行业" in err
+    assert main(["banks", "list"]) == 0
+    assert "T-AWARE" not in capsys.readouterr().out  # the valid national file was not stored either

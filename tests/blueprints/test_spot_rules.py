@@ -209,3 +209,13 @@ def test_person_kinds_given_in_another_order_make_the_same_rule(world: SpotWorld
                               json=spot_body(bank_version_id, person_kinds=kinds[::-1], version="2027.2"))
     assert one.status_code == other.status_code == 201, (one.text, other.text)
     assert one.json()["rule"]["person_kinds"] == other.json()["rule"]["person_kinds"] == ["principal", "team_leader"]
+
+
+def test_the_chief_examiners_rule_page_names_the_kinds_a_spot_rule_examines(world: SpotWorld) -> None:
+    from examsvc.blueprints import service as blueprints
+    from examsvc.web import chief_views
+
+    rule_id = world.create(person_kinds=["principal", "team_leader"]).json()["id"]
+    row = blueprints.get(db_session=world.db_session, blueprint_id=rule_id)
+    facts = {d.what: d.new for d in chief_views.difference(world.db_session, row, None)}
+    assert facts["受检人员类型（逢查必考）"] == "主要负责人、班组长" and "人员类别" not in facts

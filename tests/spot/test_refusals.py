@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from examsvc.audit.models import AuditEntry
 from examsvc.identity.roles import Role
+from examsvc.sites import rooms
+from examsvc.sites import service as sites_service
 from examsvc.spot.models import Inspection, SpotPerson
-from tests.builders import DEFAULT_PASSWORD, Actors, auth_header, login, make_user
+from tests.builders import DEFAULT_PASSWORD, TEST_ACTOR, Actors, auth_header, login, make_user
 from tests.spot.builders import SpotWorld, credit_code, id_number, people
 
 TODAY = date.today().isoformat()
@@ -138,3 +140,15 @@ def test_an_undrawn_person_is_examined_only_when_added_by_hand(actors: Actors, d
     _refused(again, 409, "duplicate_person")
     started = world.client.post(f"/spot/inspections/{iid}/people/{undrawn['id']}/exam", headers=world.lead, json={})
     assert started.status_code == 201, started.text
+
+
+def test_a_spot_rule_is_not_a_sittings_rule(actors: Actors, db_session: Session) -> None:
+    world = SpotWorld(actors, db_session)
+    sites_service.create_site(db_session=db_session, code="SPOT-S1", name="某考点", address="", actor=TEST_ACTOR)
+    rooms.create_room(db_session=db_session, site_code="SPOT-S1", code="01", name="第01考场", seats=30,
+                      actor=TEST_ACTOR)
+    db_session.commit()
+    created = world.client.post("/sittings", headers=world.admin, json={
+        "code": "SPOT-SITTING-1", "title": "误用抽考规则", "blueprint_id": world.rule_id, "site_code": "SPOT-S1",
+        "rooms": ["01"], "scheduled_start": "2027-03-10T01:00:00Z"})
+    assert _refused(created, 422, "spot_rule")["detail"]["field"] == "blueprint_id"

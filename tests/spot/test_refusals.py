@@ -3,7 +3,7 @@ nothing (no row, no log entry); officers of another inspection and other roles a
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -150,5 +150,5 @@ def test_a_spot_rule_is_not_a_sittings_rule(actors: Actors, db_session: Session)
     db_session.commit()
     created = world.client.post("/sittings", headers=world.admin, json={
         "code": "SPOT-SITTING-1", "title": "误用抽考规则", "blueprint_id": world.rule_id, "site_code": "SPOT-S1",
-        "rooms": ["01"], "scheduled_start": "2027-03-10T01:00:00Z"})
+        "rooms": ["01"], "scheduled_start": f"{date.today() + timedelta(days=60):%Y-%m-%d}T01:00:00Z"})
     assert _refused(created, 422, "spot_rule")["detail"]["field"] == "blueprint_id"

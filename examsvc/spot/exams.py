@@ -294,6 +294,20 @@ def seal_due(db_session: Session, inspection: Inspection, *, now: datetime, acto
     return sealed
 
 
+def sweep(db_session: Session, *, now: datetime, keys: KeyProvider, actor: Actor) -> int:
+    """Seals every spot exam whose sync window is over (the deadline sweep calls it): an exam nobody
+    submitted does not stay open because its inspection was never archived."""
+    sealed = 0
+    for exam in db_session.scalars(select(SpotExam).where(SpotExam.status == SpotExamStatus.IN_PROGRESS,
+                                                          SpotExam.started_at < now - OFFLINE_SYNC)
+                                   .with_for_update()):
+        deadline = clock.deadline(exam)
+        if now > deadline + OFFLINE_SYNC:
+            seal(db_session, exam, ended_at=deadline, how="deadline", actor=actor, keys=keys)
+            sealed += 1
+    return sealed
+
+
 def unlock(*, db_session: Session, token_secret: str, password: str, actor: Actor,
            policy: identity.LoginPolicy) -> AccessToken:
     """The officer takes the device back: their own password, checked like a login."""

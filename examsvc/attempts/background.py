@@ -17,8 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from examsvc.attempts.liveness import Liveness, heartbeat
 from examsvc.attempts.outage import credit_outage, threshold
-from examsvc.attempts.service import sweep
+from examsvc.attempts.service import DEADLINE_ACTOR, sweep
 from examsvc.db import utcnow
+from examsvc.spot import exams as spot_exams
 
 logger = logging.getLogger("examsvc.attempts")
 
@@ -47,8 +48,11 @@ def credit_outage_once(app: FastAPI) -> int:
 def sweep_once(app: FastAPI) -> list[str]:
     credit_outage_once(app)  # first: an attempt whose deadline fell in the outage gets its time back
     with app.state.session_factory() as db_session, db_session.begin():
-        return sweep(db_session=db_session, now=utcnow(), grace_seconds=app.state.settings.answer_grace_seconds,
+        done = sweep(db_session=db_session, now=utcnow(), grace_seconds=app.state.settings.answer_grace_seconds,
                      keys=app.state.paper_keys, via="sweep")
+    with app.state.session_factory() as db_session, db_session.begin():
+        spot_exams.sweep(db_session, now=utcnow(), keys=app.state.paper_keys, actor=DEADLINE_ACTOR)
+    return done
 
 
 async def sweep_loop(app: FastAPI, interval: float) -> None:

@@ -56,7 +56,11 @@ def _rule(db_session: Session, blueprint_id: int | None, practical_rule_id: int 
         if rule.status != BlueprintStatus.APPROVED:
             raise Conflict("考试场次只能使用已批准的组卷规则。", code="blueprint_not_approved",
                            detail={"blueprint_id": blueprint_id, "status": rule.status})
-        return rule.digest, blueprints.rule_of(rule).duration_minutes
+        parsed = blueprints.rule_of(rule)
+        if parsed.purpose == "spot":
+            raise InvalidInput("抽考（逢查必考）规则只用于执法检查，不能用于考试场次。", code="spot_rule",
+                               detail={"field": "blueprint_id", "blueprint_id": blueprint_id})
+        return rule.digest, parsed.duration_minutes
     assert practical_rule_id is not None
     row = practical_rules.get(db_session=db_session, rule_id=practical_rule_id)
     if row.status != "approved":

@@ -123,6 +123,7 @@ def test_an_officer_runs_an_inspection_through_the_forms(actors: Actors, db_sess
     phone = client.get("/staff/spot/exam")
     assert phone.status_code == 200 and 'data-mode="spot"' in phone.text and "交还设备 / 执法人员解锁" in phone.text
     assert "师傅" in phone.text and credit_code() not in phone.text and "手工添加" not in phone.text
+    assert 'name="csrf" value=""' not in phone.text  # the hand-back form posts without a script
 
     # The person answers through the API with the same cookie and submits; the page shows the result.
     csrf = {CSRF_HEADER: client.cookies[CSRF_COOKIE]}

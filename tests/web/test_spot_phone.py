@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -218,4 +218,31 @@ def test_time_runs_out_without_signal_and_the_answers_follow_when_it_returns(bro
     assert server_answers(field.engine, exam.id) == expected  # made in time, taken after the deadline
     sealed = exam_of(field.engine, inspection_id)
     assert sealed.status == "submitted" and sealed.submitted_how in ("deadline", "candidate")
+    context.close()
+
+
+def test_a_change_the_server_gets_after_the_deadline_is_refused_and_said(browser: Browser, field: Field) -> None:
+    context, page = phone(browser, field)
+    hand_over(page, field.inspections[0])
+    exam = exam_of(field.engine, field.inspections[0])
+    # The device still shows time left (its next look at the server's clock is held back) while the server's
+    # deadline and grace have passed: a change made now, on line, carries no off-line claim and is refused.
+    held: list[Route] = []
+    page.route(re.compile(r"/spot/exam$"), lambda route: held.append(route) if route.request.method == "GET"
+               else route.continue_())
+    with transaction(field.engine) as db_session:
+        row = db_session.get(SpotExam, exam.id)
+        assert row is not None
+        row.started_at -= timedelta(seconds=row.duration_seconds + 10)
+    tap_answer(page)
+    expect(page.locator("#refused-banner")).to_contain_text("第 1 题的修改未被接收：作答时间已到")
+    expect(page.locator("#save-state")).to_contain_text("截止之后作出的答案不予接收")
+    shot(page, "spot-04-late-change-refused")
+    assert server_answers(field.engine, exam.id) == {}
+    page.unroute(re.compile(r"/spot/exam$"))
+    for route in held:
+        route.continue_()
+    # The server's clock says the time is up: the device submits and the sheet is sealed at the deadline.
+    expect(page.get_by_text("请将设备交还执法人员")).to_be_visible(timeout=20_000)
+    assert exam_of(field.engine, field.inspections[0]).submitted_how == "deadline"
     context.close()

@@ -243,7 +243,7 @@ def _purpose(c: _Collector, record: RawRecord) -> tuple[Purpose, tuple[PersonKin
                 c.add("meta", record, name, f"此字段需要文件格式 {FORMAT_2}：请把 format 改为 {FORMAT_2}。")
                 ok = False
     purpose = Purpose.QUALIFICATION
-    if _text(values.get("purpose")):
+    if values.get("purpose") not in (None, ""):  # a list or a number is refused, not read as the default
         found = _enum_or_label(values.get("purpose"), Purpose, PURPOSE_LABELS)
         if found is None:
             c.add("meta", record, "purpose", "应为 qualification（考核题库）或 awareness（应知应会）。")

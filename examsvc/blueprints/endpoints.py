@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from examsvc.banks import service as banks_service
+from examsvc.banks.document import PersonKind
 from examsvc.blueprints import service
 from examsvc.blueprints.document import Blueprint, KnowledgePointQuota, Section
 from examsvc.blueprints.schemas import BlueprintCreate, BlueprintRead, CellRead, Decision, FeasibilityRead, Passphrase
@@ -35,7 +36,9 @@ def create(body: BlueprintCreate, current: ExamAdmin, db_session: DbSession) -> 
                                      for q in body.knowledge_point_quotas),
         provincial_min_share=body.provincial_min_share, shuffle_questions=body.shuffle_questions,
         shuffle_options=body.shuffle_options, avoid_seen_questions=body.avoid_seen_questions,
-        show_score=body.show_score, purpose=body.purpose, person_kinds=tuple(body.person_kinds),
+        show_score=body.show_score, purpose=body.purpose,
+        # In catalogue order, so that the same kinds given in another order make the same rule (and digest).
+        person_kinds=tuple(sorted(body.person_kinds, key=list(PersonKind).index)),
     )
     row = service.create(db_session=db_session, blueprint=rule, national_bank_version_id=body.national_bank_version_id,
                          provincial_bank_version_id=body.provincial_bank_version_id, actor=current.actor)

@@ -31,7 +31,10 @@ def check_character(first17: str) -> str:
 
 def parse_id_number(text: str, *, today: date | None = None) -> IdNumber:
     value = text.strip().upper()
-    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    # str.isdigit() also admits other scripts' digits (full-width １, Arabic-Indic …): one person would then
+    # have two spellings that compare unequal, slipping past every duplicate check.
+    if (len(value) != 18 or not value.isascii() or not value[:17].isdigit()
+            or not (value[17].isdigit() or value[17] == "X")):
         raise InvalidIdNumber("身份证号应为18位：前17位数字，最后一位为数字或X。")
     try:
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -277,7 +277,7 @@ class SpotExamView(BaseModel):
     clock: SpotClock
     total_points: int
     pass_mark: int
-    score: int | None
+    score: int | None = Field(description="tenths; only when the rule shows the score to the person")
     passed: bool | None
 
 
@@ -294,7 +294,8 @@ def _view(view: exams.Taken, now: datetime) -> SpotExamView:
         name=view.person.name, post=view.person.post, status=exam.status, items=view.items,
         answers=[SavedAnswer(position=a.position, response=a.response, flagged=a.flagged, seq=a.seq)
                  for a in view.answers], clock=_clock(exam, now), total_points=exam.total_points,
-        pass_mark=exam.pass_mark, score=exam.score, passed=exam.passed)
+        pass_mark=exam.pass_mark, score=exam.score if view.show_score else None,
+        passed=exam.passed if view.show_score else None)
 
 
 @router.post("/inspections/{inspection_id}/people/{person_id}/exam", response_model=SpotExamView,

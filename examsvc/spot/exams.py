@@ -74,6 +74,7 @@ class Taken:
     inspection: Inspection
     items: list[dict[str, Any]]
     answers: list[SpotAnswer]
+    show_score: bool = True  # the rule's: whether the person sees their score on the device
 
 
 def _rule(db_session: Session, exam: SpotExam) -> tuple[BlueprintVersion, Blueprint]:
@@ -150,7 +151,8 @@ def start(*, db_session: Session, inspection_id: int, person_id: int, blueprint_
                      "inspection": inspection.code, "person": person.person_digest, "manual": person.manual,
                      "blueprint_digest": rule_row.digest, "paper_digest": digest,
                      "started_at": audit.rfc3339(now), "duration_seconds": exam.duration_seconds})
-    return Taken(exam, person, inspection, content.for_candidate(opened, _bank(db_session, rule_row)), [])
+    return Taken(exam, person, inspection, content.for_candidate(opened, _bank(db_session, rule_row)), [],
+                 rule.show_score)
 
 
 def _shapes(exam: SpotExam) -> list[str]:
@@ -169,11 +171,12 @@ def taken(db_session: Session, exam: SpotExam, keys: KeyProvider) -> Taken:
     person = db_session.get(SpotPerson, exam.person_id)
     inspection = db_session.get(Inspection, exam.inspection_id)
     assert person is not None and inspection is not None
-    rule_row, _ = _rule(db_session, exam)
+    rule_row, rule = _rule(db_session, exam)
     document = open_document(exam, inspection, person, keys)
     answers = list(db_session.scalars(select(SpotAnswer).where(SpotAnswer.spot_exam_id == exam.id)
                                       .order_by(SpotAnswer.position)))
-    return Taken(exam, person, inspection, content.for_candidate(document, _bank(db_session, rule_row)), answers)
+    return Taken(exam, person, inspection, content.for_candidate(document, _bank(db_session, rule_row)), answers,
+                 rule.show_score)
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,13 @@ def open_inspection(*, db_session: Session, data: InspectionInput, actor: Actor,
     if not 1 <= data.draw_count <= MAX_DRAW:
         raise _problem("draw_count", f"抽取人数应在 1–{MAX_DRAW} 之间。")
     rule = spot_rule(db_session, data.blueprint_id, industry)
+    # An officer who dislikes a draw cannot quietly start over: while an inspection of the enterprise is not
+    # archived, another one is refused (and every opened inspection stays in the log and the lists).
+    running = db_session.scalars(select(Inspection.code).where(Inspection.credit_code == credit_code,
+                                                               Inspection.status != InspectionStatus.CLOSED)).first()
+    if running is not None:
+        raise Conflict(f"该单位已有未归档的检查（{running}），请先在该检查中完成抽考并归档。",
+                       code="inspection_exists", detail={"field": "credit_code", "inspection": running})
     seed = os.urandom(32)
     inspection = Inspection(
         code=f"JC{data.inspected_on:%Y%m%d}{secrets.token_hex(3).upper()}",

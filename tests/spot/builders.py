@@ -34,8 +34,8 @@ def id_number(n: int, born: str = "19800101") -> str:
 
 def people(count: int = 12) -> list[dict[str, Any]]:
     surnames = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
-    return [{"name": f"{surnames[i % len(surnames)]}师傅{i + 1}", "id_number": id_number(i), "post": POSTS[i % len(POSTS)],
-             "kind": "班组长" if i % 3 else "车间主任"} for i in range(count)]
+    return [{"name": f"{surnames[i % len(surnames)]}师傅{i + 1}", "id_number": id_number(i),
+             "post": POSTS[i % len(POSTS)], "kind": "班组长" if i % 3 else "车间主任"} for i in range(count)]
 
 
 class SpotWorld:

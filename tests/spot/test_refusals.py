@@ -1,0 +1,140 @@
+"""Issue 22's bad input and insiders: each refusal is a clear Chinese error naming the field, and changes
+nothing (no row, no log entry); officers of another inspection and other roles are refused."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from examsvc.audit.models import AuditEntry
+from examsvc.identity.roles import Role
+from examsvc.spot.models import Inspection, SpotPerson
+from tests.builders import DEFAULT_PASSWORD, Actors, auth_header, login, make_user
+from tests.spot.builders import SpotWorld, credit_code, id_number, people
+
+TODAY = date.today().isoformat()
+
+
+def _counts(db_session: Session) -> tuple[int, int, int]:
+    db_session.expire_all()
+    return (db_session.scalar(select(func.count()).select_from(Inspection)) or 0,
+            db_session.scalar(select(func.count()).select_from(SpotPerson)) or 0,
+            db_session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+
+
+def _refused(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["error"] == code, body
+    assert any("\u4e00" <= c <= "\u9fff" for c in body["message"])  # said in Chinese
+    return body
+
+
+def test_a_wrong_credit_code_or_rule_opens_nothing(actors: Actors, db_session: Session) -> None:
+    world = SpotWorld(actors, db_session)
+    before = _counts(db_session)
+    good = credit_code()
+    wrong_check = good[:-1] + ("0" if good[-1] != "0" else "1")
+    for code, expected in ((wrong_check, "bad_credit_code"), ("91140100MA0K5C7Q", "bad_credit_code"),
+                           ("91140100MAOK5C7Q3X", "bad_credit_code")):
+        response = world.client.post("/spot/inspections", headers=world.lead, json={
+            "enterprise_name": "某公司", "credit_code": code, "industry": "coal_mine", "city": "太原市",
+            "address": "某地", "inspected_on": TODAY, "blueprint_id": world.rule_id, "draw_count": 3})
+        assert _refused(response, 422, expected)["detail"]["field"] == "credit_code"
+    wrong_industry = world.client.post("/spot/inspections", headers=world.lead, json={
+        "enterprise_name": "某化工公司", "credit_code": good, "industry": "hazardous_chemicals", "city": "太原市",
+        "address": "某地", "inspected_on": TODAY, "blueprint_id": world.rule_id, "draw_count": 3})
+    assert _refused(wrong_industry, 422, "inspection_invalid")["detail"]["field"] == "blueprint_id"
+    assert _counts(db_session) == before
+
+
+def test_an_enterprise_is_not_inspected_twice_at_once(actors: Actors, db_session: Session) -> None:
+    world = SpotWorld(actors, db_session)
+    world.inspection()
+    again = world.client.post("/spot/inspections", headers=world.lead, json={
+        "enterprise_name": "山西某煤业有限公司", "credit_code": credit_code(), "industry": "coal_mine",
+        "city": "太原市", "address": "某地", "inspected_on": TODAY, "blueprint_id": world.rule_id, "draw_count": 3})
+    _refused(again, 409, "inspection_exists")
+
+
+def test_bad_lists_change_nothing_and_never_echo_an_id_number(actors: Actors, db_session: Session) -> None:
+    world = SpotWorld(actors, db_session)
+    inspection = world.inspection()
+    url = f"/spot/inspections/{inspection['id']}/roster"
+    before = _counts(db_session)
+    listed = people(12)
+    duplicate = _refused(world.client.put(url, headers=world.lead, json={"people": [*listed, listed[3]]}),
+                         422, "roster_invalid")
+    assert listed[3]["id_number"] not in str(duplicate)
+    broken = dict(listed[5], id_number=listed[5]["id_number"][:-1] + ("0" if listed[5]["id_number"][-1] != "0"
+                                                                      else "1"))
+    failed = _refused(world.client.put(url, headers=world.lead, json={"people": [*listed[:5], broken]}),
+                      422, "roster_invalid")
+    assert broken["id_number"] not in str(failed)
+    assert _counts(db_session) == before
+
+
+def test_a_draw_needs_a_list_as_large_as_the_count(actors: Actors, db_session: Session) -> None:
+    world = SpotWorld(actors, db_session)
+    inspection = world.inspection(draw_count=5)
+    world.second(inspection["id"])
+    world.client.put(f"/spot/inspections/{inspection['id']}/roster", headers=world.lead, json={"people": people(4)})
+    _refused(world.client.post(f"/spot/inspections/{inspection['id']}/draw", headers=world.lead), 409,
+             "roster_too_small")
+
+
+def test_the_second_officer_is_another_officer(actors: Actors, db_session: Session) -> None:
+    world = SpotWorld(actors, db_session)
+    inspection = world.inspection()
+    url = f"/spot/inspections/{inspection['id']}/second-officer"
+    proctor = make_user(db_session, Role.PROCTOR)
+    _refused(world.client.post(url, headers=world.lead, json={"username": world.lead_user.username,
+                                                              "password": DEFAULT_PASSWORD}), 422, "same_officer")
+    _refused(world.client.post(url, headers=world.lead, json={"username": proctor.username,
+                                                              "password": DEFAULT_PASSWORD}), 422, "not_an_officer")
+    unknown = {"username": "nobody-such", "password": DEFAULT_PASSWORD}
+    _refused(world.client.post(url, headers=world.lead, json=unknown), 401, "invalid_credentials")
+
+
+def test_officers_of_another_inspection_and_other_roles_are_refused(actors: Actors, db_session: Session) -> None:
+    world = SpotWorld(actors, db_session)
+    drawn = world.drawn()
+    iid = drawn["id"]
+    person = next(p for p in drawn["people"] if p["draw_order"])
+    outsider = auth_header(login(world.client, make_user(db_session, Role.ENFORCEMENT_OFFICER).username))
+    for method, path, body in (
+            ("GET", f"/spot/inspections/{iid}", None),
+            ("PUT", f"/spot/inspections/{iid}/roster", {"people": people(3)}),
+            ("POST", f"/spot/inspections/{iid}/draw", None),
+            ("POST", f"/spot/inspections/{iid}/people", {"name": "某人", "id_number": id_number(40), "post": "工人",
+                                                          "reason": "现场发现"}),
+            ("POST", f"/spot/inspections/{iid}/people/{person['id']}/exam", {}),
+            ("POST", f"/spot/inspections/{iid}/close", None)):
+        response = world.client.request(method, path, headers=outsider, json=body)
+        _refused(response, 403, "not_your_inspection")
+    # The province's readers read it, but do not act on it.
+    assert world.client.get(f"/spot/inspections/{iid}", headers=world.auditor).status_code == 200
+    assert world.client.post(f"/spot/inspections/{iid}/close", headers=world.auditor).status_code == 403
+    # Nobody else starts an exam on the lead's behalf, and the outsider's own token is never locked.
+    assert world.client.get("/spot/exam", headers=outsider).json()["error"] == "not_handed_over"
+
+
+def test_an_undrawn_person_is_examined_only_when_added_by_hand(actors: Actors, db_session: Session) -> None:
+    world = SpotWorld(actors, db_session)
+    drawn = world.drawn()
+    iid = drawn["id"]
+    undrawn = next(p for p in drawn["people"] if not p["draw_order"])
+    _refused(world.client.post(f"/spot/inspections/{iid}/people/{undrawn['id']}/exam", headers=world.lead, json={}),
+             409, "person_not_drawn")
+    listed = next(p for p in people(12) if p["name"] == undrawn["name"])
+    added = world.client.post(f"/spot/inspections/{iid}/people", headers=world.lead,
+                              json={**listed, "reason": "现场发现其无证上岗嫌疑，加考"})
+    assert added.status_code == 201 and added.json()["manual"] is True and added.json()["id"] == undrawn["id"]
+    again = world.client.post(f"/spot/inspections/{iid}/people", headers=world.lead,
+                              json={**listed, "reason": "再次添加"})
+    _refused(again, 409, "duplicate_person")
+    started = world.client.post(f"/spot/inspections/{iid}/people/{undrawn['id']}/exam", headers=world.lead, json={})
+    assert started.status_code == 201, started.text

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from examsvc.blueprints import service as blueprints
 from examsvc.db import DbSession
 from examsvc.dependencies import SettingsDep
 from examsvc.errors import ExamServiceError
@@ -43,8 +42,7 @@ def _page(request: Request, caller: HandedOver, db_session: DbSession, *,
     if exam.status == SpotExamStatus.IN_PROGRESS:
         response = render(request, "spot_exam.html", status_code=status, **context)
     else:
-        rule = blueprints.rule_of(blueprints.get(db_session=db_session, blueprint_id=exam.blueprint_version_id))
-        response = render(request, "spot_done.html", status_code=status, show_score=rule.show_score, **context)
+        response = render(request, "spot_done.html", status_code=status, show_score=taken.show_score, **context)
     if error is not None:
         response.headers[ERROR_HEADER] = error.code
     return response

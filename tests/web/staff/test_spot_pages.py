@@ -22,7 +22,9 @@ from tests.web.test_staff_session import log_in
 
 
 def _post(client: TestClient, path: str, **fields: str) -> Response:
-    return client.post(path, data={"csrf": client.cookies[CSRF_COOKIE], **fields}, follow_redirects=False)
+    response: Response = client.post(path, data={"csrf": client.cookies[CSRF_COOKIE], **fields},
+                                     follow_redirects=False)
+    return response
 
 
 def _form(**changes: str) -> dict[str, str]:
@@ -33,7 +35,7 @@ def _form(**changes: str) -> dict[str, str]:
 def _rows(listed: list[dict[str, str]], *, skip: int = 0) -> dict[str, str]:
     """The typed-rows form: ``listed`` on rows 1…, with ``skip`` blank rows before the last one."""
     fields: dict[str, str] = {}
-    numbers = list(range(1, len(listed))) + [len(listed) + skip]
+    numbers = [*range(1, len(listed)), len(listed) + skip]
     for n, person in zip(numbers, listed, strict=True):
         fields |= {f"{k}_{n}": v for k, v in person.items()}
     return fields | {"rows": str(len(listed) + skip)}
@@ -184,3 +186,21 @@ def test_the_pages_are_the_officers_own(actors: Actors, db_session: Session) -> 
     client.cookies.clear()
     anonymous = client.get("/staff/spot/exam", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/staff/login")
+
+
+def test_the_done_page_shows_the_score_only_when_the_rule_does(actors: Actors, db_session: Session) -> None:
+    world = SpotWorld(actors, db_session)
+    world.rule_id = world.spot_rule(code="SX-SPOT-COAL-QUIET", show_score=False)
+    drawn = world.drawn(count=4, draw_count=1)
+    person = next(p for p in drawn["people"] if p["draw_order"] == 1)
+    client = actors.client
+    _officer_client(client, world)
+    assert _post(client, f"/staff/spot/{drawn['id']}/people/{person['id']}/exam").status_code == 303
+    csrf = {CSRF_HEADER: client.cookies[CSRF_COOKIE]}
+    assert client.post("/spot/exam/submit", json={"confirm": True}, headers=csrf).status_code == 200
+    done = client.get("/staff/spot/exam")
+    assert "已交卷" in done.text and "请将设备交还执法人员" in done.text
+    assert 'id="spot-score"' not in done.text and "不合格" not in done.text and "成绩由执法人员告知" in done.text
+    back = _post(client, "/staff/spot/exam/unlock", password=DEFAULT_PASSWORD)
+    assert back.headers["location"] == f"/staff/spot/{drawn['id']}"
+    assert "不合格" in client.get(back.headers["location"]).text  # the officer sees it

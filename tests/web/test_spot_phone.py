@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from examsvc.bootstrap import transaction
 from examsvc.spot.models import SpotAnswer, SpotAnswerSave, SpotExam
 from tests.builders import DEFAULT_PASSWORD, Actors
-from tests.spot.builders import SpotWorld
+from tests.spot.builders import SpotWorld, credit_code, people
 from tests.web.conftest import NO_CHROMIUM, chromium
 from tests.web.live import committed, live_server, own_database, server_settings
 from tests.web.screen import accessible, shot
@@ -42,7 +42,13 @@ class Field:
 def _world(actors: Actors, db_session: Session) -> tuple[str, int, int]:
     world = SpotWorld(actors, db_session)
     first = world.drawn(count=6, draw_count=2)["id"]
-    second = world.drawn(count=6, draw_count=2)["id"]
+    # Another enterprise (one open inspection per enterprise).
+    second = world.inspection(draw_count=2, credit_code=credit_code("91140100MA0K5C8Q3"),
+                              enterprise_name="山西另一煤业有限公司")["id"]
+    world.second(second)
+    assert world.client.put(f"/spot/inspections/{second}/roster", headers=world.lead,
+                            json={"people": people(6)}).status_code == 200
+    assert world.client.post(f"/spot/inspections/{second}/draw", headers=world.lead).status_code == 200
     return world.lead_user.username, first, second
 
 
@@ -72,7 +78,6 @@ def phone(browser: Browser, field: Field) -> tuple[BrowserContext, Page]:
 
 def hand_over(page: Page, inspection_id: int) -> None:
     page.goto(f"/staff/spot/{inspection_id}")
-    shot(page, "spot-00-inspection")
     page.get_by_role("button", name=re.compile(r"^交给 .+ 作答$")).first.tap()
     expect(page).to_have_url(re.compile(r"/staff/spot/exam$"))
     expect(page.locator("#question")).to_be_visible()
@@ -121,6 +126,10 @@ def wait_for(check: object, page: Page, timeout_ms: int = 15_000) -> None:
 def test_a_person_answers_on_the_officers_phone_through_a_lost_link(browser: Browser, field: Field) -> None:
     context, page = phone(browser, field)
     inspection_id = field.inspections[0]
+    accessible(page, "spot inspections page")
+    page.goto(f"/staff/spot/{inspection_id}")
+    accessible(page, "spot inspection page")
+    shot(page, "spot-00-inspection")
     hand_over(page, inspection_id)
     exam_id = exam_of(field.engine, inspection_id).id
     accessible(page, "spot phone page")

@@ -1,8 +1,12 @@
 /* The inspection page's roster upload (逢查必考): the file goes to the API's own route
  * (POST /spot/inspections/{id}/roster-file, the console's cookie and the CSRF header); every problem of
- * every row is listed, or the page reloads with the new list. The typed rows need no script. */
+ * every row is listed, or the page reloads with the new list. The typed rows need no script. On every
+ * spot console page the refusal's message takes the focus. */
 (function () {
   "use strict";
+  // Focus goes to the message a form's refusal left (data-focus), so a screen reader reads it first.
+  var message = document.querySelector("[data-focus]");
+  if (message) { message.focus(); }
   var form = document.getElementById("upload-form");
   if (!form) { return; }
   var CSRF = document.querySelector('meta[name="csrf-token"]').content;

@@ -137,7 +137,8 @@
     if (e.error === "csrf_failed") { location.reload(); return true; }
     if (response.status === 401 || e.error === "wrong_workstation") {
       ended = true;
-      showEnd("本机考生登录已结束", "您的登录已由监考员结束（例如调换座位）。已保存的答案不会丢失，请听从监考员安排。");
+      if (SPOT) { showEnd("执法人员登录已失效", "已送达服务器的答案不会丢失。请将设备交还执法人员重新登录。"); }
+      else { showEnd("本机考生登录已结束", "您的登录已由监考员结束（例如调换座位）。已保存的答案不会丢失，请听从监考员安排。"); }
       setTimeout(function () { location.assign(HOME); }, 4000);
       return true;
     }

@@ -254,3 +254,26 @@ def test_a_change_the_server_gets_after_the_deadline_is_refused_and_said(browser
     expect(page.get_by_text("请将设备交还执法人员")).to_be_visible(timeout=20_000)
     assert exam_of(field.engine, field.inspections[0]).submitted_how == "deadline"
     context.close()
+
+
+def test_a_submission_without_signal_waits_on_the_device(browser: Browser, field: Field) -> None:
+    context, page = phone(browser, field)
+    hand_over(page, field.inspections[1])
+    exam = exam_of(field.engine, field.inspections[1])
+    context.set_offline(True)
+    expected = {0: tap_answer(page)}
+    page.get_by_role("button", name="交卷").tap()
+    page.get_by_role("button", name="确认交卷").tap()
+    expect(page.get_by_role("heading", name="已交卷（保存在本设备）")).to_be_visible()
+    expect(page.locator("#end-text")).to_contain_text("网络恢复后将自动发送")
+    shot(page, "spot-05-submitted-offline")
+    page.wait_for_timeout(1_000)
+    assert exam_of(field.engine, field.inspections[1]).status == "in_progress" and not server_answers(
+        field.engine, exam.id)
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_text("请将设备交还执法人员")).to_be_visible(timeout=20_000)
+    assert server_answers(field.engine, exam.id) == expected
+    sealed = exam_of(field.engine, field.inspections[1])
+    assert sealed.status == "submitted" and sealed.submitted_how == "candidate"
+    context.close()

@@ -420,16 +420,20 @@
       })();
     });
   }
+  // Spot: a submission without a link waits on the device with the changes, and carries the remaining
+  // time shown when the person pressed 确认交卷.
+  function keepSubmission(m) {
+    pendingSubmit = { m: m };
+    keep("submit", pendingSubmit);
+    keptOffline("已交卷（保存在本设备）", "网络暂时中断：答案和交卷已保存在本设备，网络恢复后将自动发送。请勿关闭本页面，并将设备交还执法人员。");
+    sendKeptSubmit();
+  }
   function confirmSubmit() {
     $("submit-confirm").disabled = true;
-    if (SPOT && (offline || queue.length)) {   // no link: the submission waits on the device with the rest
-      pendingSubmit = { m: madeRemaining() };
-      keep("submit", pendingSubmit);
-      keptOffline("已交卷（保存在本设备）", "网络暂时中断：答案和交卷已保存在本设备，网络恢复后将自动发送。请勿关闭本页面，并将设备交还执法人员。");
-      sendKeptSubmit();
-      return;
-    }
+    var pressedAt = SPOT ? madeRemaining() : null;
+    if (SPOT && offline) { keepSubmission(pressedAt); return; }
     waitForQueue(8000).then(function (flushed) {
+      if (!flushed && SPOT) { keepSubmission(pressedAt); return; }
       if (!flushed) {
         $("submit-error").textContent = "还有 " + queue.length + " 个答案尚未送达服务器（已存本机），请待网络恢复后再交卷。";
         $("submit-error").hidden = false;
@@ -447,6 +451,7 @@
         });
       }, function () {
         setOffline(true);
+        if (SPOT) { keepSubmission(pressedAt); return; }
         $("submit-error").textContent = "网络连接中断，暂时无法交卷，请稍后重试。";
         $("submit-error").hidden = false;
         $("submit-confirm").disabled = false;
@@ -468,7 +473,7 @@
     render();
     if (SPOT) {   // no sweeper seals a spot exam: the device sends what it kept, then the submission
       if (!pendingSubmit) { pendingSubmit = {}; keep("submit", pendingSubmit); }
-      if (offline || queue.length) {
+      if (offline) {
         keptOffline("考试时间到", "考试时间已到。网络暂时中断：答案已保存在本设备，网络恢复后将自动发送并交卷。请勿关闭本页面。");
       } else {
         showEnd("考试时间到", "考试时间已到，系统正在自动交卷，请勿关闭本页面……");

@@ -3,7 +3,9 @@
 by tapping, the link goes for part of it (the changes stay on the device and reach the server when it is back,
 each carrying the remaining time the device showed), submits; the console stays out of reach until the
 officer's password gives it back. And a mine site with no signal at the end: the time runs out on the device
-while off line, the page says the answers are kept, and sends them and the submission when the link returns."""
+while off line (or the person submits without signal), the page says the answers are kept, and sends them and
+the submission when the link returns; a change the server gets after its deadline with no off-line claim is
+refused, and the page says so."""
 
 from __future__ import annotations
 

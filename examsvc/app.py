@@ -65,7 +65,9 @@ from examsvc.web.item_analysis import router as item_analysis_pages_router
 from examsvc.web.pages import router as pages_router
 from examsvc.web.proctor import router as proctor_pages_router
 from examsvc.web.signals import router as signal_pages_router
+from examsvc.web.spot import router as spot_pages_router
 from examsvc.web.spot_archive import router as spot_archive_pages_router
+from examsvc.web.spot_exam import router as spot_exam_page_router
 from examsvc.web.staff import router as staff_router
 from examsvc.web.staff_access import install_page_refusals
 from examsvc.web.static import router as static_router
@@ -166,7 +168,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
                    proctor_pages_router, admin_pages_router, chief_router, auditor_router, certificate_pages_router,
                    static_router, analytics_router, statistics_pages_router, item_analysis_router,
                    item_analysis_pages_router, signals_router, signal_pages_router, spot_router,
-                   spot_archive_router, spot_archive_pages_router):
+                   # /staff/spot/archive and /staff/spot/exam before /staff/spot/{inspection_id}
+                   spot_archive_router, spot_archive_pages_router, spot_exam_page_router, spot_pages_router):
         app.include_router(router)
     assert_every_route_declares_access(app)
     assert_sitting_routes_scoped(app)

@@ -75,6 +75,8 @@ ROLE_TASKS: dict[Role, tuple[Task, ...]] = {
              "/staff/certificates/issue"),
         Task("证书台账与证书业务", "按种类、项目、考点、单位、状态、有效期筛选和导出台账；办理复审、换证、撤销/吊销、"
                              "恢复、补证，打印证书。", "/staff/certificates")),
+    Role.ENFORCEMENT_OFFICER: (Task("逢查必考", "执法检查时登记被检查单位和在岗人员、随机抽取受检人员，在本设备上交给"
+                                          "受检人员作答，查看成绩、登记重新培训，归档备查。", "/staff/spot"),),
     Role.EVALUATOR: (Task("实操评分", "实际操作考试的现场评分（目前通过接口进行）。", None),),
     Role.BANK_ADMIN: (Task("题库管理", "导入、发布、退役题库版本（目前通过命令行 examsvc banks 或接口进行）。",
                            None), ANALYSIS),

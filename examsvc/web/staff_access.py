@@ -10,6 +10,10 @@ two differences a browser needs:
   brings the user back afterwards; a wrong role or sitting shows the refusal in Chinese, with the
   refusal's code in the ``X-Error`` header (what the tests read).
 
+A device handed to a person for a spot exam (逢查必考, ``AccessToken.locked_spot_exam_id``) opens no console
+page: the API's 423 ``device_handed_over`` sends the browser back to the phone page (``SPOT_EXAM_PATH``),
+which alone admits the locked login (``staff_handover_page``), so no officer data is ever shown.
+
 A write (POST) must carry the CSRF token (double submit: the ``csrf`` form field or the
 ``X-CSRF-Token`` header equal to the ``examsvc_csrf`` cookie), checked before anything else.
 """
@@ -26,14 +30,17 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session
 
 from examsvc.db import get_db_session
-from examsvc.errors import ExamServiceError, NotAuthenticated
+from examsvc.errors import ExamServiceError, HandedOver, NotAuthenticated
 from examsvc.identity import browser
 from examsvc.identity.access import CurrentUser, RoleRequirement
 from examsvc.identity.roles import Role
 from examsvc.sittings.access import Scope, SittingCaller, SittingRequirement
+from examsvc.spot.access import HandedOver as HandedOverCaller
+from examsvc.spot.access import require_handover
 
 LOGIN_PATH = "/staff/login"
 HOME_PATH = "/staff"
+SPOT_EXAM_PATH = "/staff/spot/exam"
 ERROR_HEADER = "X-Error"
 
 
@@ -91,6 +98,20 @@ class StaffSittingPage(SittingRequirement):
             raise PageRefusal(refused) from refused
 
 
+class StaffHandoverPage(StaffPage):
+    """The handed-over device's pages: the officer's login, locked to a spot exam or not (the API's own
+    ``spot.access.require_handover``, read from the cookie)."""
+
+    def __init__(self) -> None:
+        super().__init__(*require_handover.roles)
+
+    def __call__(self, request: Request, _: CsrfChecked, db_session: Db) -> HandedOverCaller:  # type: ignore[override]
+        try:
+            return require_handover(request, cookie_credentials(request), db_session)
+        except ExamServiceError as refused:
+            raise PageRefusal(refused) from refused
+
+
 def staff_page(*roles: Role) -> StaffPage:
     return StaffPage(*roles)
 
@@ -117,8 +138,10 @@ def install_page_refusals(app: FastAPI) -> None:
 
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageRefusal)
-        if isinstance(exc.refused, NotAuthenticated):
-            response: Response = to_login(request)
+        if isinstance(exc.refused, HandedOver):  # the person answering never sees the officer's pages
+            response: Response = RedirectResponse(SPOT_EXAM_PATH, status_code=303)
+        elif isinstance(exc.refused, NotAuthenticated):
+            response = to_login(request)
             if request.cookies.get(browser.STAFF_COOKIE):  # expired or revoked: drop it
                 browser.clear_cookie(response, request, browser.STAFF_COOKIE)
         else:

@@ -7,12 +7,26 @@
  *   a reload, a crash or a lost link; a stale acknowledgement never overwrites a newer local change.
  * - The countdown follows the server's remaining time measured on performance.now() (a monotonic
  *   clock): the PC's wall clock never enters it.
+ * - The same screen serves the spot exam on an officer's phone (逢查必考, /staff/spot/exam): #exam-data's
+ *   data-* attributes name its routes and data-mode="spot" turns on what a mine site without signal
+ *   needs. A change kept while off line carries the remaining time the device showed when it was made
+ *   (made_remaining_ms); time up or a submission off line waits on the device and is sent when the link
+ *   is back; the server still decides (a change made after the deadline is refused, and said so).
  */
 (function () {
   "use strict";
 
   var data = document.getElementById("exam-data");
-  var KEY = "examsvc:" + data.dataset.admission;
+  var conf = data.dataset;
+  var KEY = "examsvc:" + (conf.key || conf.admission);
+  // Routes: the candidate screen's unless the page names others (the spot exam's).
+  var START = [conf.startMethod || "POST", conf.startPath || "/attempt/start"];
+  var STATE = conf.statePath || "/attempt";
+  var SAVE = conf.savePath || "/attempt/answers/";
+  var SUBMIT = conf.submitPath || "/attempt/submit";
+  var DONE = conf.donePath || "/ws/result";
+  var HOME = conf.homePath || "/ws";
+  var SPOT = conf.mode === "spot";
   var CSRF = document.querySelector('meta[name="csrf-token"]').content;
   var TYPES = { true_false: "判断题", single_choice: "单选题", multiple_choice: "多选题" };
   var FONT_STEPS = 4;
@@ -21,7 +35,8 @@
 
   var items = [];          // the paper, in paper order
   var answers = [];        // position -> {response, flagged, seq}
-  var queue = load("queue", []);  // unacknowledged changes, oldest first: {p, r, f, s}
+  var queue = load("queue", []);  // unacknowledged changes, oldest first: {p, r, f, s[, m, o]}
+  var pendingSubmit = SPOT ? load("submit", null) : null;  // spot: a submission kept off line {m}
   var current = 0;
   var sending = false, retryTimer = null, offline = false;
   var paused = false, ended = false, timeUp = false;
@@ -36,7 +51,7 @@
     try { localStorage.setItem(KEY + ":" + name, JSON.stringify(value)); } catch (e) { /* full: kept in memory */ }
   }
   function forget() {
-    ["queue", "pos"].forEach(function (n) { try { localStorage.removeItem(KEY + ":" + n); } catch (e) { } });
+    ["queue", "pos", "submit"].forEach(function (n) { try { localStorage.removeItem(KEY + ":" + n); } catch (e) { } });
   }
 
   function api(method, path, body) {
@@ -55,7 +70,10 @@
     if (clock.status && clock.status !== "in_progress") { finished(); return; }
     var ms = clock.remaining_seconds * 1000;
     if (clock.paused) { frozenMs = ms; setPaused(true); }
-    else { endAt = now + ms - latency; setPaused(false); if (timeUp && ms > 0) { reopenAfterExtraTime(); } }
+    else {
+      endAt = now + ms - latency; setPaused(false);
+      if (timeUp && ms > 0 && !pendingSubmit) { reopenAfterExtraTime(); }  // a kept submission stays submitted
+    }
     tick();
   }
   function remainingMs() {
@@ -102,7 +120,7 @@
   function ask() {
     if (ended) { return Promise.resolve(); }
     var sentAt = performance.now();
-    return api("GET", "/attempt").then(function (response) {
+    return api("GET", STATE).then(function (response) {
       if (response.ok) { setOffline(false); return response.json().then(function (b) { applyClock(b.clock, sentAt); }); }
       return errorOf(response).then(function (e) { refused(response, e); });
     }, function () { setOffline(true); });
@@ -112,13 +130,16 @@
     if (!ended) { setTimeout(poll, paused || timeUp ? POLL_PAUSED_MS : POLL_MS); }
   }
   function refused(response, e) {
+    if (SPOT && e.error === "time_up") { return false; }  // one late change refused: said, dropped (pump)
+    if (SPOT && e.error === "not_handed_over") { ended = true; location.assign(HOME); return true; }
     if (e.error === "time_up" || e.error === "attempt_submitted") { finished(); return true; }
     if (e.error === "attempt_paused") { setPaused(true); return true; }
     if (e.error === "csrf_failed") { location.reload(); return true; }
     if (response.status === 401 || e.error === "wrong_workstation") {
       ended = true;
-      showEnd("本机考生登录已结束", "您的登录已由监考员结束（例如调换座位）。已保存的答案不会丢失，请听从监考员安排。");
-      setTimeout(function () { location.assign("/ws"); }, 4000);
+      if (SPOT) { showEnd("执法人员登录已失效", "已送达服务器的答案不会丢失。请将设备交还执法人员重新登录。"); }
+      else { showEnd("本机考生登录已结束", "您的登录已由监考员结束（例如调换座位）。已保存的答案不会丢失，请听从监考员安排。"); }
+      setTimeout(function () { location.assign(HOME); }, 4000);
       return true;
     }
     if (response.status >= 500 || response.status === 408 || response.status === 429) { setOffline(true); return true; }
@@ -136,11 +157,19 @@
   function setOffline(on) {
     if (offline === on) { return; }
     offline = on;
+    if (on && SPOT) { markKept(); }
     $("offline-banner").hidden = !on;
     showSaveState();
   }
 
   /* ---------- saving ---------- */
+  // Spot: every change waiting while the link is down is one "kept off line": it will carry the remaining
+  // time the device showed when it was made, which is what the server checks after the deadline.
+  function markKept() {
+    queue.forEach(function (q) { q.o = true; });
+    keep("queue", queue);
+  }
+  function madeRemaining() { var ms = remainingMs(); return ms === null ? null : Math.ceil(ms); }
   function pendingFor(p) { return queue.some(function (q) { return q.p === p; }); }
   function change(p, response, flagged) {
     if (ended || timeUp || paused) { return; }
@@ -148,7 +177,9 @@
     var top = a.seq;
     queue.forEach(function (q) { if (q.p === p && q.s > top) { top = q.s; } });
     a.response = response; a.flagged = flagged; a.seq = top + 1;
-    queue.push({ p: p, r: response, f: flagged, s: a.seq });
+    var entry = { p: p, r: response, f: flagged, s: a.seq };
+    if (SPOT) { entry.m = madeRemaining(); entry.o = offline; }
+    queue.push(entry);
     keep("queue", queue);
     render();
     pump();
@@ -158,7 +189,9 @@
     sending = true;
     var entry = queue[0];
     var sentAt = performance.now();
-    api("PUT", "/attempt/answers/" + entry.p, { response: entry.r, seq: entry.s, flagged: entry.f }).then(
+    var body = { response: entry.r, seq: entry.s, flagged: entry.f };
+    if (SPOT && entry.o && entry.m) { body.made_remaining_ms = entry.m; }
+    api("PUT", SAVE + entry.p, body).then(
       function (response) {
         if (response.ok) {
           return response.json().then(function (body) {
@@ -181,6 +214,7 @@
           sending = false;
           if (!refused(response, e)) {   // refused for good (a malformed response): drop it, say so
             queue.shift(); keep("queue", queue);
+            if (SPOT && e.error === "time_up") { lateRefused(entry, e); }
             $("save-state").textContent = e.message || "保存失败";
             pump();
           } else if (offline) { retry(); }
@@ -188,11 +222,19 @@
       },
       function () { sending = false; setOffline(true); retry(); });
   }
+  function lateRefused(entry, e) {   // spot: the server refused a change as made after the deadline
+    var box = $("refused-banner");
+    if (box) {
+      box.textContent = "第 " + (entry.p + 1) + " 题的修改未被接收：" + (e.message || "作答时间已到。");
+      box.hidden = false;
+    }
+    announce("第 " + (entry.p + 1) + " 题的修改因超过作答时间未被接收");
+  }
   function retry() {
     if (retryTimer) { return; }
     retryTimer = setTimeout(function () { retryTimer = null; pump(); }, 1000);
   }
-  window.addEventListener("online", function () { pump(); });
+  window.addEventListener("online", function () { pump(); if (pendingSubmit) { sendKeptSubmit(); } });
 
   /* ---------- the question panel ---------- */
   function optionsOf(item) {
@@ -304,9 +346,13 @@
   function focusQuestion() { $("main").focus({ preventScroll: true }); }
 
   /* ---------- keyboard ---------- */
+  // A field one types into (the officer's password on the phone page) keeps its keys.
+  function isTyping(target) {
+    return target instanceof HTMLInputElement && (target.type === "text" || target.type === "password");
+  }
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.altKey || event.metaKey || !items.length || paused || ended || timeUp) { return; }
-    if ($("submit-dialog").open) { return; }
+    if (document.querySelector("dialog[open]") || isTyping(event.target)) { return; }
     var k = event.key;
     if (k === "ArrowLeft" || k === "PageUp") { show(current - 1); event.preventDefault(); return; }
     if (k === "ArrowRight" || k === "PageDown") { show(current + 1); event.preventDefault(); return; }
@@ -340,7 +386,7 @@
   /* ---------- a deterrent only: no copying or right-click on the paper ---------- */
   ["copy", "cut", "contextmenu", "selectstart", "dragstart"].forEach(function (name) {
     document.addEventListener(name, function (event) {
-      if (!(event.target instanceof HTMLInputElement && event.target.type === "text")) { event.preventDefault(); }
+      if (!isTyping(event.target)) { event.preventDefault(); }
     });
   });
 
@@ -374,17 +420,28 @@
       })();
     });
   }
+  // Spot: a submission without a link waits on the device with the changes, and carries the remaining
+  // time shown when the person pressed 确认交卷.
+  function keepSubmission(m) {
+    pendingSubmit = { m: m };
+    keep("submit", pendingSubmit);
+    keptOffline("已交卷（保存在本设备）", "网络暂时中断：答案和交卷已保存在本设备，网络恢复后将自动发送。请勿关闭本页面，并将设备交还执法人员。");
+    sendKeptSubmit();
+  }
   function confirmSubmit() {
     $("submit-confirm").disabled = true;
+    var pressedAt = SPOT ? madeRemaining() : null;
+    if (SPOT && offline) { keepSubmission(pressedAt); return; }
     waitForQueue(8000).then(function (flushed) {
+      if (!flushed && SPOT) { keepSubmission(pressedAt); return; }
       if (!flushed) {
         $("submit-error").textContent = "还有 " + queue.length + " 个答案尚未送达服务器（已存本机），请待网络恢复后再交卷。";
         $("submit-error").hidden = false;
         $("submit-confirm").disabled = false;
         return;
       }
-      api("POST", "/attempt/submit", { confirm: true }).then(function (response) {
-        if (response.ok) { ended = true; forget(); location.assign("/ws/result"); return; }
+      api("POST", SUBMIT, { confirm: true }).then(function (response) {
+        if (response.ok) { ended = true; forget(); location.assign(DONE); return; }
         return errorOf(response).then(function (e) {
           if (!refused(response, e)) {
             $("submit-error").textContent = e.message || "交卷失败，请重试。";
@@ -394,6 +451,7 @@
         });
       }, function () {
         setOffline(true);
+        if (SPOT) { keepSubmission(pressedAt); return; }
         $("submit-error").textContent = "网络连接中断，暂时无法交卷，请稍后重试。";
         $("submit-error").hidden = false;
         $("submit-confirm").disabled = false;
@@ -413,6 +471,17 @@
   function onTimeUp() {
     timeUp = true;
     render();
+    if (SPOT) {   // no sweeper seals a spot exam: the device sends what it kept, then the submission
+      if (!pendingSubmit) { pendingSubmit = {}; keep("submit", pendingSubmit); }
+      if (offline) {
+        keptOffline("考试时间到", "考试时间已到。网络暂时中断：答案已保存在本设备，网络恢复后将自动发送并交卷。请勿关闭本页面。");
+      } else {
+        showEnd("考试时间到", "考试时间已到，系统正在自动交卷，请勿关闭本页面……");
+      }
+      announce("考试时间到");
+      sendKeptSubmit();
+      return;
+    }
     showEnd("考试时间到", "考试时间已到，系统正在自动交卷，请勿关闭本页面……");
     announce("考试时间到，系统自动交卷");
     waitForQueue(4000).then(ask);  // once now; the regular polling goes on every 2 s until the seal
@@ -427,19 +496,45 @@
     if (ended) { return; }
     ended = true;
     forget();
-    location.assign("/ws/result");
+    location.assign(DONE);
+  }
+  function keptOffline(title, message) {
+    timeUp = true;
+    render();
+    showEnd(title, message);
+  }
+  // Spot: once every kept change is through, the submission (with the remaining time the device showed
+  // when it was made off line); retried every 2 s until the server answers.
+  var submitting = false;
+  function sendKeptSubmit() {
+    if (submitting || ended || !pendingSubmit) { return; }
+    submitting = true;
+    waitForQueue(4000).then(function (flushed) {
+      if (!flushed) { submitting = false; setTimeout(sendKeptSubmit, 2000); return; }
+      var body = { confirm: true };
+      if (pendingSubmit.m) { body.made_remaining_ms = pendingSubmit.m; }
+      api("POST", SUBMIT, body).then(function (response) {
+        submitting = false;
+        if (response.ok) { finished(); return; }
+        return errorOf(response).then(function (e) {
+          if (e.error === "attempt_submitted") { finished(); return; }
+          if (!refused(response, e)) { $("end-text").textContent = e.message || "交卷失败，正在重试……"; }
+          setTimeout(sendKeptSubmit, 2000);
+        });
+      }, function () { submitting = false; setOffline(true); setTimeout(sendKeptSubmit, 2000); });
+    });
   }
 
   /* ---------- start ---------- */
   function begin() {
     var sentAt = performance.now();
-    api("POST", "/attempt/start").then(function (response) {
+    api(START[0], START[1]).then(function (response) {
       if (!response.ok) {
         return errorOf(response).then(function (e) {
           if (refused(response, e)) { return; }
           $("loading").textContent = (e.message || "无法开始答题。") + " 请联系监考员。";
           var back = document.createElement("a");
-          back.href = "/ws"; back.textContent = "返回";
+          back.href = HOME; back.textContent = "返回";
           $("loading").appendChild(document.createTextNode(" ")); $("loading").appendChild(back);
         });
       }
@@ -459,6 +554,7 @@
         setInterval(tick, 250);
         schedulePoll();
         pump();
+        if (pendingSubmit) { keptOffline("已交卷（保存在本设备）", "答案和交卷已保存在本设备，网络恢复后将自动发送。请勿关闭本页面。"); sendKeptSubmit(); }
         focusQuestion();
       });
     }, function () {

@@ -20,6 +20,7 @@ from examsvc.identity.roles import Role
 from examsvc.spot import draw as drawing
 from examsvc.spot import endpoints, exams
 from examsvc.spot.models import Inspection, SpotAnswerSave, SpotPerson
+from examsvc.spot.verify import verify_spot
 from examsvc.tlog.checkpoint import parse_checkpoint
 from examsvc.tlog.rfc6962 import leaf_hash, root_of
 from tests.builders import DEFAULT_PASSWORD, Actors
@@ -165,3 +166,6 @@ def test_an_inspection_draws_examines_archives_and_re_derives(actors: Actors, db
     assert len(offline) == 15 - 15 // 2
     closed_entry = next(e for e in mine if e["action"] == "spot.inspection.closed")["details"]
     assert closed_entry["seed"] == seed.hex() and closed_entry["exams"] == 3 and closed_entry["absent"] == []
+    # The same, and every save, sheet and result, by the auditor's command's own code (audit verify-spot).
+    verdict = verify_spot(db_session=db_session, codes=[archive["code"]], keys=world.client.app.state.paper_keys)[0]
+    assert verdict.findings == [], [f.line() for f in verdict.findings]

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from examsvc.banks.document import INDUSTRY_LABELS, PERSON_KIND_LABELS
@@ -28,7 +27,7 @@ from examsvc.errors import ExamServiceError, InvalidInput
 from examsvc.identity.access import CurrentUser
 from examsvc.identity.endpoints import login_policy
 from examsvc.identity.roles import Role
-from examsvc.spot import exams, inspections
+from examsvc.spot import archive, exams, inspections
 from examsvc.spot.endpoints import inspection_read, readable
 from examsvc.spot.models import Inspection
 from examsvc.spot.roster import JSON_FIELDS, read_roster, template_roster_xlsx
@@ -47,13 +46,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _keys(request: Request) -> Any:
     return request.app.state.paper_keys
-
-
-def mine(db_session: Session, user_id: int) -> list[Inspection]:
-    """The officer's own inspections, newest first (the province's archive lists are examsvc.spot.archive's)."""
-    return list(db_session.scalars(
-        select(Inspection).where(or_(Inspection.lead_officer_id == user_id, Inspection.second_officer_id == user_id))
-        .order_by(Inspection.created_at.desc(), Inspection.id.desc()).limit(200)))
 
 
 def spot_rules(db_session: Session) -> list[BlueprintVersion]:
@@ -83,8 +75,11 @@ def _refused(response: Response, error: ExamServiceError | None) -> Response:
 
 def list_page(request: Request, current: CurrentUser, db_session: Session, today: date, *,
               error: ExamServiceError | None = None, form: dict[str, str] | None = None) -> Response:
+    # The officer's own inspections: the archive's list (GET /spot/inspections) scoped to them.
+    total, listed = archive.inspections(db_session, archive.ArchiveFilter(), officer_id=current.id)
     response = render(request, "staff/spot_list.html", status_code=error.status_code if error else 200,
-                      user=current.user, inspections=mine(db_session, current.id), rules=spot_rules(db_session),
+                      user=current.user, inspections=listed, total=total,
+                      counts=archive.exam_counts(db_session, [x.id for x in listed]), rules=spot_rules(db_session),
                       industries=INDUSTRY_LABELS, statuses=STATUS_LABELS, error=error, invalid=_invalid(error),
                       form=form if form is not None else {"inspected_on": today.isoformat()},
                       max_draw=inspections.MAX_DRAW)

@@ -159,6 +159,8 @@ def test_an_officer_runs_an_inspection_through_the_forms(actors: Actors, db_sess
     assert _post(client, f"{page_path}/close", confirm="yes").status_code == 303
     closed = client.get(page_path)
     assert "已归档" in closed.text and "交给受检人员作答" not in closed.text
+    mine = client.get("/staff/spot")
+    assert "我的检查（共 1 次）" in mine.text and ">1 / 0 / 1<" in mine.text and "已归档" in mine.text
     assert _count(db_session, SpotAnswer) == 1
 
 

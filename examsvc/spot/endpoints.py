@@ -301,7 +301,8 @@ def _view(view: exams.Taken, now: datetime) -> SpotExamView:
 @router.post("/inspections/{inspection_id}/people/{person_id}/exam", response_model=SpotExamView,
              status_code=status.HTTP_201_CREATED,
              summary="Start a drawn (or added) person's spot exam and hand the device over: the officer's login "
-                     "then answers this exam only, until the officer's password unlocks it")
+                     "then answers this exam only, until the officer's password unlocks it. An exam still running "
+                     "(unlocked before the person finished) is handed over again, never started twice")
 def start_exam(inspection_id: int, person_id: int, body: ExamStart, current: Officer, request: Request,
                db_session: DbSession) -> SpotExamView:
     now = utcnow()
@@ -316,6 +317,18 @@ def start_exam(inspection_id: int, person_id: int, body: ExamStart, current: Off
 def current_exam(caller: Handover, request: Request, db_session: DbSession) -> SpotExamView:
     exam = exams.handed_over(db_session, caller.token)
     return _view(exams.taken(db_session, exam, _keys(request)), utcnow())
+
+
+class ExamState(BaseModel):
+    status: str
+    clock: SpotClock
+
+
+@router.get("/exam/state", response_model=ExamState,
+            summary="The handed-over device's clock only (what the page polls; the paper comes once)")
+def exam_state(caller: Handover, db_session: DbSession) -> ExamState:
+    exam = exams.handed_over(db_session, caller.token)
+    return ExamState(status=exam.status, clock=_clock(exam, utcnow()))
 
 
 class AnswerSave(BaseModel):

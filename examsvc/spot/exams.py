@@ -127,9 +127,10 @@ def start(*, db_session: Session, inspection_id: int, person_id: int, blueprint_
         raise NotFound("受检人员不存在。", code="person_not_found", detail={"person_id": person_id})
     if person.draw_order is None and not person.manual:
         raise Conflict("该人员未被抽中；如需考核请先“手工添加”并说明理由。", code="person_not_drawn")
-    if db_session.scalars(select(SpotExam.id).where(SpotExam.person_id == person.id)).first() is not None:
-        raise Conflict("该人员在本次检查中已参加过抽考，不能再次作答。", code="spot_exam_taken",
-                       detail={"person_id": person.id})
+    existing = db_session.scalars(select(SpotExam).where(SpotExam.person_id == person.id)).first()
+    if existing is not None:
+        return _hand_over_again(db_session, existing, inspection, person, actor=actor, token_secret=token_secret,
+                                keys=keys, now=now)
     rule_row = inspections.spot_rule(db_session, blueprint_id or inspection.blueprint_version_id,
                                      Industry(inspection.industry))
     rule = blueprints.rule_of(rule_row)
@@ -153,6 +154,20 @@ def start(*, db_session: Session, inspection_id: int, person_id: int, blueprint_
                      "started_at": audit.rfc3339(now), "duration_seconds": exam.duration_seconds})
     return Taken(exam, person, inspection, content.for_candidate(opened, _bank(db_session, rule_row)), [],
                  rule.show_score)
+
+
+def _hand_over_again(db_session: Session, exam: SpotExam, inspection: Inspection, person: SpotPerson, *,
+                     actor: Actor, token_secret: str, keys: KeyProvider, now: datetime) -> Taken:
+    """The same exam, its clock still running (an officer who unlocked the device before the person had
+    finished): never a second attempt, and never once its time is up or it is submitted."""
+    if exam.status != SpotExamStatus.IN_PROGRESS or now > clock.deadline(exam):
+        raise Conflict("该人员在本次检查中已参加过抽考，不能再次作答。", code="spot_exam_taken",
+                       detail={"person_id": person.id})
+    token = identity.live_token(db_session=db_session, secret=token_secret)
+    token.locked_spot_exam_id = exam.id
+    audit.record(db_session=db_session, actor=actor, action="spot.exam.handed_over_again", subject_type="spot_exam",
+                 subject_id=exam.id, details={"inspection": inspection.code, "person": person.person_digest})
+    return taken(db_session, exam, keys)
 
 
 def _shapes(exam: SpotExam) -> list[str]:

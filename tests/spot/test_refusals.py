@@ -152,3 +152,25 @@ def test_a_spot_rule_is_not_a_sittings_rule(actors: Actors, db_session: Session)
         "code": "SPOT-SITTING-1", "title": "误用抽考规则", "blueprint_id": world.rule_id, "site_code": "SPOT-S1",
         "rooms": ["01"], "scheduled_start": f"{date.today() + timedelta(days=60):%Y-%m-%d}T01:00:00Z"})
     assert _refused(created, 422, "spot_rule")["detail"]["field"] == "blueprint_id"
+
+
+def test_an_exam_unlocked_early_is_handed_over_again_never_restarted(actors: Actors, db_session: Session) -> None:
+    world = SpotWorld(actors, db_session)
+    drawn = world.drawn()
+    person = next(p for p in drawn["people"] if p["draw_order"])
+    url = f"/spot/inspections/{drawn['id']}/people/{person['id']}/exam"
+    first = world.client.post(url, headers=world.lead, json={}).json()
+    assert world.client.put("/spot/exam/answers/0", headers=world.lead,
+                            json={"response": "T", "seq": 1}).status_code == 200
+    state = world.client.get("/spot/exam/state", headers=world.lead).json()
+    assert state["status"] == "in_progress" and "items" not in state
+    assert world.client.post("/spot/unlock", headers=world.lead, json={"password": DEFAULT_PASSWORD}).status_code == 200
+    again = world.client.post(url, headers=world.lead, json={})
+    assert again.status_code == 201, again.text
+    resumed = again.json()
+    assert resumed["exam_id"] == first["exam_id"] and resumed["items"] == first["items"]
+    assert resumed["answers"] == [{"position": 0, "response": "T", "flagged": False, "seq": 1}]
+    assert resumed["clock"]["deadline"] == first["clock"]["deadline"]  # the clock never restarted
+    assert world.client.post("/spot/exam/submit", headers=world.lead, json={"confirm": True}).status_code == 200
+    assert world.client.post("/spot/unlock", headers=world.lead, json={"password": DEFAULT_PASSWORD}).status_code == 200
+    _refused(world.client.post(url, headers=world.lead, json={}), 409, "spot_exam_taken")

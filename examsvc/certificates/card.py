@@ -25,6 +25,7 @@ from fpdf import FPDF
 from fpdf.enums import TextMode
 from sqlalchemy.orm import Session
 
+from examsvc.candidates.id_number import masked
 from examsvc.candidates.models import Candidate
 from examsvc.certificates import catalogue
 from examsvc.certificates.models import Certificate
@@ -165,9 +166,6 @@ def qr_placement(text: str) -> QrPlacement:
                        modules=int(side))
 
 
-def masked_id(id_number: str) -> str:
-    """1101**********002X: the region and the check digits, as a verifier compares them by eye."""
-    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
 
 
 def _sex(id_number: str) -> str:
@@ -255,7 +253,7 @@ def _front(card: _Card, certificate: Certificate, id_number: str, settings: Sett
     card.pdf.rect(x + 8, y + 25, 25, 35, style="D")
     card.pdf.set_dash_pattern()
     card.text(x + 8, y + 40, "照片", size=9, width=25, align="C", ink=GREY)
-    rows = [("姓名", certificate.holder_name), ("性别", _sex(id_number)), ("身份证号", masked_id(id_number)),
+    rows = [("姓名", certificate.holder_name), ("性别", _sex(id_number)), ("身份证号", masked(id_number)),
             ("证号", certificate.number), *_subject_rows(certificate),
             ("初次领证日期", certificate.first_issued_on.isoformat()),
             ("有效期限", f"{certificate.first_issued_on.isoformat()} 至 {certificate.expires_on.isoformat()}")]

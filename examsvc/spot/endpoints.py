@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from examsvc.attempts import clock
 from examsvc.banks.document import INDUSTRY_LABELS, PERSON_KIND_LABELS, Industry, PersonKind
+from examsvc.candidates.id_number import masked
 from examsvc.certificates.models import Certificate
 from examsvc.certificates.service import today_in
 from examsvc.db import DbSession, utcnow
@@ -108,10 +109,6 @@ class InspectionRead(BaseModel):
     people: list[PersonRead] | None = Field(default=None, description="in the detail only")
 
 
-def mask(id_number: str) -> str:
-    return id_number[:4] + "*" * 10 + id_number[-4:]
-
-
 def _summary(db_session: Session, exam: SpotExam) -> ExamSummary:
     number = None if exam.certificate_id is None else db_session.get(Certificate, exam.certificate_id)
     return ExamSummary(id=exam.id, status=exam.status, score=exam.score, total_points=exam.total_points,
@@ -124,7 +121,7 @@ def _summary(db_session: Session, exam: SpotExam) -> ExamSummary:
 
 def _person(db_session: Session, person: SpotPerson, exam: SpotExam | None) -> PersonRead:
     kind = None if person.kind is None else PersonKind(person.kind)
-    return PersonRead(id=person.id, name=person.name, id_number_masked=mask(person.id_number),
+    return PersonRead(id=person.id, name=person.name, id_number_masked=masked(person.id_number),
                       person_digest=person.person_digest, post=person.post, kind=kind,
                       kind_label=None if kind is None else PERSON_KIND_LABELS[kind], manual=person.manual,
                       manual_reason=person.manual_reason, draw_order=person.draw_order,

@@ -14,6 +14,7 @@ from examsvc.attempts import service as attempts
 from examsvc.attempts.access import CandidateCredentials, CurrentCandidate, authenticate
 from examsvc.attempts.models import Answer, Attempt
 from examsvc.blueprints import service as blueprints
+from examsvc.candidates.id_number import masked
 from examsvc.errors import ExamServiceError
 from examsvc.identity import browser
 from examsvc.results.models import Result
@@ -76,11 +77,6 @@ def candidate(db_session: Session, request: Request) -> CurrentCandidate | None:
         return None
 
 
-def masked_id(id_number: str) -> str:
-    """Enough to recognise one's own number on screen; the rest stays off it (a neighbour may read it)."""
-    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
-
-
 @dataclass(frozen=True)
 class Who:
     name: str
@@ -99,7 +95,7 @@ def who(db_session: Session, current: CurrentCandidate, zone_name: str) -> Who:
     assert sitting is not None
     where, _ = place(db_session, current.workstation)
     rule = blueprints.rule_of(theory_rule(db_session, sitting))
-    return Who(name=registration.candidate.name, id_masked=masked_id(registration.candidate.id_number),
+    return Who(name=registration.candidate.name, id_masked=masked(registration.candidate.id_number),
                admission_number=registration.admission_number, subject=sitting.title,
                duration_minutes=sitting.duration_minutes,
                starts_at=localtime.local_text(sitting.scheduled_start, zone_name), place=where,

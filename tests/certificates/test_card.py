@@ -39,7 +39,7 @@ def _run(*args: str) -> str:
 
 
 def test_the_id_number_is_masked_to_region_and_check_digits() -> None:
-    assert card.masked_id("11010519491231002X") == "1101**********002X"
+    assert card.masked("11010519491231002X") == "1101**********002X"
 
 
 def test_no_font_anywhere_names_the_package_to_install(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,7 +117,7 @@ def test_the_card_pdf_prints_chinese_the_current_qr_and_a_masked_id_number(world
     text = _run(PDFTOTEXT, "-layout", str(pdf), "-")
     for shown in ("中华人民共和国特种作业操作证", "电工作业", "低压电工作业（1.2）", number, "复审记录",
                   "2028年复审合格", "补发序号", settings.certificate_authority_name,
-                  card.masked_id(id_number), issued.json()["holder_name"]):
+                  card.masked(id_number), issued.json()["holder_name"]):
         assert shown in text, shown
     assert id_number not in text and "附：体检合格证明" not in text  # masked; only a reason's first line
 

@@ -111,7 +111,7 @@ def open_inspection(*, db_session: Session, data: InspectionInput, actor: Actor,
     try:
         credit_code = parse_credit_code(data.credit_code)
     except InvalidCreditCode as exc:
-        raise InvalidInput(f"统一社会信用代码有误：{exc}", code="bad_credit_code",
+        raise InvalidInput(str(exc), code="bad_credit_code",
                            detail={"field": "credit_code"}) from None
     try:
         industry = Industry(data.industry)

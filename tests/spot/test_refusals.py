@@ -14,6 +14,7 @@ from examsvc.identity.roles import Role
 from examsvc.sites import rooms
 from examsvc.sites import service as sites_service
 from examsvc.spot.models import Inspection, SpotPerson
+from examsvc.spot.verify import verify_spot
 from tests.builders import DEFAULT_PASSWORD, TEST_ACTOR, Actors, auth_header, login, make_user
 from tests.spot.builders import SpotWorld, credit_code, id_number, people
 
@@ -174,3 +175,7 @@ def test_an_exam_unlocked_early_is_handed_over_again_never_restarted(actors: Act
     assert world.client.post("/spot/exam/submit", headers=world.lead, json={"confirm": True}).status_code == 200
     assert world.client.post("/spot/unlock", headers=world.lead, json={"password": DEFAULT_PASSWORD}).status_code == 200
     _refused(world.client.post(url, headers=world.lead, json={}), 409, "spot_exam_taken")
+    db_session.expire_all()
+    keys = getattr(world.client.app, "state").paper_keys  # noqa: B009 - the ASGI type has no state
+    verdict = verify_spot(db_session=db_session, codes=[drawn["code"]], keys=keys)[0]
+    assert verdict.findings == [], [f.line() for f in verdict.findings]  # handing over again is no mismatch

@@ -174,7 +174,8 @@ def inspection_page(request: Request, current: CurrentUser, db_session: Session,
         i=read, roster=roster, examinees=examinees, error=error, failed=failed, form=form,
         invalid=_invalid(error, rows=rows), row_count=row_count, kinds=PERSON_KIND_LABELS,
         statuses=STATUS_LABELS, exam_labels=EXAM_LABELS, lead=read.lead_officer_id == current.id,
-        done=request.query_params.get("done", "") if error is None else "", max_rows=MAX_ROWS)
+        done=request.query_params.get("done", "") if error is None else "", max_rows=MAX_ROWS,
+        rules=[r for r in spot_rules(db_session) if r.id != read.blueprint_version_id])
     return _refused(response, error)
 
 
@@ -260,8 +261,10 @@ def hand_over(inspection_id: int, person_id: int, request: Request, current: Off
               db_session: DbSession) -> Response:
     """Starts the person's exam and locks this login to it: the browser goes to the phone page."""
     _inspection(db_session, inspection_id, current)
+    chosen = posted(request).get("blueprint_id", "")
     try:
-        exams.start(db_session=db_session, inspection_id=inspection_id, person_id=person_id, blueprint_id=None,
+        exams.start(db_session=db_session, inspection_id=inspection_id, person_id=person_id,
+                    blueprint_id=int(chosen) if chosen.isdigit() else None,
                     actor=current.actor, token_secret=current.token, keys=_keys(request), now=utcnow())
     except ExamServiceError as refused:
         return _failed(request, current, db_session, inspection_id, refused, f"exam-{person_id}", {})

@@ -206,3 +206,22 @@ def test_the_done_page_shows_the_score_only_when_the_rule_does(actors: Actors, d
     back = _post(client, "/staff/spot/exam/unlock", password=DEFAULT_PASSWORD)
     assert back.headers["location"] == f"/staff/spot/{drawn['id']}"
     assert "不合格" in client.get(back.headers["location"]).text  # the officer sees it
+
+
+def test_the_officer_may_hand_over_under_another_spot_rule_for_the_person(actors: Actors,
+                                                                          db_session: Session) -> None:
+    from examsvc.spot.models import SpotExam
+
+    world = SpotWorld(actors, db_session)
+    other = world.spot_rule(code="SX-SPOT-COAL-DIR", title="煤矿区队长逢查必考抽考", person_kinds=["workshop_director"])
+    drawn = world.drawn()
+    person = next(p for p in drawn["people"] if p["draw_order"])
+    client = actors.client
+    _officer_client(client, world)
+    page = client.get(f"/staff/spot/{drawn['id']}")
+    assert f'<option value="{other}">' in page.text and "本次检查的规则" in page.text
+    handed = _post(client, f"/staff/spot/{drawn['id']}/people/{person['id']}/exam", blueprint_id=str(other))
+    assert handed.status_code == 303 and handed.headers["location"] == "/staff/spot/exam"
+    db_session.expire_all()
+    exam = db_session.scalars(select(SpotExam).where(SpotExam.person_id == person["id"])).one()
+    assert exam.blueprint_version_id == other

@@ -144,6 +144,9 @@ def open_inspection(*, db_session: Session, data: InspectionInput, actor: Actor,
     audit.record(db_session=db_session, actor=actor, action="spot.inspection.opened", subject_type="spot_inspection",
                  subject_id=inspection.id, details={
                      "code": inspection.code, "credit_code": credit_code, "industry": str(industry),
+                     # The enterprise's name and address are what lists, filters and exports show: logged so
+                     # that verify-spot names an edit of them (an enterprise's, not a person's, data).
+                     "enterprise_name": inspection.enterprise_name, "address": inspection.address,
                      "city": inspection.city, "inspected_on": inspection.inspected_on.isoformat(),
                      "blueprint_digest": rule.digest, "draw_count": inspection.draw_count,
                      "seed_commitment": inspection.seed_commitment})

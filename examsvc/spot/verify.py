@@ -4,11 +4,12 @@ checked against the stored rows, each mismatch named (table, row, field, the log
 The steps follow the draw's spec (examsvc/spot/draw.py):
 
 1. seed      sha256(revealed seed) is the commitment logged when the inspection opened (before any list);
-             the inspection's stored facts are the ones ``spot.inspection.opened`` logged.
+             the inspection's stored facts are the ones ``spot.inspection.opened`` logged, its lead officer
+             the one who opened it and its second officer the last one confirmed.
 2. roster    every stored person's digest is person_digest(salt, stored ID number); the listed people's
              digests are the logged roster; its digest is the logged and the stored one.
 3. draw      draw(seed, roster digest, n, count) is the logged ``chosen``, and the stored draw order is it;
-             each person added by hand has its ``spot.person.added`` entry.
+             each person added by hand has its ``spot.person.added`` entry, with the stored reason.
 4. exams     every exam stored is in the log and every exam logged is stored (a deleted exam is named).
 5–8.         papers, saves, answer sheets, results: ``examsvc.spot.verify_exams``.
 
@@ -145,11 +146,13 @@ def seed_is_the_committed_one(spot: Spot) -> Iterator[Finding]:
     logged = details(opened[0])
     rule = spot.db_session.get(BlueprintVersion, inspection.blueprint_version_id)
     yield from _compare("seed", "spot_inspection", inspection.id, opened[0], {
-        k: logged.get(k) for k in ("credit_code", "industry", "city", "inspected_on", "draw_count", "seed_commitment",
-                                   "blueprint_digest")}, {
-        "credit_code": inspection.credit_code, "industry": inspection.industry, "city": inspection.city,
+        k: logged.get(k) for k in ("credit_code", "enterprise_name", "address", "industry", "city", "inspected_on",
+                                   "draw_count", "seed_commitment", "blueprint_digest")}, {
+        "credit_code": inspection.credit_code, "enterprise_name": inspection.enterprise_name,
+        "address": inspection.address, "industry": inspection.industry, "city": inspection.city,
         "inspected_on": inspection.inspected_on.isoformat(), "draw_count": inspection.draw_count,
         "seed_commitment": inspection.seed_commitment, "blueprint_digest": None if rule is None else rule.digest})
+    yield from _officers(spot, opened[0])
     closed = spot.actions("spot.inspection.closed")
     if (inspection.status == InspectionStatus.CLOSED) != bool(closed):
         yield Finding("seed", "spot_inspection", f"stored status {inspection.status!r}, but the log has "
@@ -162,6 +165,22 @@ def seed_is_the_committed_one(spot: Spot) -> Iterator[Finding]:
     if closed and inspection.revealed_seed != details(closed[-1]).get("seed"):
         yield Finding("seed", "spot_inspection", "the stored revealed seed is not the one the log revealed",
                       row=inspection.id, field="revealed_seed", entry=closed[-1].get("index"))
+
+
+def _officers(spot: Spot, opened: dict[str, Any]) -> Iterator[Finding]:
+    """The lead is the officer who opened the inspection; the second is the last one confirmed in the log."""
+    inspection = spot.inspection
+    lead = (opened.get("actor") or {}).get("id")
+    if inspection.lead_officer_id != lead:
+        yield Finding("seed", "spot_inspection", f"stored lead officer {inspection.lead_officer_id!r}, the log says "
+                      f"{lead!r} opened the inspection", row=inspection.id, field="lead_officer_id",
+                      entry=opened.get("index"))
+    confirmed = spot.last("spot.inspection.second_officer")
+    second = details(confirmed).get("second_officer_id") if confirmed is not None else None
+    if inspection.second_officer_id != second:
+        yield Finding("seed", "spot_inspection", f"stored second officer {inspection.second_officer_id!r}, the log "
+                      f"confirmed {second!r}", row=inspection.id, field="second_officer_id",
+                      entry=(confirmed or opened).get("index"))
 
 
 @check("roster")
@@ -232,6 +251,11 @@ def draw_is_rederived(spot: Spot) -> Iterator[Finding]:
         if person.manual and spot.digests[person.id] not in added:
             yield Finding("draw", "spot_person", "marked as added by hand, but no spot.person.added entry",
                           row=person.id, field="manual")
+    for person in spot.people:
+        entry = added.get(spot.digests[person.id])
+        if person.manual and entry is not None and person.manual_reason != details(entry).get("reason"):
+            yield Finding("draw", "spot_person", "the stored reason for adding by hand is not the logged one",
+                          row=person.id, field="manual_reason", entry=entry.get("index"))
     stored = {spot.digests[p.id] for p in spot.people if p.manual}
     for digest, entry in added.items():
         if digest not in stored:

@@ -353,8 +353,11 @@ def close(*, db_session: Session, inspection_id: int, actor: Actor, keys: KeyPro
     if running:
         raise Conflict("仍有受检人员正在作答，请待其交卷或时间截止后再归档。", code="exams_running",
                        detail={"spot_exam_ids": list(running)})
+    # Only a live lock holds the archive back: an expired or revoked login can never be unlocked (a phone that
+    # died while handed over), and its device no longer reaches anything (identity.live_token).
     locked = db_session.scalars(select(AccessToken.id).join(SpotExam, SpotExam.id == AccessToken.locked_spot_exam_id)
-                                .where(SpotExam.inspection_id == inspection.id, AccessToken.revoked_at.is_(None))).all()
+                                .where(SpotExam.inspection_id == inspection.id, AccessToken.revoked_at.is_(None),
+                                       AccessToken.expires_at > now)).all()
     if locked:
         raise Conflict("仍有设备处于交接锁定状态，请执法人员先输入密码解锁。", code="device_still_locked")
     exams = list(db_session.scalars(select(SpotExam).where(SpotExam.inspection_id == inspection.id)))

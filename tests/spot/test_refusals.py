@@ -3,10 +3,10 @@ nothing (no row, no log entry); officers of another inspection and other roles a
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from examsvc.audit.models import AuditEntry
@@ -174,3 +174,22 @@ def test_an_exam_unlocked_early_is_handed_over_again_never_restarted(actors: Act
     assert world.client.post("/spot/exam/submit", headers=world.lead, json={"confirm": True}).status_code == 200
     assert world.client.post("/spot/unlock", headers=world.lead, json={"password": DEFAULT_PASSWORD}).status_code == 200
     _refused(world.client.post(url, headers=world.lead, json={}), 409, "spot_exam_taken")
+
+
+def test_a_lock_whose_login_has_expired_does_not_block_the_archive(actors: Actors, db_session: Session) -> None:
+    """A phone that died, or whose login ran out, while handed over: its token can no longer be unlocked, so its
+    lock must not keep the inspection from being archived forever (a live lock still does)."""
+    world = SpotWorld(actors, db_session)
+    drawn = world.drawn()
+    person = next(p for p in drawn["people"] if p["draw_order"])
+    device = auth_header(login(world.client, world.lead_user.username))
+    started = world.client.post(f"/spot/inspections/{drawn['id']}/people/{person['id']}/exam", headers=device, json={})
+    assert started.status_code == 201, started.text
+    assert world.client.post("/spot/exam/submit", headers=device, json={"confirm": True}).status_code == 200
+    _refused(world.client.post(f"/spot/inspections/{drawn['id']}/close", headers=world.lead), 409,
+             "device_still_locked")
+    db_session.execute(text("UPDATE access_token SET expires_at = :past WHERE locked_spot_exam_id IS NOT NULL"),
+                       {"past": datetime.now(UTC) - timedelta(minutes=1)})
+    db_session.commit()
+    closed = world.client.post(f"/spot/inspections/{drawn['id']}/close", headers=world.lead)
+    assert closed.status_code == 200, closed.text

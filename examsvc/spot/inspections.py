@@ -26,7 +26,7 @@ from examsvc.blueprints import service as blueprints
 from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
 from examsvc.crypto.envelope import KeyProvider
 from examsvc.db import utcnow
-from examsvc.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from examsvc.identity import passwords, repository
 from examsvc.identity import service as identity
 from examsvc.identity.roles import Role
@@ -163,18 +163,22 @@ def confirm_second_officer(*, db_session: Session, inspection_id: int, username:
                         detail={"inspection_id": inspection_id})
     if inspection.status != InspectionStatus.OPEN:
         raise Conflict("抽取已完成，不能再更换执法人员。", code="inspection_drawn")
+    # The password first: without it, an unknown name, another role's account and an officer's get the same
+    # refusal, so that trying names on this form tells nobody which accounts exist or which are officers.
+    wrong = "第二名执法人员的用户名或密码错误。"
     user = repository.get_user_by_username(db_session, username.strip())
     if user is None:
         passwords.burn_time(password, cost_log2=policy.password_cost_log2)
-        raise NotAuthenticated("第二名执法人员的用户名或密码错误。", code="invalid_credentials")
+        raise InvalidInput(wrong, code="invalid_credentials", detail={"field": "password"})
+    user = identity.check_password(db_session=db_session, user=user, password=password, actor=actor, policy=policy,
+                                   field="password", message=wrong, code="invalid_credentials")
     if Role.ENFORCEMENT_OFFICER not in user.role_names or user.disabled:
         raise InvalidInput("该账号不是在职的执法人员。", code="not_an_officer", detail={"field": "username"})
     if user.id == inspection.lead_officer_id:
         raise InvalidInput("第二名执法人员不能是主办执法人员本人。", code="same_officer", detail={"field": "username"})
-    user = identity.check_password(db_session=db_session, user=user, password=password, actor=actor, policy=policy,
-                                   field="password", message="第二名执法人员的用户名或密码错误。",
-                                   code="invalid_credentials")
-    inspection = get(db_session, inspection_id)
+    inspection = get(db_session, inspection_id, lock=True)
+    if inspection.status != InspectionStatus.OPEN:  # drawn meanwhile (the password is checked outside a transaction)
+        raise Conflict("抽取已完成，不能再更换执法人员。", code="inspection_drawn")
     inspection.second_officer_id = user.id
     inspection.second_officer_at = utcnow()
     audit.record(db_session=db_session, actor=actor, action="spot.inspection.second_officer",

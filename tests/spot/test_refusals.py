@@ -98,7 +98,25 @@ def test_the_second_officer_is_another_officer(actors: Actors, db_session: Sessi
     _refused(world.client.post(url, headers=world.lead, json={"username": proctor.username,
                                                               "password": DEFAULT_PASSWORD}), 422, "not_an_officer")
     unknown = {"username": "nobody-such", "password": DEFAULT_PASSWORD}
-    _refused(world.client.post(url, headers=world.lead, json=unknown), 401, "invalid_credentials")
+    _refused(world.client.post(url, headers=world.lead, json=unknown), 422, "invalid_credentials")
+
+
+def test_the_second_officer_form_tells_no_account_apart_without_its_password(actors: Actors,
+                                                                              db_session: Session) -> None:
+    """A lead cannot learn which user names exist or which accounts are officers by trying names: without the
+    account's password an unknown name, a proctor and an officer get the same refusal (and not a 401, which
+    would say the lead's own login ended)."""
+    world = SpotWorld(actors, db_session)
+    inspection = world.inspection()
+    url = f"/spot/inspections/{inspection['id']}/second-officer"
+    proctor = make_user(db_session, Role.PROCTOR)
+    answers = []
+    for username in ("nobody-such", proctor.username, world.second_user.username, world.lead_user.username):
+        body = _refused(world.client.post(url, headers=world.lead, json={"username": username,
+                                                                         "password": "wrong-password-1"}),
+                        422, "invalid_credentials")
+        answers.append((body["message"], body["detail"]))
+    assert len(set(map(str, answers))) == 1 and answers[0][1] == {"field": "password"}
 
 
 def test_officers_of_another_inspection_and_other_roles_are_refused(actors: Actors, db_session: Session) -> None:

@@ -30,7 +30,7 @@ from examsvc.attempts.service import normalise_response
 from examsvc.attempts.sheet import sealed_bytes, sheet_document
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
-from examsvc.banks.document import Industry
+from examsvc.banks.document import PERSON_KIND_LABELS, Industry, PersonKind
 from examsvc.blueprints import service as blueprints
 from examsvc.blueprints.document import Blueprint
 from examsvc.blueprints.models import BlueprintVersion
@@ -134,6 +134,8 @@ def start(*, db_session: Session, inspection_id: int, person_id: int, blueprint_
     rule_row = inspections.spot_rule(db_session, blueprint_id or inspection.blueprint_version_id,
                                      Industry(inspection.industry))
     rule = blueprints.rule_of(rule_row)
+    if rule_row.id != inspection.blueprint_version_id:
+        _require_rule_for(rule, person)
     document, digest = paper_items(db_session, inspection, person, rule_row, inspections.seed_of(inspection, keys))
     opened = json.loads(document)
     exam = SpotExam(inspection_id=inspection.id, person_id=person.id, paper_digest=digest,
@@ -154,6 +156,17 @@ def start(*, db_session: Session, inspection_id: int, person_id: int, blueprint_
                      "started_at": audit.rfc3339(now), "duration_seconds": exam.duration_seconds})
     return Taken(exam, person, inspection, content.for_candidate(opened, _bank(db_session, rule_row)), [],
                  rule.show_score)
+
+
+def _require_rule_for(rule: Blueprint, person: SpotPerson) -> None:
+    """Another rule than the inspection's is for a person of another kind, not an easier paper of the officer's
+    choosing: it must list the person's recorded kind."""
+    if person.kind is None or PersonKind(person.kind) not in rule.person_kinds:
+        kinds = "、".join(PERSON_KIND_LABELS[k] for k in rule.person_kinds)
+        shown = "未登记" if person.kind is None else PERSON_KIND_LABELS[PersonKind(person.kind)]
+        raise InvalidInput(f"所选抽考规则适用于“{kinds}”，与该人员的类别（{shown}）不符；"
+                           "未登记类别的人员使用本次检查的抽考规则。", code="rule_not_for_person",
+                           detail={"field": "blueprint_id", "person_id": person.id})
 
 
 def _hand_over_again(db_session: Session, exam: SpotExam, inspection: Inspection, person: SpotPerson, *,

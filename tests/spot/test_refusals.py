@@ -211,3 +211,33 @@ def test_a_lock_whose_login_has_expired_does_not_block_the_archive(actors: Actor
     db_session.commit()
     closed = world.client.post(f"/spot/inspections/{drawn['id']}/close", headers=world.lead)
     assert closed.status_code == 200, closed.text
+
+
+def test_another_rule_for_an_exam_must_serve_the_persons_kind(actors: Actors, db_session: Session) -> None:
+    """The officer may give a person of another kind another approved spot rule, not an easier one of their
+    choosing: the rule must list the person's kind (a person whose kind was not recorded sits the
+    inspection's rule). A refusal writes nothing and leaves the device unlocked."""
+    world = SpotWorld(actors, db_session)
+    directors = world.spot_rule(code="SX-SPOT-COAL-DIR", title="煤矿车间主任逢查必考抽考",
+                                person_kinds=["workshop_director"], pass_mark=600,
+                                sections=[{"type": "true_false", "count": 10, "points": 100}])
+    drawn = world.drawn()
+    chosen = [p for p in drawn["people"] if p["draw_order"]]
+    leader = next(p for p in chosen if p["kind"] == "team_leader")
+    before = _counts(db_session)
+    url = f"/spot/inspections/{drawn['id']}/people/{{}}/exam"
+    body = _refused(world.client.post(url.format(leader["id"]), headers=world.lead, json={"blueprint_id": directors}),
+                    422, "rule_not_for_person")
+    assert body["detail"]["field"] == "blueprint_id" and _counts(db_session) == before
+    unknown = {"name": "临时工", "id_number": id_number(42), "post": "皮带司机", "reason": "名单外在岗人员"}
+    added = world.client.post(f"/spot/inspections/{drawn['id']}/people", headers=world.lead, json=unknown)
+    assert added.status_code == 201, added.text
+    before = _counts(db_session)
+    _refused(world.client.post(url.format(added.json()["id"]), headers=world.lead, json={"blueprint_id": directors}),
+             422, "rule_not_for_person")
+    assert _counts(db_session) == before
+    assert world.client.get("/spot/inspections", headers=world.lead).status_code == 200  # not handed over
+    director = next((p for p in chosen if p["kind"] == "workshop_director"), None)
+    if director is not None:
+        started = world.client.post(url.format(director["id"]), headers=world.lead, json={"blueprint_id": directors})
+        assert started.status_code == 201, started.text

@@ -195,6 +195,10 @@ def _person(inspection: Inspection, person: RosterPerson, actor: Actor, *, manua
                       manual=manual, manual_reason=reason, added_by=actor.user_id)
 
 
+def facts_of(person: SpotPerson) -> str:
+    return drawing.person_facts(person.person_digest, person.name, person.post, person.kind)
+
+
 def people(db_session: Session, inspection_id: int) -> list[SpotPerson]:
     return list(db_session.scalars(select(SpotPerson).where(SpotPerson.inspection_id == inspection_id)
                                    .order_by(SpotPerson.draw_order.is_(None), SpotPerson.draw_order, SpotPerson.id)))
@@ -243,6 +247,7 @@ def draw(*, db_session: Session, inspection_id: int, actor: Actor, keys: KeyProv
                  subject_id=inspection.id, details={
                      "code": inspection.code, "seed_commitment": inspection.seed_commitment, "roster_digest": digest,
                      "roster": [p.person_digest for p in listed], "count": inspection.draw_count,
+                     "facts": [facts_of(p) for p in listed],
                      "chosen": [listed[i].person_digest for i in chosen]})
     return inspection
 
@@ -273,7 +278,8 @@ def add_by_hand(*, db_session: Session, inspection_id: int, person: dict[str, ob
     db_session.flush()
     audit.record(db_session=db_session, actor=actor, action="spot.person.added", subject_type="spot_inspection",
                  subject_id=inspection.id, details={"code": inspection.code, "person": row.person_digest,
-                                                    "on_roster": existing is not None, "reason": why})
+                                                    "on_roster": existing is not None, "reason": why,
+                                                    "facts": facts_of(row)})
     return row
 
 

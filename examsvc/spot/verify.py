@@ -7,7 +7,8 @@ The steps follow the draw's spec (examsvc/spot/draw.py):
              the inspection's stored facts are the ones ``spot.inspection.opened`` logged, its lead officer
              the one who opened it and its second officer the last one confirmed.
 2. roster    every stored person's digest is person_digest(salt, stored ID number); the listed people's
-             digests are the logged roster; its digest is the logged and the stored one.
+             digests are the logged roster, their names, posts and kinds the logged ``facts``; its digest is the
+             logged and the stored one.
 3. draw      draw(seed, roster digest, n, count) is the logged ``chosen``, and the stored draw order is it;
              each person added by hand has its ``spot.person.added`` entry, with the stored reason.
 4. exams     every exam stored is in the log and every exam logged is stored (a deleted exam is named).
@@ -183,6 +184,13 @@ def _officers(spot: Spot, opened: dict[str, Any]) -> Iterator[Finding]:
                       entry=(confirmed or opened).get("index"))
 
 
+def _facts(person: SpotPerson, digest: str | None) -> str | None:
+    try:
+        return drawing.person_facts(digest or "", person.name, person.post, person.kind)
+    except ValueError:  # no well-formed digest: named by the roster check
+        return None
+
+
 @check("roster")
 def roster_is_the_logged_one(spot: Spot) -> Iterator[Finding]:
     inspection = spot.inspection
@@ -208,6 +216,12 @@ def roster_is_the_logged_one(spot: Spot) -> Iterator[Finding]:
         yield Finding("roster", "spot_person", "the stored people on the list are not the logged roster: "
                       f"{len(missing)} logged person(s) not stored (deleted or ID number edited), "
                       f"{len(extra)} stored person(s) not logged", entry=drawn.get("index"))
+    facts = dict(zip(roster, logged.get("facts") or [], strict=False))
+    for person in spot.people:
+        digest = spot.digests[person.id]
+        if person.row is not None and digest in facts and _facts(person, digest) != facts[digest]:
+            yield Finding("roster", "spot_person", "the stored name, post or kind is not the one drawn from",
+                          row=person.id, field="name", entry=drawn.get("index"))
     try:
         recomputed = drawing.roster_digest(roster, [False] * len(roster))
     except ValueError:
@@ -256,6 +270,10 @@ def draw_is_rederived(spot: Spot) -> Iterator[Finding]:
         if person.manual and entry is not None and person.manual_reason != details(entry).get("reason"):
             yield Finding("draw", "spot_person", "the stored reason for adding by hand is not the logged one",
                           row=person.id, field="manual_reason", entry=entry.get("index"))
+        if person.manual and entry is not None and _facts(person, spot.digests[person.id]) != details(entry).get(
+                "facts"):
+            yield Finding("draw", "spot_person", "the stored name, post or kind is not the one logged when the "
+                          "person was added by hand", row=person.id, field="name", entry=entry.get("index"))
     stored = {spot.digests[p.id] for p in spot.people if p.manual}
     for digest, entry in added.items():
         if digest not in stored:

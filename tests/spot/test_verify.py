@@ -191,6 +191,10 @@ def _officers(w: SpotWorld, ids: dict[str, int]) -> None:
          other=other.id, id=ids["inspection"])
 
 
+def _person_facts(w: SpotWorld, ids: dict[str, int]) -> None:
+    _sql(w, "UPDATE spot_person SET name = '冒名者', post = '安全员' WHERE id = :id", id=ids["first_person"])
+
+
 EDITS: dict[str, tuple[Edit, set[tuple[str, str, str | None]]]] = {
     "a score (and pass) raised": (_score, {("results", "spot_exam", "score"), ("results", "spot_exam", "passed"),
                                            ("results", "spot_exam", "retraining"), ("exams", "spot_inspection",
@@ -212,6 +216,7 @@ EDITS: dict[str, tuple[Edit, set[tuple[str, str, str | None]]]] = {
     "the inspection's city changed": (_industry, {("seed", "spot_inspection", "city")}),
     "the enterprise's name and address changed": (_enterprise, {("seed", "spot_inspection", "enterprise_name"),
                                                                 ("seed", "spot_inspection", "address")}),
+    "a person's name and post changed": (_person_facts, {("roster", "spot_person", "name")}),
     "the officers replaced": (_officers, {("seed", "spot_inspection", "lead_officer_id"),
                                           ("seed", "spot_inspection", "second_officer_id")}),
 }
@@ -307,6 +312,8 @@ def test_a_reason_or_a_retraining_note_rewritten_is_named(world: SpotWorld) -> N
     assert _verify(world, code).findings == []
     _sql(world, "UPDATE spot_person SET manual_reason = '名单遗漏' WHERE id = :id", id=added.json()["id"])
     _sql(world, "UPDATE spot_exam SET retraining_note = '已培训' WHERE id = :id", id=exam_id)
+    _sql(world, "UPDATE spot_person SET kind = 'other' WHERE id = :id", id=added.json()["id"])
     places = _places(_verify(world, code))
     assert ("draw", "spot_person", "manual_reason") in places
     assert ("results", "spot_exam", "retraining_note") in places
+    assert ("draw", "spot_person", "name") in places  # a hand-added person's name, post or kind

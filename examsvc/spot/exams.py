@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +60,7 @@ from examsvc.spot.models import (
 )
 
 OFFLINE_SYNC = timedelta(hours=12)
+logger = logging.getLogger("examsvc.spot")
 
 
 def paper_binding(inspection: Inspection, person: str, digest: str) -> bytes:
@@ -326,13 +328,23 @@ def sweep(db_session: Session, *, now: datetime, keys: KeyProvider, actor: Actor
     """Seals every spot exam whose sync window is over (the deadline sweep calls it): an exam nobody
     submitted does not stay open because its inspection was never archived."""
     sealed = 0
-    for exam in db_session.scalars(select(SpotExam).where(SpotExam.status == SpotExamStatus.IN_PROGRESS,
-                                                          SpotExam.started_at < now - OFFLINE_SYNC)
-                                   .with_for_update()):
+    for exam in list(db_session.scalars(select(SpotExam).where(SpotExam.status == SpotExamStatus.IN_PROGRESS,
+                                                               SpotExam.started_at < now - OFFLINE_SYNC)
+                                        .with_for_update())):
         deadline = clock.deadline(exam)
-        if now > deadline + OFFLINE_SYNC:
-            seal(db_session, exam, ended_at=deadline, how="deadline", actor=actor, keys=keys)
-            sealed += 1
+        if now <= deadline + OFFLINE_SYNC:
+            continue
+        # One broken row (a sealed paper that no longer opens, a rule gone) must not stop the others, nor the
+        # sweep loop, which also ends the sittings' attempts: it is logged and left for verify-spot to name.
+        # seal() logs its audit entry last, so a failure leaves no entry behind the rolled-back savepoint.
+        try:
+            with db_session.begin_nested():
+                seal(db_session, exam, ended_at=deadline, how="deadline", actor=actor, keys=keys)
+        except Exception as exc:  # whatever broke this exam, the sweep goes on
+            logger.warning("spot exam could not be sealed at its deadline",
+                           extra={"spot_exam_id": exam.id, "exception_type": type(exc).__name__})
+            continue
+        sealed += 1
     return sealed
 
 

@@ -400,8 +400,8 @@ def close(*, db_session: Session, inspection_id: int, actor: Actor, keys: KeyPro
     return inspection
 
 
-def require_exam_of(db_session: Session, exam_id: int) -> SpotExam:
-    exam = db_session.get(SpotExam, exam_id)
+def require_exam_of(db_session: Session, exam_id: int, *, lock: bool = False) -> SpotExam:
+    exam = db_session.get(SpotExam, exam_id, with_for_update=lock)
     if exam is None:
         raise NotFound("抽考记录不存在。", code="spot_exam_not_found", detail={"spot_exam_id": exam_id})
     return exam
@@ -409,7 +409,8 @@ def require_exam_of(db_session: Session, exam_id: int) -> SpotExam:
 
 def record_retraining(*, db_session: Session, exam_id: int, note: str, actor: Actor) -> SpotExam:
     """The employer's re-training after a fail is recorded (by an officer of the inspection)."""
-    exam = require_exam_of(db_session, exam_id)
+    # Locked: two officers recording at once would both see "required", and both be logged.
+    exam = require_exam_of(db_session, exam_id, lock=True)
     inspection = inspections.get(db_session, exam.inspection_id)
     inspections.require_officer(inspection, actor)
     if exam.retraining != Retraining.REQUIRED:

@@ -43,6 +43,7 @@ from examsvc.crypto.envelope import KeyProvider
 from examsvc.errors import Conflict, InvalidInput, NotFound
 from examsvc.identity import service as identity
 from examsvc.identity.models import AccessToken
+from examsvc.identity.tokens import digest_secret
 from examsvc.papers.assembly import assemble, prepare
 from examsvc.papers.document import paper_document
 from examsvc.results.scoring import result_document, score
@@ -177,6 +178,15 @@ def _hand_over_again(db_session: Session, exam: SpotExam, inspection: Inspection
     finished): never a second attempt, and never once its time is up or it is submitted."""
     if exam.status != SpotExamStatus.IN_PROGRESS or now > clock.deadline(exam):
         raise Conflict("该人员在本次检查中已参加过抽考，不能再次作答。", code="spot_exam_taken",
+                       detail={"person_id": person.id})
+    # Never on two devices at once: while another live login is still locked to it, the person may still hold
+    # that device, and a second one would let someone else answer too.
+    elsewhere = db_session.scalars(select(AccessToken.id).where(
+        AccessToken.locked_spot_exam_id == exam.id, AccessToken.revoked_at.is_(None), AccessToken.expires_at > now,
+        AccessToken.token_digest != digest_secret(token_secret))).first()
+    if elsewhere is not None:
+        raise Conflict("该人员的抽考仍锁定在另一台设备上作答；请在那台设备上继续，"
+                       "或先在那台设备上输入执法人员密码解锁。", code="exam_on_another_device",
                        detail={"person_id": person.id})
     token = identity.live_token(db_session=db_session, secret=token_secret)
     token.locked_spot_exam_id = exam.id

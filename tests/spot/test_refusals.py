@@ -241,3 +241,18 @@ def test_another_rule_for_an_exam_must_serve_the_persons_kind(actors: Actors, db
     if director is not None:
         started = world.client.post(url.format(director["id"]), headers=world.lead, json={"blueprint_id": directors})
         assert started.status_code == 201, started.text
+
+
+def test_an_exam_is_never_on_two_devices_at_once(actors: Actors, db_session: Session) -> None:
+    """Handing a running exam over again is for a device that was unlocked early: while another login is still
+    locked to it (the person may still hold that device), a second device would let someone else answer too."""
+    world = SpotWorld(actors, db_session)
+    drawn = world.drawn()
+    person = next(p for p in drawn["people"] if p["draw_order"])
+    url = f"/spot/inspections/{drawn['id']}/people/{person['id']}/exam"
+    device = auth_header(login(world.client, world.lead_user.username))
+    assert world.client.post(url, headers=device, json={}).status_code == 201
+    _refused(world.client.post(url, headers=world.lead, json={}), 409, "exam_on_another_device")
+    assert world.client.get("/spot/inspections", headers=world.lead).status_code == 200  # not locked
+    assert world.client.post("/spot/unlock", headers=device, json={"password": DEFAULT_PASSWORD}).status_code == 200
+    assert world.client.post(url, headers=world.lead, json={}).status_code == 201

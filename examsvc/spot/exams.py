@@ -380,8 +380,12 @@ def close(*, db_session: Session, inspection_id: int, actor: Actor, keys: KeyPro
     seed is revealed in the log so that anyone may re-derive the draw and the papers."""
     inspection = inspections.get(db_session, inspection_id, lock=True)
     inspections.require_officer(inspection, actor)
-    if inspection.status != InspectionStatus.DRAWN:
-        raise Conflict("只有已抽取且未归档的检查可以归档。", code="inspection_not_running")
+    # An inspection not yet drawn may be archived too, as abandoned (a wrong count or rule, no second officer):
+    # otherwise it would keep its enterprise from ever being inspected again (one open inspection each).
+    # Nobody has been drawn, so revealing its seed helps no later draw, which has a seed of its own.
+    if inspection.status not in (InspectionStatus.OPEN, InspectionStatus.DRAWN):
+        raise Conflict("本次检查已归档。", code="inspection_not_running", detail={"status": inspection.status})
+    was_drawn = inspection.status == InspectionStatus.DRAWN
     seal_due(db_session, inspection, now=now, actor=actor, keys=keys, grace_seconds=grace_seconds, closing=True)
     running = db_session.scalars(select(SpotExam.id).where(SpotExam.inspection_id == inspection.id,
                                                            SpotExam.status == SpotExamStatus.IN_PROGRESS)).all()
@@ -406,7 +410,8 @@ def close(*, db_session: Session, inspection_id: int, actor: Actor, keys: KeyPro
                  subject_id=inspection.id, details={
                      "code": inspection.code, "seed": seed.hex(), "seed_commitment": inspection.seed_commitment,
                      "exams": len(exams), "passed": sum(1 for e in exams if e.passed),
-                     "failed": sum(1 for e in exams if e.passed is False), "absent": absent})
+                     "failed": sum(1 for e in exams if e.passed is False), "absent": absent,
+                     "drawn": was_drawn})
     return inspection
 
 

@@ -202,7 +202,9 @@ def roster_is_the_logged_one(spot: Spot) -> Iterator[Finding]:
     entered = spot.last("spot.roster.entered")
     listed = sorted(d or "" for p in spot.people if p.row is not None for d in (spot.digests[p.id],))
     if drawn is None:
-        if inspection.status != InspectionStatus.OPEN:
+        abandoned = inspection.status == InspectionStatus.CLOSED and details(
+            spot.last("spot.inspection.closed")).get("drawn") is False  # archived before any draw
+        if inspection.status != InspectionStatus.OPEN and not abandoned:
             yield Finding("roster", "spot_inspection", f"status {inspection.status!r} but no spot.draw entry",
                           row=inspection.id, field="status")
         elif entered is not None and details(entered).get("roster_digest") != inspection.roster_digest:

@@ -256,3 +256,25 @@ def test_an_exam_is_never_on_two_devices_at_once(actors: Actors, db_session: Ses
     assert world.client.get("/spot/inspections", headers=world.lead).status_code == 200  # not locked
     assert world.client.post("/spot/unlock", headers=device, json={"password": DEFAULT_PASSWORD}).status_code == 200
     assert world.client.post(url, headers=world.lead, json={}).status_code == 201
+
+
+def test_an_inspection_abandoned_before_the_draw_can_be_archived(actors: Actors, db_session: Session) -> None:
+    """Opened with a wrong count or rule, or the second officer never came: before the draw it can be archived
+    as abandoned, so the enterprise can be inspected again (otherwise one open inspection blocks it for good);
+    the seed is revealed and verify-spot finds nothing to name."""
+    from examsvc.spot.verify import verify_spot
+
+    world = SpotWorld(actors, db_session)
+    opened = world.inspection(draw_count=40)
+    assert world.client.put(f"/spot/inspections/{opened['id']}/roster", headers=world.lead,
+                            json={"people": people(3)}).status_code == 200
+    closed = world.client.post(f"/spot/inspections/{opened['id']}/close", headers=world.lead)
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "closed" and closed.json()["revealed_seed"]
+    keys = getattr(world.client.app, "state").paper_keys  # noqa: B009 - the ASGI type has no state
+    verdict = verify_spot(db_session=db_session, codes=[opened["code"]], keys=keys)[0]
+    db_session.commit()
+    assert verdict.findings == [], [f.line() for f in verdict.findings]
+    _refused(world.client.post(f"/spot/inspections/{opened['id']}/draw", headers=world.lead), 409, "inspection_drawn")
+    again = world.inspection()
+    assert again["code"] != opened["code"]

@@ -176,9 +176,13 @@ def _hand_over_again(db_session: Session, exam: SpotExam, inspection: Inspection
                      actor: Actor, token_secret: str, keys: KeyProvider, now: datetime) -> Taken:
     """The same exam, its clock still running (an officer who unlocked the device before the person had
     finished): never a second attempt, and never once its time is up or it is submitted."""
-    if exam.status != SpotExamStatus.IN_PROGRESS or now > clock.deadline(exam):
+    if exam.status != SpotExamStatus.IN_PROGRESS:
         raise Conflict("该人员在本次检查中已参加过抽考，不能再次作答。", code="spot_exam_taken",
                        detail={"person_id": person.id})
+    if now > clock.deadline(exam):
+        raise Conflict("该人员的作答时间已到（以服务器时间为准），不能再交回作答；答卷按服务器收到的答案封存。",
+                       code="time_up", detail={"person_id": person.id,
+                                               "deadline": audit.rfc3339(clock.deadline(exam))})
     # Never on two devices at once: while another live login is still locked to it, the person may still hold
     # that device, and a second one would let someone else answer too.
     elsewhere = db_session.scalars(select(AccessToken.id).where(

@@ -277,3 +277,21 @@ def test_an_inspection_abandoned_before_the_draw_can_be_archived(actors: Actors,
     _refused(world.client.post(f"/spot/inspections/{opened['id']}/draw", headers=world.lead), 409, "inspection_drawn")
     again = world.inspection()
     assert again["code"] != opened["code"]
+
+
+def test_an_exam_whose_time_ran_out_is_not_handed_over_again_and_says_why(actors: Actors,
+                                                                          db_session: Session) -> None:
+    """Unlocked early, then the time ran out before the officer handed the device back: the refusal says the
+    time is up (not that the person already sat the exam), and nothing is written."""
+    world = SpotWorld(actors, db_session)
+    drawn = world.drawn()
+    person = next(p for p in drawn["people"] if p["draw_order"])
+    url = f"/spot/inspections/{drawn['id']}/people/{person['id']}/exam"
+    exam_id = world.client.post(url, headers=world.lead, json={}).json()["exam_id"]
+    assert world.client.post("/spot/unlock", headers=world.lead, json={"password": DEFAULT_PASSWORD}).status_code == 200
+    db_session.execute(text("UPDATE spot_exam SET started_at = :then WHERE id = :id"),
+                       {"then": datetime.now(UTC) - timedelta(hours=1), "id": exam_id})
+    db_session.commit()
+    before = _counts(db_session)
+    body = _refused(world.client.post(url, headers=world.lead, json={}), 409, "time_up")
+    assert "时间已到" in body["message"] and _counts(db_session) == before

@@ -43,6 +43,7 @@ from examsvc.errors import InvalidInput
 from examsvc.papers.stream import Stream
 
 ROSTER_VERSION = "examsvc-spot-roster/1"
+FACTS_VERSION = "examsvc-spot-person/1"
 DRAW_CONTEXT = b"examsvc-spot-draw/1\n"
 PAPER_CONTEXT = b"examsvc-spot-paper/1\n"
 SEED_BYTES = 32
@@ -66,6 +67,14 @@ def person_digest(salt: bytes, id_number: str) -> str:
     if len(value) != 18 or not value.isascii():
         raise ValueError("an ID number is 18 ASCII characters (as parse_id_number returns it)")
     return hashlib.sha256(salt + value.encode("utf-8")).hexdigest()
+
+
+def person_facts(person: str, name: str, post: str, kind: str | None) -> str:
+    """What lists and exports show of a person (name, post, kind), bound to their person digest: logged at the
+    draw (and when added by hand) so that an edit of them is seen. Not part of the draw; the salted person
+    digest keeps a name from being confirmed from the log alone."""
+    _require_digest(person, "a person digest")
+    return canonical_digest({"kind": kind, "name": name, "person": person, "post": post, "version": FACTS_VERSION})
 
 
 def roster_digest(digests: Sequence[str], manual_flags: Sequence[bool]) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +31,7 @@ from examsvc.attempts.service import normalise_response
 from examsvc.attempts.sheet import sealed_bytes, sheet_document
 from examsvc.audit import log as audit
 from examsvc.audit.actors import Actor
-from examsvc.banks.document import Industry
+from examsvc.banks.document import PERSON_KIND_LABELS, Industry, PersonKind
 from examsvc.blueprints import service as blueprints
 from examsvc.blueprints.document import Blueprint
 from examsvc.blueprints.models import BlueprintVersion
@@ -42,6 +43,7 @@ from examsvc.crypto.envelope import KeyProvider
 from examsvc.errors import Conflict, InvalidInput, NotFound
 from examsvc.identity import service as identity
 from examsvc.identity.models import AccessToken
+from examsvc.identity.tokens import digest_secret
 from examsvc.papers.assembly import assemble, prepare
 from examsvc.papers.document import paper_document
 from examsvc.results.scoring import result_document, score
@@ -59,6 +61,7 @@ from examsvc.spot.models import (
 )
 
 OFFLINE_SYNC = timedelta(hours=12)
+logger = logging.getLogger("examsvc.spot")
 
 
 def paper_binding(inspection: Inspection, person: str, digest: str) -> bytes:
@@ -134,6 +137,8 @@ def start(*, db_session: Session, inspection_id: int, person_id: int, blueprint_
     rule_row = inspections.spot_rule(db_session, blueprint_id or inspection.blueprint_version_id,
                                      Industry(inspection.industry))
     rule = blueprints.rule_of(rule_row)
+    if rule_row.id != inspection.blueprint_version_id:
+        _require_rule_for(rule, person)
     document, digest = paper_items(db_session, inspection, person, rule_row, inspections.seed_of(inspection, keys))
     opened = json.loads(document)
     exam = SpotExam(inspection_id=inspection.id, person_id=person.id, paper_digest=digest,
@@ -156,12 +161,36 @@ def start(*, db_session: Session, inspection_id: int, person_id: int, blueprint_
                  rule.show_score)
 
 
+def _require_rule_for(rule: Blueprint, person: SpotPerson) -> None:
+    """Another rule than the inspection's is for a person of another kind, not an easier paper of the officer's
+    choosing: it must list the person's recorded kind."""
+    if person.kind is None or PersonKind(person.kind) not in rule.person_kinds:
+        kinds = "、".join(PERSON_KIND_LABELS[k] for k in rule.person_kinds)
+        shown = "未登记" if person.kind is None else PERSON_KIND_LABELS[PersonKind(person.kind)]
+        raise InvalidInput(f"所选抽考规则适用于“{kinds}”，与该人员的类别（{shown}）不符；"
+                           "未登记类别的人员使用本次检查的抽考规则。", code="rule_not_for_person",
+                           detail={"field": "blueprint_id", "person_id": person.id})
+
+
 def _hand_over_again(db_session: Session, exam: SpotExam, inspection: Inspection, person: SpotPerson, *,
                      actor: Actor, token_secret: str, keys: KeyProvider, now: datetime) -> Taken:
     """The same exam, its clock still running (an officer who unlocked the device before the person had
     finished): never a second attempt, and never once its time is up or it is submitted."""
-    if exam.status != SpotExamStatus.IN_PROGRESS or now > clock.deadline(exam):
+    if exam.status != SpotExamStatus.IN_PROGRESS:
         raise Conflict("该人员在本次检查中已参加过抽考，不能再次作答。", code="spot_exam_taken",
+                       detail={"person_id": person.id})
+    if now > clock.deadline(exam):
+        raise Conflict("该人员的作答时间已到（以服务器时间为准），不能再交回作答；答卷按服务器收到的答案封存。",
+                       code="time_up", detail={"person_id": person.id,
+                                               "deadline": audit.rfc3339(clock.deadline(exam))})
+    # Never on two devices at once: while another live login is still locked to it, the person may still hold
+    # that device, and a second one would let someone else answer too.
+    elsewhere = db_session.scalars(select(AccessToken.id).where(
+        AccessToken.locked_spot_exam_id == exam.id, AccessToken.revoked_at.is_(None), AccessToken.expires_at > now,
+        AccessToken.token_digest != digest_secret(token_secret))).first()
+    if elsewhere is not None:
+        raise Conflict("该人员的抽考仍锁定在另一台设备上作答；请在那台设备上继续，"
+                       "或先在那台设备上输入执法人员密码解锁。", code="exam_on_another_device",
                        detail={"person_id": person.id})
     token = identity.live_token(db_session=db_session, secret=token_secret)
     token.locked_spot_exam_id = exam.id
@@ -313,13 +342,23 @@ def sweep(db_session: Session, *, now: datetime, keys: KeyProvider, actor: Actor
     """Seals every spot exam whose sync window is over (the deadline sweep calls it): an exam nobody
     submitted does not stay open because its inspection was never archived."""
     sealed = 0
-    for exam in db_session.scalars(select(SpotExam).where(SpotExam.status == SpotExamStatus.IN_PROGRESS,
-                                                          SpotExam.started_at < now - OFFLINE_SYNC)
-                                   .with_for_update()):
+    for exam in list(db_session.scalars(select(SpotExam).where(SpotExam.status == SpotExamStatus.IN_PROGRESS,
+                                                               SpotExam.started_at < now - OFFLINE_SYNC)
+                                        .with_for_update())):
         deadline = clock.deadline(exam)
-        if now > deadline + OFFLINE_SYNC:
-            seal(db_session, exam, ended_at=deadline, how="deadline", actor=actor, keys=keys)
-            sealed += 1
+        if now <= deadline + OFFLINE_SYNC:
+            continue
+        # One broken row (a sealed paper that no longer opens, a rule gone) must not stop the others, nor the
+        # sweep loop, which also ends the sittings' attempts: it is logged and left for verify-spot to name.
+        # seal() logs its audit entry last, so a failure leaves no entry behind the rolled-back savepoint.
+        try:
+            with db_session.begin_nested():
+                seal(db_session, exam, ended_at=deadline, how="deadline", actor=actor, keys=keys)
+        except Exception as exc:  # whatever broke this exam, the sweep goes on
+            logger.warning("spot exam could not be sealed at its deadline",
+                           extra={"spot_exam_id": exam.id, "exception_type": type(exc).__name__})
+            continue
+        sealed += 1
     return sealed
 
 
@@ -345,16 +384,23 @@ def close(*, db_session: Session, inspection_id: int, actor: Actor, keys: KeyPro
     seed is revealed in the log so that anyone may re-derive the draw and the papers."""
     inspection = inspections.get(db_session, inspection_id, lock=True)
     inspections.require_officer(inspection, actor)
-    if inspection.status != InspectionStatus.DRAWN:
-        raise Conflict("只有已抽取且未归档的检查可以归档。", code="inspection_not_running")
+    # An inspection not yet drawn may be archived too, as abandoned (a wrong count or rule, no second officer):
+    # otherwise it would keep its enterprise from ever being inspected again (one open inspection each).
+    # Nobody has been drawn, so revealing its seed helps no later draw, which has a seed of its own.
+    if inspection.status not in (InspectionStatus.OPEN, InspectionStatus.DRAWN):
+        raise Conflict("本次检查已归档。", code="inspection_not_running", detail={"status": inspection.status})
+    was_drawn = inspection.status == InspectionStatus.DRAWN
     seal_due(db_session, inspection, now=now, actor=actor, keys=keys, grace_seconds=grace_seconds, closing=True)
     running = db_session.scalars(select(SpotExam.id).where(SpotExam.inspection_id == inspection.id,
                                                            SpotExam.status == SpotExamStatus.IN_PROGRESS)).all()
     if running:
         raise Conflict("仍有受检人员正在作答，请待其交卷或时间截止后再归档。", code="exams_running",
                        detail={"spot_exam_ids": list(running)})
+    # Only a live lock holds the archive back: an expired or revoked login can never be unlocked (a phone that
+    # died while handed over), and its device no longer reaches anything (identity.live_token).
     locked = db_session.scalars(select(AccessToken.id).join(SpotExam, SpotExam.id == AccessToken.locked_spot_exam_id)
-                                .where(SpotExam.inspection_id == inspection.id, AccessToken.revoked_at.is_(None))).all()
+                                .where(SpotExam.inspection_id == inspection.id, AccessToken.revoked_at.is_(None),
+                                       AccessToken.expires_at > now)).all()
     if locked:
         raise Conflict("仍有设备处于交接锁定状态，请执法人员先输入密码解锁。", code="device_still_locked")
     exams = list(db_session.scalars(select(SpotExam).where(SpotExam.inspection_id == inspection.id)))
@@ -368,12 +414,13 @@ def close(*, db_session: Session, inspection_id: int, actor: Actor, keys: KeyPro
                  subject_id=inspection.id, details={
                      "code": inspection.code, "seed": seed.hex(), "seed_commitment": inspection.seed_commitment,
                      "exams": len(exams), "passed": sum(1 for e in exams if e.passed),
-                     "failed": sum(1 for e in exams if e.passed is False), "absent": absent})
+                     "failed": sum(1 for e in exams if e.passed is False), "absent": absent,
+                     "drawn": was_drawn})
     return inspection
 
 
-def require_exam_of(db_session: Session, exam_id: int) -> SpotExam:
-    exam = db_session.get(SpotExam, exam_id)
+def require_exam_of(db_session: Session, exam_id: int, *, lock: bool = False) -> SpotExam:
+    exam = db_session.get(SpotExam, exam_id, with_for_update=lock)
     if exam is None:
         raise NotFound("抽考记录不存在。", code="spot_exam_not_found", detail={"spot_exam_id": exam_id})
     return exam
@@ -381,7 +428,8 @@ def require_exam_of(db_session: Session, exam_id: int) -> SpotExam:
 
 def record_retraining(*, db_session: Session, exam_id: int, note: str, actor: Actor) -> SpotExam:
     """The employer's re-training after a fail is recorded (by an officer of the inspection)."""
-    exam = require_exam_of(db_session, exam_id)
+    # Locked: two officers recording at once would both see "required", and both be logged.
+    exam = require_exam_of(db_session, exam_id, lock=True)
     inspection = inspections.get(db_session, exam.inspection_id)
     inspections.require_officer(inspection, actor)
     if exam.retraining != Retraining.REQUIRED:

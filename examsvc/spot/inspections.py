@@ -26,7 +26,7 @@ from examsvc.blueprints import service as blueprints
 from examsvc.blueprints.models import BlueprintStatus, BlueprintVersion
 from examsvc.crypto.envelope import KeyProvider
 from examsvc.db import utcnow
-from examsvc.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from examsvc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from examsvc.identity import passwords, repository
 from examsvc.identity import service as identity
 from examsvc.identity.roles import Role
@@ -144,6 +144,9 @@ def open_inspection(*, db_session: Session, data: InspectionInput, actor: Actor,
     audit.record(db_session=db_session, actor=actor, action="spot.inspection.opened", subject_type="spot_inspection",
                  subject_id=inspection.id, details={
                      "code": inspection.code, "credit_code": credit_code, "industry": str(industry),
+                     # The enterprise's name and address are what lists, filters and exports show: logged so
+                     # that verify-spot names an edit of them (an enterprise's, not a person's, data).
+                     "enterprise_name": inspection.enterprise_name, "address": inspection.address,
                      "city": inspection.city, "inspected_on": inspection.inspected_on.isoformat(),
                      "blueprint_digest": rule.digest, "draw_count": inspection.draw_count,
                      "seed_commitment": inspection.seed_commitment})
@@ -160,18 +163,22 @@ def confirm_second_officer(*, db_session: Session, inspection_id: int, username:
                         detail={"inspection_id": inspection_id})
     if inspection.status != InspectionStatus.OPEN:
         raise Conflict("抽取已完成，不能再更换执法人员。", code="inspection_drawn")
+    # The password first: without it, an unknown name, another role's account and an officer's get the same
+    # refusal, so that trying names on this form tells nobody which accounts exist or which are officers.
+    wrong = "第二名执法人员的用户名或密码错误。"
     user = repository.get_user_by_username(db_session, username.strip())
     if user is None:
         passwords.burn_time(password, cost_log2=policy.password_cost_log2)
-        raise NotAuthenticated("第二名执法人员的用户名或密码错误。", code="invalid_credentials")
+        raise InvalidInput(wrong, code="invalid_credentials", detail={"field": "password"})
+    user = identity.check_password(db_session=db_session, user=user, password=password, actor=actor, policy=policy,
+                                   field="password", message=wrong, code="invalid_credentials")
     if Role.ENFORCEMENT_OFFICER not in user.role_names or user.disabled:
         raise InvalidInput("该账号不是在职的执法人员。", code="not_an_officer", detail={"field": "username"})
     if user.id == inspection.lead_officer_id:
         raise InvalidInput("第二名执法人员不能是主办执法人员本人。", code="same_officer", detail={"field": "username"})
-    user = identity.check_password(db_session=db_session, user=user, password=password, actor=actor, policy=policy,
-                                   field="password", message="第二名执法人员的用户名或密码错误。",
-                                   code="invalid_credentials")
-    inspection = get(db_session, inspection_id)
+    inspection = get(db_session, inspection_id, lock=True)
+    if inspection.status != InspectionStatus.OPEN:  # drawn meanwhile (the password is checked outside a transaction)
+        raise Conflict("抽取已完成，不能再更换执法人员。", code="inspection_drawn")
     inspection.second_officer_id = user.id
     inspection.second_officer_at = utcnow()
     audit.record(db_session=db_session, actor=actor, action="spot.inspection.second_officer",
@@ -186,6 +193,10 @@ def _person(inspection: Inspection, person: RosterPerson, actor: Actor, *, manua
                       person_digest=drawing.person_digest(bytes.fromhex(inspection.roster_salt), person.id_number),
                       post=person.post, kind=None if person.kind is None else str(person.kind), row=person.row,
                       manual=manual, manual_reason=reason, added_by=actor.user_id)
+
+
+def facts_of(person: SpotPerson) -> str:
+    return drawing.person_facts(person.person_digest, person.name, person.post, person.kind)
 
 
 def people(db_session: Session, inspection_id: int) -> list[SpotPerson]:
@@ -236,6 +247,7 @@ def draw(*, db_session: Session, inspection_id: int, actor: Actor, keys: KeyProv
                  subject_id=inspection.id, details={
                      "code": inspection.code, "seed_commitment": inspection.seed_commitment, "roster_digest": digest,
                      "roster": [p.person_digest for p in listed], "count": inspection.draw_count,
+                     "facts": [facts_of(p) for p in listed],
                      "chosen": [listed[i].person_digest for i in chosen]})
     return inspection
 
@@ -266,7 +278,8 @@ def add_by_hand(*, db_session: Session, inspection_id: int, person: dict[str, ob
     db_session.flush()
     audit.record(db_session=db_session, actor=actor, action="spot.person.added", subject_type="spot_inspection",
                  subject_id=inspection.id, details={"code": inspection.code, "person": row.person_digest,
-                                                    "on_roster": existing is not None, "reason": why})
+                                                    "on_roster": existing is not None, "reason": why,
+                                                    "facts": facts_of(row)})
     return row
 
 

@@ -4,11 +4,13 @@ checked against the stored rows, each mismatch named (table, row, field, the log
 The steps follow the draw's spec (examsvc/spot/draw.py):
 
 1. seed      sha256(revealed seed) is the commitment logged when the inspection opened (before any list);
-             the inspection's stored facts are the ones ``spot.inspection.opened`` logged.
+             the inspection's stored facts are the ones ``spot.inspection.opened`` logged, its lead officer
+             the one who opened it and its second officer the last one confirmed.
 2. roster    every stored person's digest is person_digest(salt, stored ID number); the listed people's
-             digests are the logged roster; its digest is the logged and the stored one.
+             digests are the logged roster, their names, posts and kinds the logged ``facts``; its digest is the
+             logged and the stored one.
 3. draw      draw(seed, roster digest, n, count) is the logged ``chosen``, and the stored draw order is it;
-             each person added by hand has its ``spot.person.added`` entry.
+             each person added by hand has its ``spot.person.added`` entry, with the stored reason.
 4. exams     every exam stored is in the log and every exam logged is stored (a deleted exam is named).
 5–8.         papers, saves, answer sheets, results: ``examsvc.spot.verify_exams``.
 
@@ -145,11 +147,13 @@ def seed_is_the_committed_one(spot: Spot) -> Iterator[Finding]:
     logged = details(opened[0])
     rule = spot.db_session.get(BlueprintVersion, inspection.blueprint_version_id)
     yield from _compare("seed", "spot_inspection", inspection.id, opened[0], {
-        k: logged.get(k) for k in ("credit_code", "industry", "city", "inspected_on", "draw_count", "seed_commitment",
-                                   "blueprint_digest")}, {
-        "credit_code": inspection.credit_code, "industry": inspection.industry, "city": inspection.city,
+        k: logged.get(k) for k in ("credit_code", "enterprise_name", "address", "industry", "city", "inspected_on",
+                                   "draw_count", "seed_commitment", "blueprint_digest")}, {
+        "credit_code": inspection.credit_code, "enterprise_name": inspection.enterprise_name,
+        "address": inspection.address, "industry": inspection.industry, "city": inspection.city,
         "inspected_on": inspection.inspected_on.isoformat(), "draw_count": inspection.draw_count,
         "seed_commitment": inspection.seed_commitment, "blueprint_digest": None if rule is None else rule.digest})
+    yield from _officers(spot, opened[0])
     closed = spot.actions("spot.inspection.closed")
     if (inspection.status == InspectionStatus.CLOSED) != bool(closed):
         yield Finding("seed", "spot_inspection", f"stored status {inspection.status!r}, but the log has "
@@ -164,6 +168,29 @@ def seed_is_the_committed_one(spot: Spot) -> Iterator[Finding]:
                       row=inspection.id, field="revealed_seed", entry=closed[-1].get("index"))
 
 
+def _officers(spot: Spot, opened: dict[str, Any]) -> Iterator[Finding]:
+    """The lead is the officer who opened the inspection; the second is the last one confirmed in the log."""
+    inspection = spot.inspection
+    lead = (opened.get("actor") or {}).get("id")
+    if inspection.lead_officer_id != lead:
+        yield Finding("seed", "spot_inspection", f"stored lead officer {inspection.lead_officer_id!r}, the log says "
+                      f"{lead!r} opened the inspection", row=inspection.id, field="lead_officer_id",
+                      entry=opened.get("index"))
+    confirmed = spot.last("spot.inspection.second_officer")
+    second = details(confirmed).get("second_officer_id") if confirmed is not None else None
+    if inspection.second_officer_id != second:
+        yield Finding("seed", "spot_inspection", f"stored second officer {inspection.second_officer_id!r}, the log "
+                      f"confirmed {second!r}", row=inspection.id, field="second_officer_id",
+                      entry=(confirmed or opened).get("index"))
+
+
+def _facts(person: SpotPerson, digest: str | None) -> str | None:
+    try:
+        return drawing.person_facts(digest or "", person.name, person.post, person.kind)
+    except ValueError:  # no well-formed digest: named by the roster check
+        return None
+
+
 @check("roster")
 def roster_is_the_logged_one(spot: Spot) -> Iterator[Finding]:
     inspection = spot.inspection
@@ -175,7 +202,9 @@ def roster_is_the_logged_one(spot: Spot) -> Iterator[Finding]:
     entered = spot.last("spot.roster.entered")
     listed = sorted(d or "" for p in spot.people if p.row is not None for d in (spot.digests[p.id],))
     if drawn is None:
-        if inspection.status != InspectionStatus.OPEN:
+        abandoned = inspection.status == InspectionStatus.CLOSED and details(
+            spot.last("spot.inspection.closed")).get("drawn") is False  # archived before any draw
+        if inspection.status != InspectionStatus.OPEN and not abandoned:
             yield Finding("roster", "spot_inspection", f"status {inspection.status!r} but no spot.draw entry",
                           row=inspection.id, field="status")
         elif entered is not None and details(entered).get("roster_digest") != inspection.roster_digest:
@@ -189,6 +218,12 @@ def roster_is_the_logged_one(spot: Spot) -> Iterator[Finding]:
         yield Finding("roster", "spot_person", "the stored people on the list are not the logged roster: "
                       f"{len(missing)} logged person(s) not stored (deleted or ID number edited), "
                       f"{len(extra)} stored person(s) not logged", entry=drawn.get("index"))
+    facts = dict(zip(roster, logged.get("facts") or [], strict=False))
+    for person in spot.people:
+        digest = spot.digests[person.id]
+        if person.row is not None and digest in facts and _facts(person, digest) != facts[digest]:
+            yield Finding("roster", "spot_person", "the stored name, post or kind is not the one drawn from",
+                          row=person.id, field="name", entry=drawn.get("index"))
     try:
         recomputed = drawing.roster_digest(roster, [False] * len(roster))
     except ValueError:
@@ -232,6 +267,15 @@ def draw_is_rederived(spot: Spot) -> Iterator[Finding]:
         if person.manual and spot.digests[person.id] not in added:
             yield Finding("draw", "spot_person", "marked as added by hand, but no spot.person.added entry",
                           row=person.id, field="manual")
+    for person in spot.people:
+        entry = added.get(spot.digests[person.id])
+        if person.manual and entry is not None and person.manual_reason != details(entry).get("reason"):
+            yield Finding("draw", "spot_person", "the stored reason for adding by hand is not the logged one",
+                          row=person.id, field="manual_reason", entry=entry.get("index"))
+        if person.manual and entry is not None and _facts(person, spot.digests[person.id]) != details(entry).get(
+                "facts"):
+            yield Finding("draw", "spot_person", "the stored name, post or kind is not the one logged when the "
+                          "person was added by hand", row=person.id, field="name", entry=entry.get("index"))
     stored = {spot.digests[p.id] for p in spot.people if p.manual}
     for digest, entry in added.items():
         if digest not in stored:

@@ -231,6 +231,11 @@ def _follow_up(spot: Spot, exam: SpotExam, logged: dict[str, Any], passed: bool,
     if exam.retraining != expected or logged.get("retraining") != (None if passed else Retraining.REQUIRED):
         yield Finding("results", "spot_exam", f"stored re-training {exam.retraining!r}, the log gives {expected!r}",
                       row=exam.id, field="retraining", entry=where)
+    note = details(recorded).get("note_digest") if recorded is not None else None
+    stored_note = None if exam.retraining_note is None else hashlib.sha256(exam.retraining_note.encode()).hexdigest()
+    if stored_note != note:
+        yield Finding("results", "spot_exam", "the stored re-training note is not the one the log recorded",
+                      row=exam.id, field="retraining_note", entry=(recorded or {}).get("index", where))
     certificate = None if exam.certificate_id is None else spot.db_session.get(Certificate, exam.certificate_id)
     if (None if certificate is None else certificate.number) != logged.get("certificate"):
         yield Finding("results", "spot_exam", "the linked certificate is not the one the log linked",

@@ -19,11 +19,12 @@ from examsvc.app import create_app
 from examsvc.audit import repository
 from examsvc.cli import main
 from examsvc.config import Settings
+from examsvc.identity.roles import Role
 from examsvc.spot import draw as drawing
 from examsvc.spot import exams
 from examsvc.spot.models import Inspection, SpotExam, SpotPerson
 from examsvc.spot.verify import Verdict, verify_spot
-from tests.builders import Actors
+from tests.builders import Actors, make_user
 from tests.spot.builders import SpotWorld, id_number
 from tests.spot.builders import people as people_on_duty
 from tests.spot.taking import close, drawn_people, examined, take
@@ -178,6 +179,22 @@ def _industry(w: SpotWorld, ids: dict[str, int]) -> None:
     _sql(w, "UPDATE spot_inspection SET city = '大同市' WHERE id = :id", id=ids["inspection"])
 
 
+def _enterprise(w: SpotWorld, ids: dict[str, int]) -> None:
+    _sql(w, "UPDATE spot_inspection SET enterprise_name = '另一家煤业有限公司', address = '大同市某地' WHERE id = :id",
+         id=ids["inspection"])
+
+
+def _officers(w: SpotWorld, ids: dict[str, int]) -> None:
+    other = make_user(w.db_session, Role.ENFORCEMENT_OFFICER)
+    w.db_session.commit()
+    _sql(w, "UPDATE spot_inspection SET second_officer_id = lead_officer_id, lead_officer_id = :other WHERE id = :id",
+         other=other.id, id=ids["inspection"])
+
+
+def _person_facts(w: SpotWorld, ids: dict[str, int]) -> None:
+    _sql(w, "UPDATE spot_person SET name = '冒名者', post = '安全员' WHERE id = :id", id=ids["first_person"])
+
+
 EDITS: dict[str, tuple[Edit, set[tuple[str, str, str | None]]]] = {
     "a score (and pass) raised": (_score, {("results", "spot_exam", "score"), ("results", "spot_exam", "passed"),
                                            ("results", "spot_exam", "retraining"), ("exams", "spot_inspection",
@@ -197,6 +214,11 @@ EDITS: dict[str, tuple[Edit, set[tuple[str, str, str | None]]]] = {
     "a re-training marked done without record": (_retraining, {("results", "spot_exam", "retraining")}),
     "a sealed result edited": (_result, {("results", "spot_exam", "result_document")}),
     "the inspection's city changed": (_industry, {("seed", "spot_inspection", "city")}),
+    "the enterprise's name and address changed": (_enterprise, {("seed", "spot_inspection", "enterprise_name"),
+                                                                ("seed", "spot_inspection", "address")}),
+    "a person's name and post changed": (_person_facts, {("roster", "spot_person", "name")}),
+    "the officers replaced": (_officers, {("seed", "spot_inspection", "lead_officer_id"),
+                                          ("seed", "spot_inspection", "second_officer_id")}),
 }
 
 
@@ -274,3 +296,24 @@ def test_people_added_by_hand_are_checked_against_their_entries(world: SpotWorld
     _sql(world, "UPDATE spot_person SET manual = :no WHERE id = :id", no=False, id=added[1])
     verdict = _verify(world, code)
     assert ("draw", "spot_person", None) in _places(verdict) and ("exams", "spot_exam", "person_id") in _places(verdict)
+
+
+def test_a_reason_or_a_retraining_note_rewritten_is_named(world: SpotWorld) -> None:
+    inspection = world.drawn()
+    stranger = {"name": "临时工", "id_number": id_number(41), "post": "皮带司机", "kind": "班组长"}
+    added = world.client.post(f"/spot/inspections/{inspection['id']}/people", headers=world.lead,
+                              json={**stranger, "reason": "不在名单上的在岗人员"})
+    assert added.status_code == 201, added.text
+    exam_id = take(world, inspection["id"], added.json()["id"], right=0)
+    noted = world.client.post(f"/spot/exams/{exam_id}/retraining", headers=world.lead,
+                              json={"note": "2027-03-01 企业组织复训 8 学时"})
+    assert noted.status_code == 200, noted.text
+    code = close(world, inspection["id"])["code"]
+    assert _verify(world, code).findings == []
+    _sql(world, "UPDATE spot_person SET manual_reason = '名单遗漏' WHERE id = :id", id=added.json()["id"])
+    _sql(world, "UPDATE spot_exam SET retraining_note = '已培训' WHERE id = :id", id=exam_id)
+    _sql(world, "UPDATE spot_person SET kind = 'other' WHERE id = :id", id=added.json()["id"])
+    places = _places(_verify(world, code))
+    assert ("draw", "spot_person", "manual_reason") in places
+    assert ("results", "spot_exam", "retraining_note") in places
+    assert ("draw", "spot_person", "name") in places  # a hand-added person's name, post or kind

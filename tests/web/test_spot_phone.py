@@ -45,7 +45,7 @@ def _world(actors: Actors, db_session: Session) -> tuple[str, int, int]:
     world = SpotWorld(actors, db_session)
     first = world.drawn(count=6, draw_count=2)["id"]
     # Another enterprise (one open inspection per enterprise).
-    second = world.inspection(draw_count=2, credit_code=credit_code("91140100MA0K5C8Q3"),
+    second = world.inspection(draw_count=3, credit_code=credit_code("91140100MA0K5C8Q3"),
                               enterprise_name="山西另一煤业有限公司")["id"]
     world.second(second)
     assert world.client.put(f"/spot/inspections/{second}/roster", headers=world.lead,
@@ -278,4 +278,34 @@ def test_a_submission_without_signal_waits_on_the_device(browser: Browser, field
     assert server_answers(field.engine, exam.id) == expected
     sealed = exam_of(field.engine, field.inspections[1])
     assert sealed.status == "submitted" and sealed.submitted_how == "candidate"
+    context.close()
+
+
+
+def test_the_officer_cannot_take_the_device_back_before_what_it_kept_has_reached_the_server(
+        browser: Browser, field: Field) -> None:
+    """The person answered without signal and hands the device back; the officer, where the link works again,
+    types the password at once: the page first sends the changes it kept (unlocking would leave them on the
+    device, and after the deadline the exam cannot be handed over again to send them), and says so while it
+    cannot; then the device is given back."""
+    context, page = phone(browser, field)
+    inspection_id = field.inspections[1]
+    hand_over(page, inspection_id)
+    exam = exam_of(field.engine, inspection_id)
+    context.set_offline(True)
+    expected = {0: tap_answer(page)}
+    expect(page.locator("#offline-banner")).to_be_visible()
+    # The link is back for the page's form, not yet for its scripted requests (a weak signal).
+    kept = re.compile(r"/spot/exam/answers/\d+$")
+    page.route(kept, lambda route: route.abort())
+    context.set_offline(False)
+    page.get_by_role("button", name="交还设备 / 执法人员解锁").tap()
+    page.get_by_label("执法人员密码").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="解锁", exact=True).tap()
+    expect(page.locator("#unlock-pending")).to_contain_text("尚未送达服务器", timeout=20_000)
+    assert page.url.endswith("/staff/spot/exam") and not server_answers(field.engine, exam.id)
+    page.unroute(kept)
+    page.get_by_role("button", name="解锁", exact=True).tap()
+    expect(page).to_have_url(re.compile(rf"/staff/spot/{inspection_id}$"), timeout=20_000)
+    assert server_answers(field.engine, exam.id) == expected
     context.close()

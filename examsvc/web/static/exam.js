@@ -525,6 +525,26 @@
     });
   }
 
+  // Spot: what the device still holds for the server, for the officer's unlock (static/spot-unlock.js). Taking
+  // the device back leaves this page, and after the deadline the exam cannot be handed over again to send it.
+  if (SPOT) {
+    window.examsvcSpot = {
+      pending: function () { return queue.length + (pendingSubmit && !ended ? 1 : 0); },
+      flush: function (limitMs) {   // resolves true once everything kept has reached the server
+        var until = performance.now() + limitMs;
+        return new Promise(function (resolve) {
+          (function check() {
+            var left = window.examsvcSpot.pending();
+            if (!left || performance.now() > until) { resolve(!left); return; }
+            pump();
+            if (!queue.length && pendingSubmit) { sendKeptSubmit(); }
+            setTimeout(check, 200);
+          })();
+        });
+      }
+    };
+  }
+
   /* ---------- start ---------- */
   function begin() {
     var sentAt = performance.now();

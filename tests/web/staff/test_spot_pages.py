@@ -214,7 +214,7 @@ def test_the_officer_may_hand_over_under_another_spot_rule_for_the_person(actors
     from examsvc.spot.models import SpotExam
 
     world = SpotWorld(actors, db_session)
-    other = world.spot_rule(code="SX-SPOT-COAL-DIR", title="煤矿区队长逢查必考抽考", person_kinds=["workshop_director"])
+    other = world.spot_rule(code="SX-SPOT-COAL-B", title="煤矿班组长逢查必考抽考（B卷）", duration_minutes=10)
     drawn = world.drawn()
     person = next(p for p in drawn["people"] if p["draw_order"])
     client = actors.client

@@ -31,6 +31,11 @@ from tests.spot.taking import close, drawn_people, examined, take
 
 Edit = Callable[[SpotWorld, dict[str, int]], None]
 
+# What is compared is the same on both databases (rows read back, documents re-derived); CI runs it in the
+# SQLite pass only, to keep the PostgreSQL pass within its time (tests/spot/test_end_to_end.py runs
+# verify-spot on PostgreSQL too).
+pytestmark = pytest.mark.db_agnostic
+
 
 def _verify(w: SpotWorld, code: str) -> Verdict:
     verdicts = verify_spot(db_session=w.db_session, codes=[code], keys=w.client.app.state.paper_keys)  # type: ignore[attr-defined]

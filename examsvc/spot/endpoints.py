@@ -39,7 +39,7 @@ def _keys(request: Request) -> Any:
 
 class InspectionCreate(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "enterprise_name": "山西某化工有限公司", "credit_code": "91140100MA0KXXXXXX", "industry": "hazardous_chemicals",
+        "enterprise_name": "山西某化工有限公司", "credit_code": "91140100MA0K5C7Q3B", "industry": "hazardous_chemicals",
         "city": "太原市", "address": "太原市小店区某路1号", "inspected_on": "2026-12-07", "blueprint_id": 7,
         "draw_count": 3}]})
 

@@ -15,10 +15,10 @@ from examsvc.certificates.views import XLSX
 from examsvc.db import DbSession
 from examsvc.dependencies import SettingsDep
 from examsvc.identity.access import CurrentUser, require_roles
-from examsvc.identity.roles import Role
+from examsvc.identity.roles import PROVINCE_READERS
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
-READERS = (Role.EXAM_ADMIN, Role.AUDITOR, Role.INSPECTOR)
+READERS = PROVINCE_READERS
 Reader = Annotated[CurrentUser, Depends(require_roles(*READERS))]
 
 

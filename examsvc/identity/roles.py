@@ -39,6 +39,10 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 
+# Who reads the whole province's records (sittings, statistics, spot exams) without acting on them.
+PROVINCE_READERS = (Role.EXAM_ADMIN, Role.AUDITOR, Role.INSPECTOR)
+
+
 class AffiliationKind(StrEnum):
     """What a staff member is affiliated with; 考教分离 forbids examining one's own trainees."""
 

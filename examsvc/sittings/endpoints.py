@@ -16,7 +16,7 @@ from examsvc.db import DbSession, utcnow
 from examsvc.dependencies import SettingsDep
 from examsvc.errors import InvalidInput
 from examsvc.identity.access import CurrentUser, require_roles
-from examsvc.identity.roles import Role
+from examsvc.identity.roles import PROVINCE_READERS, Role
 from examsvc.limits import AdmissionNumber
 from examsvc.papers import service as papers
 from examsvc.sites import rooms as site_rooms
@@ -32,7 +32,6 @@ SittingAdmin = Annotated[SittingCaller, Depends(require_sitting({Role.EXAM_ADMIN
 CandidateReader = Annotated[SittingCaller, Depends(require_sitting({
     Role.EXAM_ADMIN: Scope.PROVINCE, Role.CHIEF_EXAMINER: Scope.ASSIGNED}))]
 # Exam admins, inspectors and auditors see every sitting's schedule; staff see the sittings they work in.
-PROVINCE_READERS = (Role.EXAM_ADMIN, Role.AUDITOR, Role.INSPECTOR)
 Lister = Annotated[CurrentUser, Depends(require_roles(*PROVINCE_READERS, Role.CHIEF_EXAMINER, Role.PROCTOR,
                                                       Role.EVALUATOR))]
 Reader = Annotated[SittingCaller, Depends(require_sitting({

@@ -22,8 +22,6 @@ from examsvc.identity.access import CurrentUser, RoleRequirement, bearer_or_cook
 from examsvc.identity.models import AccessToken
 from examsvc.identity.roles import Role
 
-PROVINCE_READERS = (Role.EXAM_ADMIN, Role.AUDITOR, Role.INSPECTOR)
-
 
 @dataclass(frozen=True)
 class HandedOver:

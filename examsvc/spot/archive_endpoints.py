@@ -18,9 +18,8 @@ from examsvc.certificates.views import XLSX
 from examsvc.db import DbSession
 from examsvc.dependencies import SettingsDep
 from examsvc.identity.access import CurrentUser, require_roles
-from examsvc.identity.roles import Role
+from examsvc.identity.roles import PROVINCE_READERS, Role
 from examsvc.spot import archive, archive_sheet
-from examsvc.spot.access import PROVINCE_READERS
 from examsvc.spot.models import InspectionStatus, Retraining
 
 router = APIRouter(prefix="/spot", tags=["spot exams"])

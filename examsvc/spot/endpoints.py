@@ -20,9 +20,9 @@ from examsvc.dependencies import SettingsDep
 from examsvc.errors import Forbidden
 from examsvc.identity.access import CurrentUser, require_roles
 from examsvc.identity.endpoints import login_policy
-from examsvc.identity.roles import Role
+from examsvc.identity.roles import PROVINCE_READERS, Role
 from examsvc.spot import exams, inspections
-from examsvc.spot.access import PROVINCE_READERS, HandedOver, require_handover
+from examsvc.spot.access import HandedOver, require_handover
 from examsvc.spot.models import Inspection, SpotExam, SpotPerson
 from examsvc.spot.roster import read_roster, read_roster_file
 from examsvc.uploads import upload_body

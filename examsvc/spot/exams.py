@@ -230,15 +230,19 @@ class Saved:
     accepted: bool
 
 
+def _kept_in_time(exam: SpotExam, now: datetime, made_remaining_ms: int | None) -> bool:
+    """A save or submission the device kept off line: made before the deadline by its own clock, and arriving
+    within the sync window (the module's docstring)."""
+    return (made_remaining_ms is not None and 0 < made_remaining_ms <= exam.duration_seconds * 1000
+            and now <= clock.deadline(exam) + OFFLINE_SYNC)
+
+
 def _require_taking(exam: SpotExam, now: datetime, grace_seconds: int, made_remaining_ms: int | None) -> None:
     if exam.status != SpotExamStatus.IN_PROGRESS:
         raise Conflict("已交卷，答案不能再修改。", code="attempt_submitted")
-    if clock.accepts_saves(exam, now, grace_seconds):
+    if clock.accepts_saves(exam, now, grace_seconds) or _kept_in_time(exam, now, made_remaining_ms):
         return
     deadline = clock.deadline(exam)
-    if (made_remaining_ms is not None and 0 < made_remaining_ms <= exam.duration_seconds * 1000
-            and now <= deadline + OFFLINE_SYNC):
-        return
     raise Conflict("作答时间已到（以服务器时间为准）：截止之后作出的答案不予接收。", code="time_up",
                    detail={"deadline": audit.rfc3339(deadline)})
 
@@ -273,8 +277,8 @@ def _ended_at(exam: SpotExam, now: datetime, grace_seconds: int, made_remaining_
     deadline = clock.deadline(exam)
     if clock.accepts_saves(exam, now, grace_seconds):
         return min(now, deadline), "candidate"
-    if made_remaining_ms is not None and 0 < made_remaining_ms <= exam.duration_seconds * 1000 and (
-            now <= deadline + OFFLINE_SYNC):
+    if _kept_in_time(exam, now, made_remaining_ms):
+        assert made_remaining_ms is not None
         return deadline - timedelta(milliseconds=made_remaining_ms), "candidate"  # submitted off line
     return deadline, "deadline"
 

@@ -15,8 +15,8 @@ from examsvc.banks.document import INDUSTRY_LABELS, PERSON_KIND_LABELS
 from examsvc.db import DbSession
 from examsvc.errors import ExamServiceError
 from examsvc.identity.access import CurrentUser
+from examsvc.identity.roles import PROVINCE_READERS
 from examsvc.spot import archive
-from examsvc.spot.access import PROVINCE_READERS
 from examsvc.web.pages import render
 from examsvc.web.staff_access import ERROR_HEADER, staff_page
 

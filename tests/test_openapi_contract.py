@@ -15,7 +15,7 @@ from examsvc.identity.roles import Role
 from examsvc.limits import ADMISSION_NUMBER_MAX, ADMISSION_NUMBER_PATTERN, PASSPHRASE_MIN
 from examsvc.openapi import document_path
 from examsvc.sittings.access import SittingRequirement
-from tests.builders import Actors
+from tests.builders import Actors, make_user
 
 # Refusals that mean "a credential is missing" (as opposed to present but wrong, or the wrong role).
 MISSING = {"not_authenticated", "workstation_required", "candidate_session_required"}
@@ -48,6 +48,9 @@ def _headers_for(document: dict[str, Any], names: set[str], values: dict[str, st
 def test_each_operation_needs_exactly_the_credentials_it_declares(app: FastAPI, actors: Actors) -> None:
     document = actors.client.get("/openapi.json").json()
     _, workstation = actors.workstation()
+    # Paths are called with id 1: the caller must not be user 1, or POST /users/1/disable logs it out (on a
+    # fresh worker database this test may make the first user).
+    make_user(actors.db_session)
     values = {"bearer": actors.user_with(*Role)["Authorization"], "X-Workstation-Token": workstation,
               "X-Candidate-Session": "exc_not_a_session"}
     both = 0
